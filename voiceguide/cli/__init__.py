@@ -1,0 +1,50 @@
+"""The ``voiceguide`` command: a thin typer layer over the public API.
+
+Each command module registers its commands on :data:`app`; :func:`main` is the one place that
+turns voiceguide's errors into a message and a fixed exit code (never a traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, VoiceguideError
+from ._app import app, console_err
+from . import authoring  # noqa: F401  (registers commands)
+
+for _optional in ("export", "play", "doctor", "voices"):
+    # Command modules land one issue at a time; each registers itself on import.
+    try:
+        __import__(f"{__name__}.{_optional}")
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"{__name__}.{_optional}":
+            raise
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and, as a console script, exits with) the exit code."""
+    try:
+        rv = app(args=argv, prog_name="voiceguide", standalone_mode=False)
+    except click.ClickException as exc:  # bad usage: unknown option, missing argument, ...
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:  # Ctrl-C while click was prompting or reading
+        console_err.print("interrupted")
+        return EXIT_INTERRUPTED
+    except VoiceguideError as exc:
+        console_err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        console_err.print("interrupted")
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # typer.Exit inside commands
+        return exc.code if isinstance(exc.code, int) else EXIT_RUNTIME
+    return rv if isinstance(rv, int) else 0
+
+
+def entry() -> None:
+    sys.exit(main())

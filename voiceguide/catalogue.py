@@ -99,9 +99,7 @@ class Catalogue:
         return self.caution_texts.get(tag, f"Take care with this point ({tag}).")
 
     def with_overrides(self, other: Catalogue) -> Catalogue:
-        return Catalogue(
-            {**self.points, **other.points}, {**self.caution_texts, **other.caution_texts}
-        )
+        return Catalogue({**self.points, **other.points}, {**self.caution_texts, **other.caution_texts})
 
 
 def _text(value: Any) -> bool:
@@ -135,8 +133,12 @@ def parse_points(
         for key in spec:
             if key not in POINT_FIELDS:
                 close = difflib.get_close_matches(key, list(POINT_FIELDS), n=1)
-                bad(spec.key_marks[key], f"{where}.{key}", f"unknown point field {key!r}",
-                    f"did you mean {close[0]!r}?" if close else "fields: " + ", ".join(POINT_FIELDS))
+                bad(
+                    spec.key_marks[key],
+                    f"{where}.{key}",
+                    f"unknown point field {key!r}",
+                    f"did you mean {close[0]!r}?" if close else "fields: " + ", ".join(POINT_FIELDS),
+                )
         fields: dict[str, Any] = {}
         for key in ("pinyin", "location", "technique", "notes"):
             if key in spec:
@@ -168,8 +170,12 @@ def parse_points(
             continue
         missing = [k for k in ("names", "sides", "location", "technique") if k not in fields]
         if missing:
-            bad(mark, where, f"a new point needs {', '.join(missing)}",
-                "or check the code: `voiceguide points` lists the known ones")
+            bad(
+                mark,
+                where,
+                f"a new point needs {', '.join(missing)}",
+                "or check the code: `voiceguide points` lists the known ones",
+            )
             continue
         out[code] = Point(
             code=code,
@@ -187,9 +193,9 @@ def parse_points(
 
 
 def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", LocatedDict: "a mapping"}.get(
-        type(value), type(value).__name__
-    ) if not isinstance(value, list) else "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "a list" if isinstance(value, list) else type(value).__name__
 
 
 def catalogue_from_text(text: str, filename: str) -> Catalogue:

@@ -53,8 +53,10 @@ def parse_duration(value: Any, *, allow_zero: bool = False) -> int:
         raise DurationError(f"{value!r} is zero", "use a positive duration, or remove the step")
     us = round(seconds * US)
     if us > MAX_DURATION_US:
-        raise DurationError(f"{value!r} is longer than the limit of one hour",
-                            "split it into several steps if you really mean it")
+        raise DurationError(
+            f"{value!r} is longer than the limit of one hour",
+            "split it into several steps if you really mean it",
+        )
     if seconds > 0 and us == 0:
         raise DurationError(f"{value!r} is shorter than a microsecond", _FORMS)
     return us

@@ -42,9 +42,7 @@ class Problem:
 
     def as_error(self) -> Problem:
         """The same problem promoted to an error (``--strict``)."""
-        return Problem(
-            self.file, self.line, self.column, self.message, "error", self.path, self.hint
-        )
+        return Problem(self.file, self.line, self.column, self.message, "error", self.path, self.hint)
 
 
 class VoiceguideError(Exception):

@@ -1,8 +1,7 @@
 """A validated routine: plain immutable data, produced by :mod:`voiceguide.loader`.
 
 Everything here has already been checked; later stages never need to re-validate or re-read files.
-Durations are integer microseconds. ``origin`` ("file:line") lets later stages name the step in
-a message.
+Durations are integer microseconds. ``origin`` lets later stages name the step in a message.
 """
 
 from __future__ import annotations
@@ -11,9 +10,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Union
 
 from .catalogue import Point
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a step was written, so later stages can point at it."""
+
+    file: str = ""
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+NOWHERE = Origin()
 
 
 @dataclass(frozen=True)
@@ -37,14 +50,14 @@ class Defaults:
 class Say:
     text: str
     title: str = ""
-    origin: str = ""
+    origin: Origin = NOWHERE
 
 
 @dataclass(frozen=True)
 class Pause:
     duration_us: int
     title: str = ""
-    origin: str = ""
+    origin: Origin = NOWHERE
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,7 @@ class Breathe:
     cycles: int
     cue: str  # words | count | tones
     title: str = ""
-    origin: str = ""
+    origin: Origin = NOWHERE
 
 
 @dataclass(frozen=True)
@@ -68,21 +81,21 @@ class PointStep:
     countdown: int
     chime: str
     title: str = ""
-    origin: str = ""
+    origin: Origin = NOWHERE
 
 
 @dataclass(frozen=True)
 class SoundStep:
     sound: str
     title: str = ""
-    origin: str = ""
+    origin: Origin = NOWHERE
 
 
 @dataclass(frozen=True)
 class Section:
     title: str
     steps: tuple[StepT, ...]
-    origin: str = ""
+    origin: Origin = NOWHERE
 
 
 @dataclass(frozen=True)
@@ -90,10 +103,10 @@ class Repeat:
     times: int
     steps: tuple[StepT, ...]
     title: str = ""
-    origin: str = ""
+    origin: Origin = NOWHERE
 
 
-StepT = Union[Say, Pause, Breathe, PointStep, SoundStep, Section, Repeat]
+StepT = Say | Pause | Breathe | PointStep | SoundStep | Section | Repeat
 
 
 def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
@@ -113,6 +126,7 @@ class Routine:
     cautions: tuple[str, ...] = ()
     phrases: Mapping[str, str] = field(default_factory=_frozen)
     sounds: Mapping[str, str] = field(default_factory=_frozen)  # name -> absolute WAV path
+    caution_texts: Mapping[str, str] = field(default_factory=_frozen)  # tag -> spoken sentence
     avoided: tuple[str, ...] = ()  # point codes left out because of --avoid
     avoid_tags: tuple[str, ...] = ()
 

@@ -71,7 +71,7 @@ class _Loader(yaml.SafeLoader):
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise _ComposeError(
                 Mark(event.start_mark.line + 1, event.start_mark.column + 1),
                 "YAML aliases (*name) are not allowed in routines",
@@ -80,13 +80,13 @@ class _Loader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                event = self.peek_event()
+                event = self.peek_event()  # type: ignore[no-untyped-call]
                 raise _ComposeError(
                     Mark(event.start_mark.line + 1, event.start_mark.column + 1),
                     f"nesting is deeper than {MAX_DEPTH} levels",
                     "flatten the structure; sections rarely need more than a few levels",
                 )
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import sys
 
-import click
+import typer
+from typer.exceptions import TyperException
 
 from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, VoiceguideError
-from ._app import app, console_err
 from . import authoring  # noqa: F401  (registers commands)
+from ._app import app, console_err
 
 for _optional in ("export", "play", "doctor", "voices"):
     # Command modules land one issue at a time; each registers itself on import.
@@ -29,10 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and, as a console script, exits with) the exit code."""
     try:
         rv = app(args=argv, prog_name="voiceguide", standalone_mode=False)
-    except click.ClickException as exc:  # bad usage: unknown option, missing argument, ...
-        exc.show()
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:  # Ctrl-C while click was prompting or reading
+    except TyperException as exc:  # bad usage: unknown option, missing argument, ...
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            console_err.print(f"error: {exc.message}", markup=False)
+        return exc.exit_code
+    except typer.Abort:  # Ctrl-C while typer was prompting or reading
         console_err.print("interrupted")
         return EXIT_INTERRUPTED
     except VoiceguideError as exc:

@@ -1,0 +1,227 @@
+"""Authoring commands: list, check, show, points, new, schema, phrases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from .. import api
+from ..durations import format_duration
+from ..errors import EXIT_INVALID, UsageError
+from ..timeline import Timeline, us_to_s
+from ._app import app, console, console_err
+
+ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
+AVOID_HELP = "Leave out points with this caution tag (e.g. pregnancy); repeat for several."
+ESTIMATE_HELP = "Estimate speech lengths from word counts instead of synthesizing (instant)."
+
+
+@app.command("list")
+def list_routines() -> None:
+    """List the shipped routines and your own, with their estimated length."""
+    entries = api.list_routines()
+    table = Table(title="Routines", title_justify="left")
+    for column in ("name", "title", "length", "where"):
+        table.add_column(column)
+    for entry in entries:
+        table.add_row(entry.name, entry.title, entry.length, entry.where)
+    console.print(table)
+    console.print(f"Your own routines go in {api.user_routines_dir()} (or any folder: pass the file's path).")
+
+
+@app.command()
+def check(
+    files: list[Path] = typer.Argument(
+        ..., help="Routine files to check.", show_default=False, metavar="FILE..."
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Treat warnings (unknown keys…) as errors."),
+    parsable: bool = typer.Option(False, "--parsable", help="One line per problem, no source excerpt."),
+) -> None:
+    """Check routines and report every problem at once as file:line:col.
+
+    Exit code 0 when every file is clean (warnings allowed unless --strict), 2 otherwise.
+    """
+    failed = False
+    for path in files:
+        problems = api.check_file(path, strict=strict)
+        if not problems:
+            console.print(f"{path}: ok")
+        for problem in problems:
+            console.print(problem.format(), markup=False)
+            if not parsable:
+                excerpt = _excerpt(problem.file, problem.line, problem.column)
+                if excerpt:
+                    console.print(excerpt, markup=False)
+        failed = failed or any(p.severity == "error" for p in problems)
+    if failed:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def _excerpt(filename: str, line: int, column: int) -> str:
+    """The offending source line with a caret under the column, like a compiler would show."""
+    if line <= 0:
+        return ""
+    try:
+        lines = Path(filename).read_text("utf-8-sig", errors="replace").splitlines()
+    except OSError:
+        return ""
+    if line > len(lines):
+        return ""
+    text = lines[line - 1].replace("\t", " ")
+    if len(text) > 160:
+        return ""
+    return f"    {text}\n    {' ' * max(column - 1, 0)}^"
+
+
+@app.command()
+def show(
+    routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE"),
+    as_json: bool = typer.Option(False, "--json", help="Print the timeline as JSON."),
+    estimate: bool = typer.Option(False, "--estimate", help=ESTIMATE_HELP),
+    avoid: list[str] = typer.Option([], "--avoid", help=AVOID_HELP),
+    engine: str | None = typer.Option(None, "--engine", help="Speech engine: pyttsx3 or piper."),
+    voice: str | None = typer.Option(None, "--voice", help="Voice id or name (see `voiceguide voices`)."),
+    rate: int | None = typer.Option(None, "--rate", min=80, max=300, help="Words per minute."),
+    events: bool = typer.Option(False, "--events", help="List every event, silences included."),
+) -> None:
+    """Show the planned session: when each step starts, what is said, holds and totals."""
+    timeline = api.build_timeline(
+        routine, avoid=avoid, estimate=estimate, engine=engine, voice=voice, rate=rate
+    )
+    if as_json:
+        typer.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
+        return
+    _print_plan(timeline, estimate=estimate, all_events=events)
+
+
+def _clock(us: int) -> str:
+    seconds = us_to_s(us)
+    m, s = divmod(seconds, 60)
+    return f"{int(m):2d}:{s:04.1f}"
+
+
+def _print_plan(timeline: Timeline, *, estimate: bool, all_events: bool) -> None:
+    console.print(f"[bold]{timeline.title}[/bold]")
+    how = "estimated from word counts" if estimate else "measured with the speech engine"
+    console.print(f"Total {format_duration(timeline.total_us)} ({len(timeline.steps)} steps; speech {how}).")
+    if timeline.avoided:
+        console.print(f"Left out (--avoid): {', '.join(timeline.avoided)}")
+    if timeline.cautions:
+        console.print("Cautions:")
+        for caution in timeline.cautions:
+            console.print(f"  - {caution}", markup=False)
+    for step in timeline.steps:
+        console.print()
+        console.print(
+            f"[bold]{_clock(step.start_us)}  {step.index:>2}. {step.title}[/bold]  "
+            f"({format_duration(step.duration_us)})",
+            highlight=False,
+        )
+        for event in timeline.step_events(step.index):
+            if event.kind == "speech":
+                console.print(f"    {_clock(event.start_us)}  “{event.text}”", markup=False)
+            elif event.kind == "sound":
+                console.print(f"    {_clock(event.start_us)}  ♪ {event.sound}", markup=False)
+            elif all_events:
+                console.print(
+                    f"    {_clock(event.start_us)}  … {us_to_s(event.duration_us):.2f} s",
+                    markup=False,
+                )
+        for span in timeline.spans:
+            if span.step == step.index and span.kind == "hold":
+                side = f" ({span.side})" if span.side and span.side != "both" else ""
+                console.print(
+                    f"    {_clock(span.start_us)}  hold{side} "
+                    f"{us_to_s(span.duration_us):g} s, until {_clock(span.end_us)}"
+                )
+
+
+@app.command()
+def points(
+    query: str | None = typer.Argument(
+        None, help="A code (BL23), legacy code (B47) or name.", show_default=False
+    ),
+) -> None:
+    """Search the point catalogue; one match is shown in full."""
+    found = api.find_points(query)
+    if query and not found:
+        suggestions = api.suggest_points(query)
+        hint = f" Did you mean {' or '.join(suggestions)}?" if suggestions else ""
+        raise UsageError(f"no point matches {query!r}.{hint} Run `voiceguide points` for the list.")
+    if query and len(found) == 1:
+        point = found[0]
+        console.print(f"[bold]{point.code}[/bold] {point.pinyin} — {', '.join(point.names)}")
+        rows = [
+            ("Also known as", ", ".join(point.aliases) or "—"),
+            ("Sides", point.sides),
+            ("Location", point.location),
+            ("Technique", point.technique),
+            ("Default hold", format_duration(point.hold_us) if point.hold_us else "—"),
+            ("Cautions", "; ".join(f"{t}: {api.caution_text(t)}" for t in point.cautions) or "—"),
+        ]
+        if point.notes:
+            rows.append(("Notes", point.notes))
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for key, value in rows:
+            table.add_row(key, value)
+        console.print(table)
+        return
+    table = Table(
+        title="Point catalogue" if not query else f"Points matching {query!r}", title_justify="left"
+    )
+    for column in ("code", "pinyin", "name", "aliases", "sides", "cautions"):
+        table.add_column(column)
+    for point in found:
+        table.add_row(
+            point.code,
+            point.pinyin,
+            point.name,
+            ", ".join(point.aliases),
+            point.sides,
+            ", ".join(point.cautions),
+        )
+    console.print(table)
+
+
+@app.command()
+def new(
+    name: str = typer.Argument(..., help="Name of the routine (file NAME.yaml).", show_default=False),
+    directory: Path = typer.Option(Path("."), "--dir", help="Folder to write it in."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a commented starter routine to edit."""
+    path = api.new_routine(name, directory, force=force)
+    console.print(
+        f"Wrote {path}. Next: `voiceguide check {path}`, then "
+        f"`voiceguide show --estimate {path}` and `voiceguide play {path}`."
+    )
+
+
+@app.command()
+def schema(
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write to this file."),
+) -> None:
+    """Print the routine JSON Schema (for editor completion and validation)."""
+    text = api.schema_text()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        api.write_text(output, text)
+        console_err.print(f"Wrote {output}")
+
+
+@app.command()
+def phrases() -> None:
+    """Print the built-in phrase table; override entries under `phrases:` in a routine."""
+    table = Table(title="Phrases", title_justify="left")
+    table.add_column("key")
+    table.add_column("default text")
+    for key, text in api.phrase_table().items():
+        table.add_row(key, text)
+    console.print(table)
+    console.print("Numbers are spoken as words; override n0…n99 for another language.")

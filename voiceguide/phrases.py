@@ -1,0 +1,96 @@
+"""Every built-in phrase the guide speaks, in one table a routine can override (``phrases:``)."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+
+PHRASES: dict[str, str] = {
+    "welcome": "{title}.",
+    "before_you_begin": "Before you begin.",
+    "avoided": "As you asked, this session leaves out points marked for {tags}.",
+    "caution": "{text}",
+    "point_intro": "{name}.",
+    "press_now": "Press now.",
+    "release": "And release.",
+    "left_side": "Left side.",
+    "right_side": "Right side.",
+    "switch_sides": "Switch sides.",
+    "time_left": "{time} left.",
+    "breathe_in": "Breathe in.",
+    "hold_in": "Hold.",
+    "breathe_out": "Breathe out.",
+    "hold_out": "Hold.",
+    "count_in": "In.",
+    "count_out": "Out.",
+    "count_hold": "Hold.",
+    "minute": "one minute",
+    "minutes": "{n} minutes",
+    "second": "one second",
+    "seconds": "{n} seconds",
+    "and": "{a} and {b}",
+}
+
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+NUMBER_KEYS = {f"n{i}": "" for i in range(0, 100)}  # n0..n99 may be overridden to speak numbers
+
+
+def number_word(n: int, phrases: Mapping[str, str]) -> str:
+    """English words for 0–99 (override ``n7: "seven"`` etc. for other languages)."""
+    override = phrases.get(f"n{n}")
+    if override:
+        return override
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+    return str(n)
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def merged(overrides: Mapping[str, str]) -> dict[str, str]:
+    return {**PHRASES, **overrides}
+
+
+def say(phrases: Mapping[str, str], key: str, **values: str) -> str:
+    return phrases[key].format(**values) if key in phrases else PHRASES[key].format(**values)
+
+
+def time_words(seconds: int, phrases: Mapping[str, str]) -> str:
+    """ "one minute and thirty seconds", "forty-five seconds"."""
+    m, s = divmod(seconds, 60)
+    parts = []
+    if m:
+        parts.append(say(phrases, "minute") if m == 1 else say(phrases, "minutes", n=number_word(m, phrases)))
+    if s:
+        parts.append(say(phrases, "second") if s == 1 else say(phrases, "seconds", n=number_word(s, phrases)))
+    if len(parts) == 2:
+        return say(phrases, "and", a=parts[0], b=parts[1])
+    return parts[0] if parts else number_word(0, phrases)

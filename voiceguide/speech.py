@@ -1,0 +1,526 @@
+"""Speech synthesis: the engine interface, the pyttsx3 engine, and measured durations.
+
+pyttsx3 (espeak-ng on Linux, SAPI5 on Windows, NSSpeechSynthesizer on macOS) has traps that would
+silently lose speech; this module is where they are contained:
+
+- one pyttsx3 engine per process, created and used only by one worker thread (a second engine, or
+  garbage-collecting one, breaks the other; calls from several threads corrupt it);
+- on espeak ``runAndWait()`` returns while synthesis still runs and the next call cancels it, so
+  every ``save_to_file`` is followed by a wait on ``finished-utterance`` (with a timeout) and a
+  check that the file really appeared (bad voices and missing folders fail without an exception);
+- the driver prints "Audio saved to ..." on stdout, which would corrupt ``export -o -``;
+- empty text raises AssertionError inside the driver, markup such as ``<break/>`` is read aloud;
+- the WAV header always says 22050 Hz and macOS writes AIFF whatever the name: the real rate is
+  taken from espeak's initialisation and the file is decoded by content;
+- espeak pads every clip with ~0.3 s of silence: clips are trimmed so the timeline owns pauses.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import ctypes.util
+import logging
+import queue
+import re
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import SpeechError
+from .timeline import US, VoiceSettings
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("pyttsx3", "piper")
+ESPEAK_INSTALL_HINT = (
+    "install espeak-ng: `sudo apt-get install espeak-ng` (Debian/Ubuntu), "
+    "`sudo dnf install espeak-ng` (Fedora), `brew install espeak-ng` (macOS)"
+)
+SPEECH_FADE_IN_S = 0.002
+SPEECH_FADE_OUT_S = 0.005
+
+
+@dataclass(frozen=True, eq=False)
+class Clip:
+    """Trimmed speech or a loaded sound."""
+
+    samples: npt.NDArray[np.int16]  # int16, shape (n,) mono or (n, 2) stereo
+    sample_rate: int
+
+    @property
+    def frames(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.samples.ndim == 1 else int(self.samples.shape[1])
+
+    @property
+    def duration_us(self) -> int:
+        """Exact length on the session clock (rounded to the microsecond)."""
+        return (self.frames * US + self.sample_rate // 2) // self.sample_rate
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    id: str
+    name: str
+    languages: tuple[str, ...]
+
+
+class SpeechEngine(Protocol):
+    name: str  # "pyttsx3" | "piper"
+
+    def version(self) -> str: ...  # part of the cache key
+
+    def voices(self) -> list[VoiceInfo]: ...
+
+    def synthesize(self, text: str, settings: VoiceSettings) -> Clip: ...  # silence trimmed
+
+    def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Text preparation
+
+_MARKUP = re.compile(r"<[^<>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def speakable(text: str) -> str:
+    """The text as the engine should get it: no markup (engines read ``<break/>`` aloud), one
+    space between words. Pauses belong in the routine, not in the text."""
+    return _SPACE.sub(" ", _MARKUP.sub(" ", text)).strip()
+
+
+def empty_clip(rate: int = 22050) -> Clip:
+    return Clip(np.zeros(0, dtype=np.int16), rate)
+
+
+def finish_clip(clip: Clip) -> Clip:
+    """Trim the engine's silence and soften both ends (what every engine returns)."""
+    from .sounds import as_channels, fade, trim_silence
+
+    samples = trim_silence(as_channels(clip.samples, 1))
+    if samples.shape[0] == 0:
+        return empty_clip(clip.sample_rate)
+    return Clip(fade(samples, clip.sample_rate, SPEECH_FADE_IN_S, SPEECH_FADE_OUT_S),
+                clip.sample_rate)
+
+
+# ---------------------------------------------------------------------------------------------
+# pyttsx3
+
+
+def _espeak_library_version() -> str:
+    """espeak-ng's version, read from the shared library without starting the engine."""
+    names = [ctypes.util.find_library("espeak-ng"), "libespeak-ng.so.1", "libespeak-ng.1.dylib",
+             "/opt/homebrew/lib/libespeak-ng.1.dylib", "/usr/local/lib/libespeak-ng.1.dylib",
+             "libespeak-ng.dll", "libespeak.so.1"]
+    for name in names:
+        if not name:
+            continue
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError:
+            continue
+        info = lib.espeak_Info
+        info.restype = ctypes.c_char_p
+        info.argtypes = [ctypes.c_void_p]
+        raw = info(None)
+        return "espeak-ng-" + (raw.decode("utf-8", "replace") if raw else "unknown")
+    raise SpeechError(f"the espeak-ng speech library was not found; {ESPEAK_INSTALL_HINT}")
+
+
+def _quiet_print(*args: Any, **kwargs: Any) -> None:
+    """Stands in for print() inside pyttsx3's espeak driver: stdout may be an audio stream."""
+    log.debug("pyttsx3: %s", " ".join(str(a) for a in args))
+
+
+@dataclass
+class _Request:
+    text: str
+    voice: str | None
+    rate: int
+    volume: float
+    future: Future[Clip]
+
+
+@dataclass
+class _Job:
+    fn: Callable[[], Any]
+    future: Future[Any]
+
+
+class Pyttsx3Engine:
+    """The pyttsx3 engine, driven from one dedicated thread; safe to call from any thread."""
+
+    name = "pyttsx3"
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[_Request | _Job | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._engine: Any = None  # kept for the life of the process: never garbage-collected
+        self._driver = ""
+        self._rate: int | None = None  # real sample rate, when the driver tells us
+        self._tmpdir: Path | None = None
+        self._voices: list[VoiceInfo] | None = None
+        self._current: dict[str, Any] = {}
+        self._done = threading.Event()
+        self._error: BaseException | None = None
+        self._version: str | None = None
+        self._counter = 0
+
+    # -- public ------------------------------------------------------------------------------
+
+    def version(self) -> str:
+        """pyttsx3's and the platform voice's versions; cheap (no engine start on Linux)."""
+        if self._version is None:
+            try:
+                from importlib.metadata import version
+
+                base = f"pyttsx3-{version('pyttsx3')}"
+            except Exception:
+                base = "pyttsx3-unknown"
+            if sys.platform.startswith("linux"):
+                self._version = f"{base}+{_espeak_library_version()}"
+            else:
+                import platform
+
+                self._version = f"{base}+{sys.platform}-{platform.release()}"
+        return self._version
+
+    def voices(self) -> list[VoiceInfo]:
+        if self._voices is None:
+            self._voices = self._call(self._list_voices)
+        return list(self._voices)
+
+    def resolve_voice(self, settings: VoiceSettings) -> str | None:
+        """The voice id to use: the one asked for (by id or name) or the first for the language.
+
+        A bad name would otherwise fail silently inside the driver, so it is an error here.
+        """
+        voices = self.voices()
+        if settings.voice:
+            wanted = settings.voice.casefold()
+            for v in voices:
+                if wanted in (v.id.casefold(), v.name.casefold()):
+                    return v.id
+            import difflib
+
+            close = difflib.get_close_matches(settings.voice, [v.id for v in voices]
+                                              + [v.name for v in voices], n=3)
+            hint = f"did you mean {', '.join(close)}?" if close else "see `voiceguide voices`"
+            raise SpeechError(f"unknown voice {settings.voice!r} for pyttsx3 ({hint})")
+        lang = settings.language.casefold()
+        for exact in (True, False):
+            for v in voices:
+                for code in v.languages:
+                    c = code.casefold().replace("_", "-")
+                    if (c == lang) if exact else c.startswith(lang + "-"):
+                        return v.id
+        return None  # the driver's default voice
+
+    def synthesize(self, text: str, settings: VoiceSettings) -> Clip:
+        text = speakable(text)
+        if not text:  # the driver asserts on empty text
+            return empty_clip(self._rate or 22050)
+        if not 20 <= settings.rate <= 600:
+            raise SpeechError(f"speech rate {settings.rate} is out of range (80-300 words/min)")
+        if not 0.0 <= settings.volume <= 1.0:
+            raise SpeechError(f"volume {settings.volume} is out of range (0-1)")
+        voice = self.resolve_voice(settings)
+        future: Future[Clip] = Future()
+        self._submit(_Request(text, voice, settings.rate, settings.volume, future))
+        return future.result()
+
+    def close(self) -> None:
+        """Wait for queued work. The worker and engine stay for the process: espeak can be
+        initialised only once, and a second engine would not work."""
+        if self._thread is not None and self._thread.is_alive():
+            self._call(lambda: None)
+
+    # -- worker ------------------------------------------------------------------------------
+
+    def _submit(self, item: _Request | _Job) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="voiceguide-speech",
+                                                daemon=True)
+                self._thread.start()
+        self._queue.put(item)
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        job = _Job(fn, Future())
+        self._submit(job)
+        return job.future.result()
+
+    def _run(self) -> None:
+        start_error: BaseException | None = None
+        try:
+            self._start()
+        except BaseException as exc:
+            start_error = exc
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            try:
+                if start_error is not None:
+                    raise start_error
+                result = self._synthesize_now(item) if isinstance(item, _Request) else item.fn()
+            except BaseException as exc:
+                item.future.set_exception(exc)
+            else:
+                item.future.set_result(result)
+
+    def _start(self) -> None:
+        try:
+            import pyttsx3
+        except ImportError as exc:
+            raise SpeechError("pyttsx3 is not installed: `pip install pyttsx3`") from exc
+        espeak_mod: Any = None
+        original_init: Any = None
+        if sys.platform not in ("darwin", "win32"):
+            import importlib
+
+            try:
+                espeak_mod = importlib.import_module("pyttsx3.drivers._espeak")  # loads the lib
+                driver_mod: Any = importlib.import_module("pyttsx3.drivers.espeak")
+            except (OSError, RuntimeError) as exc:
+                raise SpeechError(
+                    f"the espeak-ng speech library could not be loaded ({exc}); "
+                    f"{ESPEAK_INSTALL_HINT}"
+                ) from None
+            driver_mod.print = _quiet_print  # the driver's "Audio saved to" must not hit stdout
+            original_init = espeak_mod.Initialize
+
+            def initialize(*args: Any) -> Any:
+                rate = original_init(*args)
+                self._rate = int(rate) if rate and rate > 0 else None
+                return rate
+
+            espeak_mod.Initialize = initialize
+        try:
+            self._engine = pyttsx3.init()
+        except SpeechError:
+            raise
+        except Exception as exc:
+            raise SpeechError(f"the speech engine failed to start ({exc}); {ESPEAK_INSTALL_HINT}"
+                              ) from None
+        finally:
+            if espeak_mod is not None:
+                espeak_mod.Initialize = original_init
+        _KEEP_ALIVE.append(self._engine)
+        self._driver = str(getattr(self._engine, "driver_name", ""))
+        if self._driver == "espeak" and self._rate is None:
+            # Someone initialised espeak before us; espeak-ng's own voices run at 22050 Hz.
+            self._rate = 22050
+        self._engine.connect("finished-utterance", self._on_finished)
+        self._engine.connect("error", self._on_error)
+        self._tmpdir = Path(tempfile.mkdtemp(prefix="voiceguide-speech-"))
+        atexit.register(shutil.rmtree, self._tmpdir, True)
+
+    def _on_finished(self, name: Any = None, completed: Any = True, **_: Any) -> None:
+        if not completed:
+            self._error = self._error or SpeechError("speech synthesis was interrupted")
+        self._done.set()
+
+    def _on_error(self, name: Any = None, exception: Any = None, **_: Any) -> None:
+        self._error = exception if isinstance(exception, BaseException) else SpeechError(
+            str(exception))
+        self._done.set()
+
+    def _list_voices(self) -> list[VoiceInfo]:
+        out: list[VoiceInfo] = []
+        for v in self._engine.getProperty("voices") or []:
+            vid = str(getattr(v, "id", ""))
+            if self._driver == "espeak" and vid.startswith("mb/"):
+                continue  # MBROLA voices need a separate program and run at another rate
+            langs = tuple(
+                lang.decode("utf-8", "replace") if isinstance(lang, bytes) else str(lang)
+                for lang in (getattr(v, "languages", None) or [])
+            )
+            out.append(VoiceInfo(vid, str(getattr(v, "name", vid) or vid), langs))
+        return out
+
+    def _set(self, prop: str, value: Any) -> None:
+        if self._current.get(prop) != value:
+            self._engine.setProperty(prop, value)
+            self._current[prop] = value
+
+    def _synthesize_now(self, req: _Request) -> Clip:
+        from .sounds import AudioFormatError, decode_audio
+
+        assert self._tmpdir is not None
+        self._counter += 1
+        path = self._tmpdir / f"utt-{self._counter}.wav"
+        self._error = None
+        self._done.clear()
+        if req.voice is not None:
+            self._set("voice", req.voice)
+        self._set("rate", req.rate)
+        self._set("volume", req.volume)
+        self._engine.save_to_file(req.text, str(path))
+        self._engine.runAndWait()  # on espeak this may return long before the file exists
+        timeout = 30.0 + 0.05 * len(req.text)
+        if not self._done.wait(timeout):
+            self._engine.stop()
+            self._current.clear()
+            raise SpeechError(f"the speech engine did not finish within {timeout:.0f} s "
+                              f"speaking {_short(req.text)!r}")
+        if self._error is not None:
+            self._current.clear()  # a failed setProperty leaves the driver state unknown
+            raise SpeechError(f"the speech engine failed on {_short(req.text)!r}: {self._error}")
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            self._current.clear()
+            raise SpeechError(
+                f"the speech engine produced no audio for {_short(req.text)!r} "
+                "(check the voice with `voiceguide voices`)") from None
+        finally:
+            path.unlink(missing_ok=True)
+        try:
+            raw = decode_audio(data)
+        except AudioFormatError as exc:
+            raise SpeechError(f"the speech engine wrote unreadable audio: {exc}") from None
+        if self._rate is not None and self._driver == "espeak":
+            raw = Clip(raw.samples, self._rate)  # the header always says 22050
+        return finish_clip(raw)
+
+
+def _short(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+_KEEP_ALIVE: list[Any] = []
+_ENGINES: dict[str, SpeechEngine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def get_engine(name: str = "pyttsx3") -> SpeechEngine:
+    """The process's one engine of that name (created on first use)."""
+    with _ENGINES_LOCK:
+        if name in _ENGINES:
+            return _ENGINES[name]
+        engine: SpeechEngine
+        if name == "pyttsx3":
+            engine = Pyttsx3Engine()
+        elif name == "piper":
+            try:
+                from . import speech_piper  # type: ignore[attr-defined,unused-ignore]
+            except ImportError as exc:
+                raise SpeechError(
+                    "the piper engine is not available: install it with "
+                    "`pip install 'voiceguide[piper]'`"
+                ) from exc
+            engine = speech_piper.PiperEngine()
+        else:
+            raise SpeechError(f"unknown speech engine {name!r} (choose from {', '.join(ENGINES)})")
+        _ENGINES[name] = engine
+        return engine
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the cache
+
+
+def cache_key(engine: SpeechEngine, settings: VoiceSettings, text: str) -> dict[str, Any]:
+    """Everything that changes the audio. The voice is keyed as asked (or by language when
+    unset), so a warm cache never needs to start the engine."""
+    return {
+        "engine": engine.name,
+        "version": engine.version(),
+        "voice": settings.voice or f"lang:{settings.language}",
+        "rate": int(settings.rate),
+        "volume": round(float(settings.volume), 4),
+        "text": speakable(text),
+    }
+
+
+class SpeechClips:
+    """Clips for texts in one voice: disk cache first, engine second. Callable ``(text) -> Clip``.
+
+    Holds nothing but a few counters: the renderer keeps its own small LRU, so memory does not
+    grow with session length.
+    """
+
+    def __init__(self, settings: VoiceSettings, *, engine: SpeechEngine | None = None,
+                 cache: Any = None) -> None:
+        from .cache import SpeechCache
+
+        self.settings = settings
+        self._engine = engine
+        self.cache: SpeechCache = cache if cache is not None else SpeechCache()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def engine(self) -> SpeechEngine:
+        if self._engine is None:
+            self._engine = get_engine(self.settings.engine)
+        return self._engine
+
+    def __call__(self, text: str) -> Clip:
+        if not speakable(text):
+            return empty_clip()
+        key = cache_key(self.engine, self.settings, text)
+        clip = self.cache.get(key)
+        if clip is not None:
+            self.hits += 1
+            return clip
+        self.misses += 1
+        clip = self.engine.synthesize(text, self.settings)
+        self.cache.put(key, clip)
+        return clip
+
+
+def speech_clips(settings: VoiceSettings, *, engine: SpeechEngine | None = None,
+                 cache: Any = None) -> SpeechClips:
+    """The renderer's ``text -> Clip`` function for a voice (cached on disk)."""
+    return SpeechClips(settings, engine=engine, cache=cache)
+
+
+class MeasuredDurations:
+    """:class:`voiceguide.media.Durations` from real synthesis (through the cache).
+
+    A speech event's duration is exactly :attr:`Clip.duration_us` of the clip the renderer will
+    place, so compiled timelines and rendered audio agree to the sample.
+    """
+
+    def __init__(self, settings: VoiceSettings, sounds: Mapping[str, str], *,
+                 engine: SpeechEngine | None = None, cache: Any = None) -> None:
+        from .sounds import SoundBank
+
+        self.settings = settings
+        self.clips = speech_clips(settings, engine=engine, cache=cache)
+        self.sounds = SoundBank(sounds)
+        self._speech: dict[str, int] = {}
+
+    def speech_us(self, text: str) -> int:
+        key = speakable(text)
+        if key not in self._speech:
+            self._speech[key] = self.clips(text).duration_us
+        return self._speech[key]
+
+    def sound_us(self, name: str) -> int:
+        return self.sounds.length_us(name)
+
+
+def measured_durations(settings: VoiceSettings, sounds: Mapping[str, str], *,
+                       engine: SpeechEngine | None = None, cache: Any = None
+                       ) -> MeasuredDurations:
+    """Durations measured by synthesizing each utterance (cached) and reading each sound."""
+    return MeasuredDurations(settings, sounds, engine=engine, cache=cache)

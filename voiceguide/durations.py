@@ -25,6 +25,8 @@ _FORMS = "write it like 90s, 1m30s, 2m, 1.5m, 500ms or a number of seconds"
 
 def parse_duration(value: Any, *, allow_zero: bool = False) -> int:
     """Parse and range-check a duration; the error says how to write one."""
+    if value is False and allow_zero:
+        return 0  # YAML reads a bare `off` as false
     if isinstance(value, bool) or value is None:
         raise DurationError(f"expected a duration, got {value!r}", _FORMS)
     if isinstance(value, (int, float)):

@@ -91,8 +91,20 @@ class _Loader(yaml.SafeLoader):
             self._depth -= 1
 
 
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp", "merge")
+}
+
+
 def _construct(loader: _Loader, node: Node) -> Any:
     """Build plain Python values from a node, recording marks and rejecting duplicate keys."""
+    if node.tag not in _PLAIN_TAGS:
+        raise _ComposeError(
+            _mark(node),
+            f"the tag {node.tag!r} is not allowed",
+            "routines are plain data: remove the `!tag`",
+        )
     if isinstance(node, MappingNode):
         result = LocatedDict()
         result.mark = _mark(node)

@@ -20,5 +20,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-console = Console(highlight=False)
-console_err = Console(stderr=True, highlight=False)
+# soft_wrap: long lines (file:line:col problems) stay one line, so editors and grep can parse them.
+console = Console(highlight=False, soft_wrap=True)
+console_err = Console(stderr=True, highlight=False, soft_wrap=True)

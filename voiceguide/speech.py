@@ -207,30 +207,12 @@ class Pyttsx3Engine:
         return list(self._voices)
 
     def resolve_voice(self, settings: VoiceSettings) -> str | None:
-        """The voice id to use: the one asked for (by id or name) or the first for the language.
+        """The voice id to use: the one named (by id, name or id tail), else the best for the
+        routine's language (None: the driver's default). A bad name would fail silently inside
+        the driver, so it is an error here (UsageError, with close matches)."""
+        from .voice_select import pick_voice
 
-        A bad name would otherwise fail silently inside the driver, so it is an error here.
-        """
-        voices = self.voices()
-        if settings.voice:
-            wanted = settings.voice.casefold()
-            for v in voices:
-                if wanted in (v.id.casefold(), v.name.casefold()):
-                    return v.id
-            import difflib
-
-            close = difflib.get_close_matches(settings.voice, [v.id for v in voices]
-                                              + [v.name for v in voices], n=3)
-            hint = f"did you mean {', '.join(close)}?" if close else "see `voiceguide voices`"
-            raise SpeechError(f"unknown voice {settings.voice!r} for pyttsx3 ({hint})")
-        lang = settings.language.casefold()
-        for exact in (True, False):
-            for v in voices:
-                for code in v.languages:
-                    c = code.casefold().replace("_", "-")
-                    if (c == lang) if exact else c.startswith(lang + "-"):
-                        return v.id
-        return None  # the driver's default voice
+        return pick_voice(self.voices(), settings.language, settings.voice)
 
     def synthesize(self, text: str, settings: VoiceSettings) -> Clip:
         text = speakable(text)
@@ -420,11 +402,11 @@ def get_engine(name: str = "pyttsx3") -> SpeechEngine:
             engine = Pyttsx3Engine()
         elif name == "piper":
             try:
-                from . import speech_piper  # type: ignore[attr-defined,unused-ignore]
+                from . import speech_piper
             except ImportError as exc:
                 raise SpeechError(
                     "the piper engine is not available: install it with "
-                    "`pip install 'voiceguide[piper]'`"
+                    "`pip install 'voiceguide[natural]'`"
                 ) from exc
             engine = speech_piper.PiperEngine()
         else:

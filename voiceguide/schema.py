@@ -142,9 +142,11 @@ class Duration(Node):
 
     def json(self) -> dict[str, Any]:
         pattern = r"^\s*(off|(\d+(\.\d+)?|\.\d+)\s*(h|ms|m|s)?(\s*(\d+(\.\d+)?|\.\d+)\s*(h|ms|m|s))*)\s*$"
+        off = [{"const": False}] if self.allow_zero else []  # YAML reads a bare `off` as false
         return {
             "description": self.doc + " Write 90s, 1m30s, 2m, 1.5m, 500ms or seconds.",
             "anyOf": [
+                *off,
                 {"type": "number", "minimum": 0, "maximum": 3600},
                 {"type": "string", "pattern": pattern},
             ],

@@ -1,0 +1,91 @@
+"""``voiceguide export`` and ``voiceguide cache``: sessions to audio files, and the speech cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..cache import SpeechCache
+from ..export import SAMPLE_RATES
+from ..export import export as export_session
+from ._app import app, console, console_err
+
+ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
+
+
+@app.command()
+def export(
+    routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False),
+    output: str | None = typer.Option(
+        None, "-o", "--output", metavar="FILE",
+        help="Where to write: session.wav (or .flac, .ogg, .mp3, .m4a with ffmpeg); "
+        "- writes WAV to standard output."),
+    split: Path | None = typer.Option(
+        None, "--split", metavar="DIR",
+        help="Also (or instead) write one WAV per top-level step into DIR, with an .m3u playlist."),
+    captions: bool = typer.Option(
+        False, "--captions", help="Write .srt and .vtt captions beside each audio file."),
+    avoid: list[str] = typer.Option(
+        [], "--avoid", help="Leave out points with this caution tag (e.g. pregnancy); repeat "
+        "for several."),
+    engine: str | None = typer.Option(None, "--engine", help="Speech engine: pyttsx3 or piper."),
+    voice: str | None = typer.Option(
+        None, "--voice", help="Voice id or name (see `voiceguide voices`)."),
+    rate: int | None = typer.Option(None, "--rate", min=80, max=300, help="Words per minute."),
+    volume: float | None = typer.Option(None, "--volume", min=0.0, max=1.0,
+                                        help="Speech volume, 0 to 1."),
+    sample_rate: int = typer.Option(
+        22050, "--sample-rate", metavar="HZ",
+        help="Output sample rate: " + ", ".join(str(r) for r in SAMPLE_RATES) + "."),
+) -> None:
+    """Export a routine to audio: one file, WAV on stdout, or one file per step.
+
+    Speech is synthesized once and cached, so the second export is fast; the same routine gives
+    byte-identical files every time. Files appear complete or not at all.
+    """
+    result = export_session(
+        routine, output, split_dir=split, captions=captions, sample_rate=sample_rate,
+        avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume)
+    if output == "-":
+        return  # stdout is the audio: say nothing
+    minutes, seconds = divmod(round(result.seconds), 60)
+    console_err.print(f"Exported {result.timeline.title!r} ({minutes}:{seconds:02d}):",
+                      markup=False)
+    for path in result.files:
+        console_err.print(f"  {path}", markup=False)
+
+
+cache_app = typer.Typer(
+    help="Inspect or empty the speech cache (synthesized speech kept between runs).",
+    no_args_is_help=True,
+)
+app.add_typer(cache_app, name="cache")
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    value = n / 1024
+    for unit in ("KB", "MB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+@cache_app.command("info")
+def cache_info() -> None:
+    """Where the speech cache is and how much it holds."""
+    info = SpeechCache().info()
+    console.print(f"path: {info.path}", markup=False)
+    console.print(f"clips: {info.entries}")
+    console.print(f"size: {_size(info.bytes)}")
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Delete every cached clip (they are re-synthesized when next needed)."""
+    removed = SpeechCache().clear()
+    console.print(f"Removed {removed.entries} clips ({_size(removed.bytes)}) from {removed.path}",
+                  markup=False)

@@ -41,7 +41,7 @@ def cues(timeline: Timeline, *, offset_us: int = 0, start_us: int = 0,
 def _cue(e: Event, offset_us: int) -> Cue:
     start = _ms(e.start_us - offset_us)
     end = max(_ms(e.end_us - offset_us), start + 1)  # a cue must have a positive length
-    lines = textwrap.wrap(" ".join(e.text.split()), LINE_WIDTH) or [""]
+    lines = textwrap.wrap(" ".join(e.text.split()), LINE_WIDTH, break_on_hyphens=False) or [""]
     return Cue(start, end, "\n".join(lines))
 
 

@@ -269,6 +269,7 @@ def _encode_ffmpeg(path: Path, renderer: Renderer, tick: Callable[[int], None]) 
                 detail = errors.read().decode("utf-8", "replace").strip().splitlines()
                 raise ExportError(f"ffmpeg could not write {path}: "
                                   + (detail[-1] if detail else f"exit status {code}"))
+        os.chmod(tmp, _default_mode())  # mkstemp makes it private; exports are ordinary files
         os.replace(tmp, path)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
@@ -314,6 +315,12 @@ def _write_split(timeline: Timeline, renderer: Renderer, folder: Path, captions:
     atomic_write_text(playlist, "\n".join(entries) + "\n")
     written.append(playlist)
     return written
+
+
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _silence_stdout() -> None:

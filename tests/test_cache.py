@@ -1,0 +1,181 @@
+"""The speech cache: where it lives, what it is keyed by, and that it never serves bad audio."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+import pytest
+
+from voiceguide.cache import SpeechCache, cache_dir
+from voiceguide.cli import main
+from voiceguide.speech import Clip, VoiceInfo, measured_durations, speech_clips
+from voiceguide.timeline import VoiceSettings
+
+
+class FakeEngine:
+    """Counts calls; the clip encodes the text length so results are checkable."""
+
+    name = "fake"
+
+    def __init__(self, version: str = "1.0") -> None:
+        self._version = version
+        self.calls: list[tuple[str, VoiceSettings]] = []
+
+    def version(self) -> str:
+        return self._version
+
+    def voices(self) -> list[VoiceInfo]:
+        return [VoiceInfo("v1", "Voice One", ("en",))]
+
+    def synthesize(self, text: str, settings: VoiceSettings) -> Clip:
+        self.calls.append((text, settings))
+        n = 100 * len(text) + settings.rate
+        return Clip((np.arange(n) % 200 - 100).astype(np.int16), 22050)
+
+    def close(self) -> None:
+        pass
+
+
+KEY = {"engine": "fake", "version": "1", "voice": "v", "rate": 160, "volume": 1.0, "text": "Hi."}
+
+
+def clip(n: int = 1000, stereo: bool = False) -> Clip:
+    x = (np.arange(n * (2 if stereo else 1)) % 321 - 160).astype(np.int16)
+    return Clip(x.reshape(-1, 2) if stereo else x, 22050)
+
+
+def test_cache_folder_comes_from_the_environment(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "c"))
+    assert cache_dir() == tmp_path / "c"
+    monkeypatch.delenv("VOICEGUIDE_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == Path(platformdirs.user_cache_dir("voiceguide", appauthor=False)) / "speech"
+    if sys.platform.startswith("linux"):
+        assert cache_dir() == tmp_path / "xdg" / "voiceguide" / "speech"
+
+
+def test_round_trip_keeps_samples_and_rate(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    for c in (clip(), clip(777, stereo=True), clip(0)):
+        cache.put(KEY, c)
+        got = cache.get(KEY)
+        assert got is not None
+        assert got.sample_rate == 22050 and np.array_equal(got.samples, c.samples)
+        assert got.samples.dtype == np.int16
+
+
+@pytest.mark.parametrize("field,value", [("engine", "other"), ("version", "2"), ("voice", "w"),
+                                         ("rate", 161), ("volume", 0.9), ("text", "Hi")])
+def test_every_key_field_matters(tmp_path: Path, field: str, value: object) -> None:
+    cache = SpeechCache(tmp_path)
+    cache.put(KEY, clip())
+    assert cache.get({**KEY, field: value}) is None
+    assert cache.get(dict(KEY)) is not None
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
+def test_damaged_entries_are_misses_and_removed(tmp_path: Path, damage: str) -> None:
+    cache = SpeechCache(tmp_path)
+    path = cache.put(KEY, clip())
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) - 10]
+    elif damage == "flip":
+        data[-5] ^= 0xFF
+    elif damage == "garbage":
+        data = bytearray(b"not a clip at all" * 10)
+    else:
+        data = bytearray()
+    path.write_bytes(bytes(data))
+    assert cache.get(KEY) is None
+    assert not path.exists()  # so it is re-synthesized and rewritten
+    cache.put(KEY, clip())
+    assert cache.get(KEY) is not None
+
+
+def test_an_entry_for_another_key_is_not_served(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    other = {**KEY, "text": "Other."}
+    cache.put(other, clip(50))
+    cache.path_for(KEY).parent.mkdir(parents=True, exist_ok=True)
+    cache.path_for(KEY).write_bytes(cache.path_for(other).read_bytes())  # a hash "collision"
+    assert cache.get(KEY) is None
+
+
+def test_writes_leave_no_temporary_files(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    for i in range(5):
+        cache.put({**KEY, "text": str(i)}, clip(10 + i))
+    names = [p.name for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(names) == 5 and not [n for n in names if n.startswith(".tmp")]
+
+
+def _hammer(root: str, worker: int) -> int:
+    cache = SpeechCache(Path(root))
+    bad = 0
+    for i in range(60):
+        key = {**KEY, "text": f"t{i % 3}"}
+        cache.put(key, Clip(np.full(5000 + i % 3, i % 3 + 1, np.int16), 22050))
+        got = cache.get(key)
+        if got is None or got.frames != 5000 + i % 3 or not (got.samples == i % 3 + 1).all():
+            bad += 1
+    return bad
+
+
+def test_processes_can_share_the_cache(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        bad = pool.starmap(_hammer, [(str(tmp_path), w) for w in range(4)])
+    assert bad == [0, 0, 0, 0]
+
+
+def test_info_and_clear(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    assert cache.info().entries == 0
+    for i in range(3):
+        cache.put({**KEY, "text": str(i)}, clip(100))
+    info = cache.info()
+    assert info.entries == 3 and info.bytes > 3 * 200 and info.path == tmp_path
+    removed = cache.clear()
+    assert removed.entries == 3 and removed.bytes == info.bytes
+    assert cache.info().entries == 0
+    assert cache.get({**KEY, "text": "0"}) is None
+
+
+def test_cache_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    cache = SpeechCache()
+    cache.put(KEY, clip())
+    assert main(["cache", "info"]) == 0
+    out = capsys.readouterr().out
+    assert str(cache.root) in out and "clips: 1" in out
+    assert main(["cache", "clear"]) == 0
+    assert "Removed 1 clip" in capsys.readouterr().out
+    assert SpeechCache().info().entries == 0
+
+
+def test_clips_go_through_the_cache_and_engine_only_on_a_miss(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    cache = SpeechCache(tmp_path)
+    settings = VoiceSettings(engine="fake", rate=150)
+    first = speech_clips(settings, engine=engine, cache=cache)("Breathe in.")
+    again = speech_clips(settings, engine=engine, cache=cache)("Breathe in.")
+    assert len(engine.calls) == 1 and np.array_equal(first.samples, again.samples)
+    speech_clips(VoiceSettings(engine="fake", rate=151), engine=engine, cache=cache)("Breathe in.")
+    speech_clips(settings, engine=FakeEngine("2.0"), cache=cache)("Breathe in.")
+    assert len(engine.calls) == 2  # the new version went to the other engine object
+    speech_clips(settings, engine=engine, cache=cache)("   ")
+    assert len(engine.calls) == 2  # empty text never reaches an engine
+
+
+def test_measured_durations_are_the_cached_clip_lengths(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    cache = SpeechCache(tmp_path)
+    d = measured_durations(VoiceSettings(rate=160), {}, engine=engine, cache=cache)
+    n = 100 * len("Relax.") + 160
+    assert d.speech_us("Relax.") == round(n * 1_000_000 / 22050)
+    assert d.speech_us("Relax.") == d.speech_us("Relax.") and len(engine.calls) == 1

@@ -1,0 +1,449 @@
+"""The player's scheduling, driven by a fake clock, fake keys and a fake sound output.
+
+Each fake step's audio is a numbered array, so the fake output can tell exactly which step and
+which moment of it every block starts with: the tests assert what a listener would hear and when.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pty
+import termios
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from voiceguide.errors import UsageError
+from voiceguide.keys import Command, KeyReader, parse_keys
+from voiceguide.player import Outcome, Player, PreparedStep, Progress, resolve_step
+from voiceguide.timeline import US, Event, PointInfo, Span, Step
+from voiceguide.view import PlainView, PlayState
+
+RATE = 1000  # one frame per millisecond keeps the arithmetic readable
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 100.0  # any origin: the player must only use differences
+
+    def now(self) -> float:
+        return self.t
+
+
+class FakeControls:
+    """Commands at given clock times; waiting advances the fake clock."""
+
+    def __init__(self, clock: FakeClock, script: list[tuple[float, Command]] | None = None,
+                 on_tick: object = None) -> None:
+        self.clock = clock
+        self.script = sorted(script or [], key=lambda c: c[0])
+        self.calls = 0
+        self.on_tick = on_tick
+
+    def wait(self, timeout: float) -> Command | None:
+        self.calls += 1
+        assert self.calls < 200_000, "the player is spinning"
+        target = self.clock.t + max(timeout, 0.0)
+        if self.script and self.script[0][0] <= target:
+            at, command = self.script.pop(0)
+            self.clock.t = max(self.clock.t, at)
+            return command
+        self.clock.t = target
+        if callable(self.on_tick):
+            self.on_tick(self.clock.t)
+        return None
+
+
+@dataclass
+class Played:
+    at: float  # clock time the block was started
+    samples: np.ndarray
+    stopped_at: float | None = None
+
+
+class FakeHandle:
+    def __init__(self, output: FakeOutput, played: Played) -> None:
+        self.output, self.played = output, played
+
+    def is_playing(self) -> bool:
+        p = self.played
+        end = p.at + len(p.samples) / RATE
+        return p.stopped_at is None and self.output.clock.t < end
+
+    def stop(self) -> None:
+        if self.played.stopped_at is None:
+            self.played.stopped_at = self.output.clock.t
+
+
+@dataclass
+class FakeOutput:
+    clock: FakeClock
+    played: list[Played] = field(default_factory=list)
+    stops: list[float] = field(default_factory=list)
+
+    def play(self, samples: np.ndarray, sample_rate: int) -> FakeHandle:
+        assert sample_rate == RATE
+        entry = Played(self.clock.t, samples)
+        self.played.append(entry)
+        return FakeHandle(self, entry)
+
+    def stop(self) -> None:
+        self.stops.append(self.clock.t)
+        for p in self.played:
+            if p.stopped_at is None and self.clock.t < p.at + len(p.samples) / RATE:
+                p.stopped_at = self.clock.t
+
+    def close(self) -> None:
+        self.stop()
+
+
+class RecordingView:
+    def __init__(self) -> None:
+        self.states: list[PlayState] = []
+        self.notes: list[str] = []
+
+    def update(self, state: PlayState) -> None:
+        self.states.append(state)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+    def close(self) -> None:
+        pass
+
+
+def speech(start_s: float, dur_s: float, step: int, text: str = "words") -> Event:
+    return Event("speech", round(start_s * US), round(dur_s * US), step, text=text)
+
+
+def silence(start_s: float, dur_s: float, step: int) -> Event:
+    return Event("silence", round(start_s * US), round(dur_s * US), step)
+
+
+class FakeSource:
+    """Steps laid out from (kind, seconds) lists; audio is a ramp that identifies the frame."""
+
+    title = "Test routine"
+
+    def __init__(self, steps: list[list[tuple[str, float]]], *, spans: bool = False) -> None:
+        self.audio: list[np.ndarray] = []
+        self.prepared: list[PreparedStep] = []
+        t = 0.0
+        for index, parts in enumerate(steps):
+            events = []
+            start = t
+            for kind, seconds in parts:
+                make = speech if kind == "speech" else silence
+                events.append(make(t, seconds, index))
+                t += seconds
+            duration = round((t - start) * US)
+            step = Step(index, f"Step title {index}", "say" if index else "intro",
+                        round(start * US), duration)
+            frames = round((t - start) * RATE)
+            audio = np.arange(frames, dtype=np.int64).astype(np.int16)  # identity only via address
+            self.audio.append(audio)
+            prepared = PreparedStep(step, self._renderer(index, round(start * US)), RATE)
+            span_list = (Span("hold", step.start_us, duration, index, "both"),) if spans else ()
+            prepared.publish(Progress(step, tuple(events), span_list, duration, True))
+            self.prepared.append(prepared)
+        self.total = round(t * US)
+        self.asked: list[int] = []
+
+    def _renderer(self, index: int, start_us: int):  # type: ignore[no-untyped-def]
+        def render(events: tuple[Event, ...], a_us: int, b_us: int) -> np.ndarray:
+            a = (a_us - start_us) * RATE // US
+            b = (b_us - start_us) * RATE // US
+            return self.audio[index][a:b]
+
+        return render
+
+    def count(self) -> int:
+        return len(self.prepared)
+
+    def step(self, index: int) -> PreparedStep:
+        self.asked.append(index)
+        return self.prepared[index]
+
+    def total_us(self) -> tuple[int, bool]:
+        return self.total, True
+
+    def close(self) -> None:
+        pass
+
+    def where(self, samples: np.ndarray) -> tuple[int, float]:
+        """(step, seconds into the step) of a played block's first frame."""
+        for index, audio in enumerate(self.audio):
+            if np.shares_memory(samples, audio):
+                offset = (samples.__array_interface__["data"][0]
+                          - audio.__array_interface__["data"][0]) // audio.itemsize
+                return index, offset / RATE
+        raise AssertionError("block does not come from any step")
+
+
+def run(source: FakeSource, script: list[tuple[float, Command]] | None = None, *,
+        start: int = 0, preview: bool = False) -> tuple[Outcome, FakeOutput, RecordingView,
+                                                        FakeClock]:
+    clock = FakeClock()
+    origin = clock.t
+    controls = FakeControls(clock, [(origin + at, cmd) for at, cmd in (script or [])])
+    output = FakeOutput(clock)
+    view = RecordingView()
+    outcome = Player(source, output, view, controls, clock).run(start, preview=preview)
+    return outcome, output, view, clock
+
+
+def heard(source: FakeSource, output: FakeOutput) -> list[tuple[float, int, float]]:
+    """(seconds since the session began, step, seconds into the step) for every block started."""
+    origin = 100.0
+    return [(round(p.at - origin, 3), *source.where(p.samples)) for p in output.played]
+
+
+# ---- the tests ---------------------------------------------------------------------------------
+
+THREE_STEPS = [
+    [("speech", 2.0), ("silence", 1.0)],
+    [("speech", 1.5), ("silence", 4.0), ("speech", 1.0)],
+    [("speech", 2.5)],
+]
+
+
+def test_steps_play_back_to_back_on_the_clock() -> None:
+    source = FakeSource(THREE_STEPS)
+    outcome, output, view, clock = run(source)
+    assert outcome is Outcome.FINISHED
+    assert heard(source, output) == [(0.0, 0, 0.0), (3.0, 1, 0.0), (9.5, 2, 0.0)]
+    assert output.stops == []  # nothing was cut short
+    assert view.states[-1].status == "finished"
+
+
+def test_long_step_is_split_inside_silence_and_each_block_starts_on_time() -> None:
+    hold = [("speech", 1.0), ("silence", 29.0), ("speech", 1.0), ("silence", 29.0),
+            ("speech", 1.0), ("silence", 5.0)]
+    source = FakeSource([hold])
+    _, output, _, _ = run(source)
+    starts = heard(source, output)
+    assert starts[0] == (0.0, 0, 0.0)
+    # Every later block starts in the middle of a silence, exactly when its audio is due.
+    for at, step, offset in starts[1:]:
+        assert at == offset
+        assert any(abs(offset - mid) < 1e-9 for mid in (15.5, 45.5))
+    assert len(starts) >= 2
+    total = sum(len(p.samples) for p in output.played)
+    assert total == len(source.audio[0])  # no frame lost or doubled
+
+
+def test_pause_stops_the_clock_and_resume_continues_from_the_same_moment() -> None:
+    source = FakeSource(THREE_STEPS)
+    # Pause in the silence of step 1 (1.5 s of speech, then 4 s of silence), resume 10 s later.
+    _, output, view, clock = run(source, [(5.0, Command.TOGGLE_PAUSE),
+                                          (15.0, Command.TOGGLE_PAUSE)])
+    assert 5.0 in [round(s - 100.0, 3) for s in output.stops]
+    assert heard(source, output) == [(0.0, 0, 0.0), (3.0, 1, 0.0), (15.0, 1, 2.0),
+                                     (19.5, 2, 0.0)]
+    assert any(s.status == "paused" for s in view.states)
+    # While paused, the session position does not move.
+    paused = [s.elapsed_us for s in view.states if s.status == "paused"]
+    assert len(set(paused)) == 1
+
+
+def test_resume_inside_an_utterance_says_it_again_from_its_start() -> None:
+    source = FakeSource(THREE_STEPS)
+    _, output, _, _ = run(source, [(3.8, Command.TOGGLE_PAUSE), (6.0, Command.TOGGLE_PAUSE)])
+    assert heard(source, output)[2] == (6.0, 1, 0.0)
+
+
+def test_next_skips_to_the_following_step_at_once() -> None:
+    source = FakeSource(THREE_STEPS)
+    _, output, view, _ = run(source, [(1.0, Command.NEXT)])
+    assert heard(source, output) == [(0.0, 0, 0.0), (1.0, 1, 0.0), (7.5, 2, 0.0)]
+    assert output.played[0].stopped_at == 101.0
+    assert any("skipped" in n for n in view.notes)
+
+
+def test_next_on_the_last_step_ends_the_session() -> None:
+    source = FakeSource(THREE_STEPS)
+    outcome, output, _, _ = run(source, [(10.0, Command.NEXT)])
+    assert outcome is Outcome.FINISHED
+    assert heard(source, output)[-1] == (9.5, 2, 0.0)
+
+
+def test_back_late_in_a_step_restarts_it() -> None:
+    source = FakeSource(THREE_STEPS)
+    _, output, _, _ = run(source, [(7.0, Command.PREVIOUS)])  # 4 s into step 1
+    assert heard(source, output)[:3] == [(0.0, 0, 0.0), (3.0, 1, 0.0), (7.0, 1, 0.0)]
+
+
+def test_back_early_in_a_step_goes_to_the_previous_one() -> None:
+    source = FakeSource(THREE_STEPS)
+    _, output, _, _ = run(source, [(4.0, Command.PREVIOUS)])  # 1 s into step 1
+    assert heard(source, output)[:3] == [(0.0, 0, 0.0), (3.0, 1, 0.0), (4.0, 0, 0.0)]
+
+
+def test_back_on_the_first_step_restarts_it() -> None:
+    source = FakeSource(THREE_STEPS)
+    _, output, _, _ = run(source, [(1.0, Command.PREVIOUS)])
+    assert heard(source, output)[:2] == [(0.0, 0, 0.0), (1.0, 0, 0.0)]
+
+
+def test_from_starts_at_the_given_step() -> None:
+    source = FakeSource(THREE_STEPS)
+    _, output, view, _ = run(source, start=1)
+    assert heard(source, output) == [(0.0, 1, 0.0), (6.5, 2, 0.0)]
+    assert view.states[0].step.index == 1
+
+
+def test_quit_stops_the_sound_and_plays_nothing_more() -> None:
+    source = FakeSource(THREE_STEPS)
+    outcome, output, view, clock = run(source, [(4.0, Command.QUIT)])
+    assert outcome is Outcome.QUIT
+    assert heard(source, output) == [(0.0, 0, 0.0), (3.0, 1, 0.0)]
+    assert output.played[-1].stopped_at == 104.0
+    assert clock.t == 104.0
+    assert view.states[-1].status == "stopped"
+
+
+def test_quit_while_paused() -> None:
+    source = FakeSource(THREE_STEPS)
+    outcome, output, _, clock = run(source, [(1.0, Command.TOGGLE_PAUSE), (3.0, Command.QUIT)])
+    assert outcome is Outcome.QUIT
+    assert len(output.played) == 1 and clock.t == 103.0
+
+
+def test_preview_plays_only_that_step() -> None:
+    source = FakeSource(THREE_STEPS)
+    outcome, output, view, _ = run(source, start=1, preview=True)
+    assert outcome is Outcome.FINISHED
+    assert heard(source, output) == [(0.0, 1, 0.0)]
+    assert all(s.preview for s in view.states)
+
+
+def test_bad_start_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        run(FakeSource(THREE_STEPS), start=3)
+
+
+def test_view_shows_step_countdown_and_time_left() -> None:
+    source = FakeSource([[("speech", 1.0)], [("silence", 10.0)]], spans=True)
+    _, _, view, _ = run(source)
+    mid = [s for s in view.states if s.step.index == 1 and s.status == "playing"
+           and 4.0 * US <= s.position_us <= 6.0 * US]
+    assert mid, "the view was not refreshed during a silent hold"
+    state = mid[0]
+    assert state.step_label == "Step 1 of 1"
+    assert state.span is not None
+    assert state.span_left_us == state.span.duration_us - state.position_us
+    assert state.elapsed_us == 1 * US + state.position_us
+    assert state.total_us == 11 * US
+
+
+class GrowingSource(FakeSource):
+    """Step 0 becomes available utterance by utterance, as the background synthesis would."""
+
+    def __init__(self) -> None:
+        super().__init__([[("speech", 1.0), ("speech", 1.0), ("speech", 1.0)]])
+        self.full = self.prepared[0].progress()
+        self.prepared[0] = PreparedStep(self.full.step, self._renderer(0, 0), RATE)
+        self.ready_at = {0.0: 1, 0.5: 2, 3.0: 3}  # clock seconds -> utterances laid out
+        self.tick(100.0)
+
+    def tick(self, t: float) -> None:
+        n = max(v for k, v in self.ready_at.items() if t - 100.0 >= k)
+        events = self.full.events[:n]
+        self.prepared[0].publish(Progress(self.full.step, events, (), events[-1].end_us,
+                                          n == len(self.full.events)))
+
+
+def test_a_step_starts_before_it_is_fully_prepared_and_waits_if_synthesis_lags() -> None:
+    source = GrowingSource()
+    clock = FakeClock()
+    controls = FakeControls(clock, on_tick=source.tick)
+    output = FakeOutput(clock)
+    view = RecordingView()
+    Player(source, output, view, controls, clock).run(0)
+    starts = heard(source, output)
+    assert starts[0] == (0.0, 0, 0.0)  # first utterance at once
+    assert starts[1][1:] == (0, 1.0)  # second utterance straight after it
+    assert starts[1][0] == 1.0
+    # The third was not ready when due (at 2 s): the clock waited for it instead of cutting it.
+    assert starts[2][1:] == (0, 2.0) and 3.0 <= starts[2][0] <= 3.02
+    assert any(s.status == "preparing" for s in view.states)
+
+
+# ---- choosing a step ---------------------------------------------------------------------------
+
+TITLES = ["Introduction", "Finding your landmarks", "BL23 Kidney Shu", "Closing", "Closing words"]
+
+
+def test_resolve_step_by_number_and_title() -> None:
+    assert resolve_step(TITLES, "2") == 2
+    assert resolve_step(TITLES, "finding your LANDMARKS") == 1
+    assert resolve_step(TITLES, "closing") == 3  # exact beats prefix
+    assert resolve_step(TITLES, "kidney") == 2  # anywhere in the title
+
+
+def test_resolve_step_errors_list_the_choices() -> None:
+    with pytest.raises(UsageError, match="steps 0 to 4"):
+        resolve_step(TITLES, "9")
+    with pytest.raises(UsageError, match="several steps"):
+        resolve_step(TITLES, "clos")
+    with pytest.raises(UsageError, match="Finding your landmarks"):
+        resolve_step(TITLES, "nope")
+
+
+# ---- keys ----------------------------------------------------------------------------------------
+
+
+def test_keys_map_to_commands_and_arrows_split_across_reads() -> None:
+    commands, rest = parse_keys(" nPq\x1b[C\x1bOD")
+    assert commands == [Command.TOGGLE_PAUSE, Command.NEXT, Command.PREVIOUS, Command.QUIT,
+                        Command.NEXT, Command.PREVIOUS]
+    assert rest == ""
+    commands, rest = parse_keys("x\x1b[")
+    assert commands == [] and rest == "\x1b["
+    commands, rest = parse_keys(rest + "D\x1b[A")  # up arrow does nothing
+    assert commands == [Command.PREVIOUS] and rest == ""
+
+
+def test_key_reader_reads_single_keys_and_restores_the_terminal() -> None:
+    master, slave = pty.openpty()
+    try:
+        with os.fdopen(slave, "r", closefd=False) as stream:
+            before = termios.tcgetattr(slave)
+            with pytest.raises(RuntimeError), KeyReader(stream) as keys:
+                assert not termios.tcgetattr(slave)[3] & termios.ICANON  # keys without Enter
+                os.write(master, b"n")
+                assert keys.wait(1.0) is Command.NEXT
+                os.write(master, b"\x1b[D ")
+                assert keys.wait(1.0) is Command.PREVIOUS
+                assert keys.wait(1.0) is Command.TOGGLE_PAUSE
+                assert keys.wait(0.01) is None
+                raise RuntimeError("boom")  # the terminal must come back even so
+            assert termios.tcgetattr(slave) == before
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+# ---- plain view ------------------------------------------------------------------------------------
+
+
+def test_plain_view_writes_one_timestamped_line_per_change() -> None:
+    out = io.StringIO()
+    view = PlainView(out)
+    point = PointInfo("BL23", "Kidney Shu", "Shenshu", "At waist level.", "together")
+    step = Step(2, "BL23 Kidney Shu", "point", 60 * US, 90 * US, point)
+    said = speech(60.0, 1.0, 2, "Press now.")
+    hold = Span("hold", 60 * US, 60 * US, 2, "both")
+    for pos in (0, 100_000, 200_000):
+        view.update(PlayState("T", step, 5, pos, 60 * US + pos, 600 * US, False, "playing",
+                              event=said, span=hold))
+    view.update(PlayState("T", step, 5, 300_000, 60 * US + 300_000, 600 * US, False, "paused"))
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "[ 1:00.0] Step 2 of 4: BL23 Kidney Shu"
+    assert "Kidney Shu" in lines[1] and "At waist level." in lines[1]
+    assert lines[2] == "[ 1:00.0]   Hold (both sides) 60 s"
+    assert lines[3] == "[ 1:00.0]   “Press now.”"
+    assert lines[4] == "[ 1:00.3] paused"
+    assert len(lines) == 5

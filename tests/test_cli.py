@@ -31,8 +31,9 @@ def test_check_clean_file_exits_zero(capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0 and out.strip().endswith("structure.yaml: ok")
 
 
-def test_check_reports_with_position_and_exits_two(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_reports_with_position_and_exits_two(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path("bad.yaml").write_text("title: T\nsteps:\n  - pause: forever\n", encoding="utf-8")
     code, out, err = run(capsys, "check", "bad.yaml")
@@ -51,7 +52,7 @@ def test_check_strict_fails_on_warnings(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, err = run(capsys, "show", str(tmp_path / "nope.yaml"), "--estimate")
+    code, _out, err = run(capsys, "show", str(tmp_path / "nope.yaml"), "--estimate")
     assert code == 2
     assert "nope.yaml: error: no such file" in err and "Traceback" not in err
 
@@ -97,7 +98,7 @@ def test_points_detail_and_search(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_new_writes_a_routine_that_checks_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "new", "my-routine", "--dir", str(tmp_path))
+    code, _out, _ = run(capsys, "new", "my-routine", "--dir", str(tmp_path))
     assert code == 0
     path = tmp_path / "my-routine.yaml"
     assert run(capsys, "check", "--strict", str(path))[0] == 0
@@ -111,7 +112,9 @@ def test_schema_is_the_shipped_file_and_validates_examples(capsys: pytest.Captur
     assert code == 0
     assert json.loads(out) == json_schema()
     shipped = json.loads((REPO / "voiceguide" / "data" / "routine.schema.json").read_text())
-    assert shipped == json_schema(), "regenerate with `voiceguide schema -o voiceguide/data/routine.schema.json`"
+    assert shipped == json_schema(), (
+        "regenerate with `voiceguide schema -o voiceguide/data/routine.schema.json`"
+    )
     jsonschema = pytest.importorskip("jsonschema")
     for case in GOLDEN.glob("[!_]*.yaml"):
         jsonschema.validate(yaml.safe_load(case.read_text()), json_schema())
@@ -133,8 +136,14 @@ def test_every_command_has_help() -> None:
 
 def test_show_shipped_routine_from_any_directory(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "voiceguide", "show", "lower-back-pain", "--estimate", "--json"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "show", "lower-back-pain", "--estimate", "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["total_seconds"] > 60

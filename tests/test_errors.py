@@ -13,35 +13,45 @@ CASES: list[tuple[str, str, list[str]]] = [
     (
         "unknown-point",
         "title: T\nsteps:\n  - point: Shenshuu\n",
-        ["r.yaml:3:12: error: steps[0].point: unknown point 'Shenshuu' (hint: did you mean BL23? "
-         "`voiceguide points` lists the catalogue; a routine can add points under `points:`)"],
+        [
+            "r.yaml:3:12: error: steps[0].point: unknown point 'Shenshuu' (hint: did you mean BL23? "
+            "`voiceguide points` lists the catalogue; a routine can add points under `points:`)"
+        ],
     ),
     (
         "bad-duration",
         "title: T\nsteps:\n  - pause: 3 minutes\n",
-        ["r.yaml:3:12: error: steps[0].pause: '3 minutes' is not a duration "
-         "(hint: write it like 90s, 1m30s, 2m, 1.5m, 500ms or a number of seconds)"],
+        [
+            "r.yaml:3:12: error: steps[0].pause: '3 minutes' is not a duration "
+            "(hint: write it like 90s, 1m30s, 2m, 1.5m, 500ms or a number of seconds)"
+        ],
     ),
     (
         "negative-and-typo",
         "title: T\nsteps:\n  - pause: -2\n  - sya: hello\n",
-        ["r.yaml:3:12: error: steps[0].pause: -2 is negative (hint: durations must be positive)",
-         "r.yaml:4:5: error: steps[1]: this step has no kind key "
-         "(hint: did you mean 'say'? kinds: say, pause, breathe, point, sound, section, repeat, include)"],
+        [
+            "r.yaml:3:12: error: steps[0].pause: -2 is negative (hint: durations must be positive)",
+            "r.yaml:4:5: error: steps[1]: this step has no kind key "
+            "(hint: did you mean 'say'? kinds: say, pause, breathe, point, sound, section, repeat, include)",
+        ],
     ),
     (
         "missing-title-and-steps",
         "summary: nothing else\n",
-        ["r.yaml:1:1: error: (top level): missing required key 'title' "
-         "(hint: add `title:` (The routine's title, spoken at the start))",
-         "r.yaml:1:1: error: (top level): missing required key 'steps' "
-         "(hint: add `steps:` (What happens, in order))"],
+        [
+            "r.yaml:1:1: error: (top level): missing required key 'title' "
+            "(hint: add `title:` (The routine's title, spoken at the start))",
+            "r.yaml:1:1: error: (top level): missing required key 'steps' "
+            "(hint: add `steps:` (What happens, in order))",
+        ],
     ),
     (
         "duplicate-key",
         "title: T\ntitle: U\nsteps:\n  - say: hi\n",
-        ["r.yaml:2:1: error: duplicate key 'title' (first written on line 1) "
-         "(hint: remove one of them; YAML would silently keep only the last)"],
+        [
+            "r.yaml:2:1: error: duplicate key 'title' (first written on line 1) "
+            "(hint: remove one of them; YAML would silently keep only the last)"
+        ],
     ),
     (
         "unknown-key-warning",
@@ -56,32 +66,43 @@ CASES: list[tuple[str, str, list[str]]] = [
     (
         "cue-does-not-fit",
         "title: T\nsteps:\n  - breathe: {pattern: 0.5-0-4, cycles: 1}\n",
-        ["r.yaml:3:5: error: Breathe 0.5-0-4 ×1: the cue 'Breathe in.' takes 1.12 s but only 0.50 s "
-         "are free in the inhale phase (hint: lengthen the phase, use `cue: tones`, or raise the voice rate)"],
+        [
+            "r.yaml:3:5: error: Breathe 0.5-0-4 ×1: the cue 'Breathe in.' takes 1.12 s but only 0.50 s "
+            "are free in the inhale phase "
+            "(hint: lengthen the phase, use `cue: tones`, or raise the voice rate)"
+        ],
     ),
     (
         "unsafe-tag",
         "title: !!python/object/apply:os.system [echo hi]\nsteps:\n  - say: hi\n",
-        ["r.yaml:1:8: error: the tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed "
-         "(hint: routines are plain data: remove the `!tag`)"],
+        [
+            "r.yaml:1:8: error: the tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed "
+            "(hint: routines are plain data: remove the `!tag`)"
+        ],
     ),
     (
         "alias-bomb",
         "a: &a [x, x]\nb: &b [*a, *a]\ntitle: T\nsteps:\n  - say: hi\n",
-        ["r.yaml:2:8: error: YAML aliases (*name) are not allowed in routines "
-         "(hint: write the value out, or use `repeat:` or `include:` to reuse steps)"],
+        [
+            "r.yaml:2:8: error: YAML aliases (*name) are not allowed in routines "
+            "(hint: write the value out, or use `repeat:` or `include:` to reuse steps)"
+        ],
     ),
     (
         "tab-indent",
         "title: T\nsteps:\n\t- say: hi\n",
-        ["r.yaml:3:1: error: invalid YAML: found character '\\t' that cannot start any token "
-         "(hint: indent with spaces; YAML does not allow tabs)"],
+        [
+            "r.yaml:3:1: error: invalid YAML: found character '\\t' that cannot start any token "
+            "(hint: indent with spaces; YAML does not allow tabs)"
+        ],
     ),
     (
         "midline-alternate",
         "title: T\nsteps:\n  - point: GV3\n    sides: alternate\n",
-        ["r.yaml:3:12: error: steps[0].sides: GV3 is a single point on the midline; it has no sides "
-         "(hint: remove `sides: alternate`)"],
+        [
+            "r.yaml:3:12: error: steps[0].sides: GV3 is a single point on the midline; it has no sides "
+            "(hint: remove `sides: alternate`)"
+        ],
     ),
     (
         "unknown-sound",
@@ -92,8 +113,9 @@ CASES: list[tuple[str, str, list[str]]] = [
 
 
 @pytest.mark.parametrize("name,source,expected", CASES, ids=[c[0] for c in CASES])
-def test_exact_messages(name: str, source: str, expected: list[str] | None, tmp_path: Path,
-                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exact_messages(
+    name: str, source: str, expected: list[str] | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path("r.yaml").write_text(source, encoding="utf-8")
     messages = [p.format() for p in check_file(Path("r.yaml"))]

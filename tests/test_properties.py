@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +24,24 @@ say = st.builds(lambda t: {"say": t}, sentence)
 pause = st.builds(lambda s: {"pause": f"{s / 10}s"}, st.integers(1, 100))
 breathe = st.builds(
     lambda i, h, o, c, cue: {"breathe": {"pattern": f"{i}-{h}-{o}", "cycles": c, "cue": cue}},
-    phase, st.integers(0, 6), phase, st.integers(1, 3), st.sampled_from(["words", "count", "tones"]),
+    phase,
+    st.integers(0, 6),
+    phase,
+    st.integers(1, 3),
+    st.sampled_from(["words", "count", "tones"]),
 )
 point = st.builds(
     lambda code, hold, sides, remind, countdown: {
-        "point": code, "hold": f"{hold}s", "remind_every": f"{remind}s", "countdown": countdown,
+        "point": code,
+        "hold": f"{hold}s",
+        "remind_every": f"{remind}s",
+        "countdown": countdown,
         **({"sides": sides} if code != "GV3" else {}),
     },
-    st.sampled_from(["BL23", "LI4", "GV3", "B47"]), st.integers(10, 180),
-    st.sampled_from(["together", "alternate", "single"]), st.sampled_from([0, 15, 30, 60]),
+    st.sampled_from(["BL23", "LI4", "GV3", "B47"]),
+    st.integers(10, 180),
+    st.sampled_from(["together", "alternate", "single"]),
+    st.sampled_from([0, 15, 30, 60]),
     st.integers(0, 5),
 )
 sound = st.just({"sound": "bell"})
@@ -39,11 +49,14 @@ leaf = st.one_of(say, pause, breathe, point, sound)
 step = st.one_of(
     leaf,
     st.builds(lambda t, s: {"section": t, "steps": s}, sentence, st.lists(leaf, min_size=1, max_size=3)),
-    st.builds(lambda n, s: {"repeat": n, "steps": s}, st.integers(1, 3), st.lists(leaf, min_size=1, max_size=3)),
+    st.builds(
+        lambda n, s: {"repeat": n, "steps": s}, st.integers(1, 3), st.lists(leaf, min_size=1, max_size=3)
+    ),
 )
 routine_data = st.builds(
     lambda steps, rate: {"title": "Generated", "voice": {"rate": rate}, "steps": steps},
-    st.lists(step, min_size=1, max_size=6), st.integers(120, 240),
+    st.lists(step, min_size=1, max_size=6),
+    st.integers(120, 240),
 )
 
 
@@ -67,13 +80,13 @@ def test_timeline_invariants(tmp_path: Path, data: dict[str, Any]) -> None:
     events = timeline.events
     # Events tile the session: sorted, contiguous, no gaps or overlaps, ending at the total.
     assert events[0].start_us == 0
-    for a, b in zip(events, events[1:]):
+    for a, b in itertools.pairwise(events):
         assert a.end_us == b.start_us
     assert events[-1].end_us == timeline.total_us
     assert sum(e.duration_us for e in events) == timeline.total_us
     assert all(e.duration_us > 0 for e in events)
     # Steps tile the session too, and each event belongs to the step whose span holds it.
-    for a, b in zip(timeline.steps, timeline.steps[1:]):
+    for a, b in zip(timeline.steps, timeline.steps[1:], strict=False):
         assert a.end_us == b.start_us
     assert timeline.steps[-1].end_us == timeline.total_us
     for e in events:

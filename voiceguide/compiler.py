@@ -34,6 +34,7 @@ from .timeline import US, Event, PointInfo, Span, Step, Timeline, VoiceSettings
 
 MAX_SESSION_US = 6 * 3600 * US
 CHIME_SLOT_US = 700_000  # the bell rings on under "release"; this is when "release" starts
+FIRST_REMINDER_US = 5 * US  # no "time left" right on top of "press now"
 
 
 # ---- operations ------------------------------------------------------------------------------
@@ -220,7 +221,7 @@ def _hold(step: PointStep, phrases: Mapping[str, str], side: str) -> list[Op]:
     if step.remind_every_us:
         remaining = (hold - 1) // step.remind_every_us * step.remind_every_us
         while remaining > countdown_us and remaining > 0:
-            if remaining % US == 0:
+            if remaining % US == 0 and hold - remaining >= FIRST_REMINDER_US:
                 text = say(phrases, "time_left", time=time_words(remaining // US, phrases))
                 cues.append((hold - remaining, Speak(text[:1].upper() + text[1:], "reminder")))
             remaining -= step.remind_every_us

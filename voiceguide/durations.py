@@ -35,6 +35,8 @@ def parse_duration(value: Any, *, allow_zero: bool = False) -> int:
         text = value.strip().lower().replace(" ", "")
         if text in ("off", "0") and allow_zero:
             return 0
+        if text.startswith("-"):
+            raise DurationError(f"{value!r} is negative", "durations must be positive")
         try:
             seconds = float(text)
         except ValueError:
@@ -46,7 +48,14 @@ def parse_duration(value: Any, *, allow_zero: bool = False) -> int:
                 raise DurationError(f"{value!r} repeats a unit", _FORMS) from None
             seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     else:
-        raise DurationError(f"expected a duration, got {type(value).__name__}", _FORMS)
+        kind = (
+            "a mapping"
+            if isinstance(value, dict)
+            else "a list"
+            if isinstance(value, list)
+            else "something else"
+        )
+        raise DurationError(f"expected a duration, got {kind}", _FORMS)
     if math.isnan(seconds) or math.isinf(seconds):
         raise DurationError(f"{value!r} is not a finite duration", _FORMS)
     if seconds < 0:

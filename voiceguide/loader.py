@@ -296,6 +296,8 @@ def _step(item: Any, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[Ste
     if kind == "point":
         point_step = _point(checked, state, ctx, path, where, title, origin)
         return [point_step] if point_step else []
+    if kind in ("section", "repeat") and "steps" not in item:
+        return []  # the missing `steps:` was reported by the schema check
     if kind == "include":
         return _include(checked["include"], state, ctx, f"{path}.include", where)
     inner_steps = _steps(item["steps"], state, ctx, f"{path}.steps", item.where("steps"))
@@ -493,14 +495,15 @@ def _check_sound(name: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> b
             return False
         try:
             with wave.open(str(candidate), "rb") as w:
-                if w.getsampwidth() != 2 or w.getnchannels() not in (1, 2) or w.getnframes() == 0:
-                    raise wave.Error("not 16-bit mono or stereo PCM")
-        except (wave.Error, EOFError, OSError) as exc:
+                if w.getnchannels() not in (1, 2) or w.getnframes() == 0:
+                    raise wave.Error("not mono or stereo PCM with samples")
+        except Exception as exc:  # wave raises assorted errors on malformed files
             ctx.error(
                 mark,
                 path,
-                f"the sound file {_display(candidate)} is not usable audio ({exc})",
-                "use a 16-bit PCM WAV file (e.g. `sox in.mp3 -b 16 out.wav`)",
+                f"the sound file {_display(candidate)} is not usable audio "
+                f"({str(exc) or type(exc).__name__})",
+                "use a PCM WAV file (e.g. `sox in.mp3 -b 16 out.wav`)",
             )
             return False
         state.sounds[name] = str(candidate.resolve())

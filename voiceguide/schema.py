@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from .errors import Problem
 from .yamlsource import LocatedDict, LocatedList, Mark
 
 MAX_TEXT = 2000  # characters in one utterance
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # could drive a terminal or a TTS engine
 INVALID: Any = object()  # returned by a check that reported a problem
 
 
@@ -73,6 +75,14 @@ class Text(Node):
                 "put the text after the colon, in quotes if it contains ': ' or '#'",
             )
         text = " ".join(str(value).split())
+        control = _CONTROL.search(text)
+        if control:
+            return ctx.error(
+                mark,
+                path,
+                f"the text contains the control character U+{ord(control.group()):04X}",
+                "remove it; routines hold plain text",
+            )
         if not text:
             return ctx.error(mark, path, "the text is empty", "write something, or remove the key")
         if len(text) > self.max_len:

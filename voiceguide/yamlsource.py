@@ -217,8 +217,9 @@ def parse(text: str, filename: str) -> Any:
         raise RoutineError(
             [_problem(filename, None, f"the document is larger than {MAX_FILE_BYTES:,} bytes")]
         )
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             return None
@@ -233,9 +234,25 @@ def parse(text: str, filename: str) -> Any:
         if "expected a single document" in str(exc.context or ""):
             message, hint = "the file holds more than one YAML document", "remove the `---` lines"
         raise RoutineError([_problem(filename, where, f"invalid YAML: {message}", hint)]) from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        where = Mark(before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        raise RoutineError(
+            [
+                _problem(
+                    filename,
+                    where,
+                    f"the character U+{exc.character:04X} is not allowed in YAML"
+                    if isinstance(exc.character, int)
+                    else "a character is not allowed in YAML",
+                    "remove it; routines hold plain text",
+                )
+            ]
+        ) from None
     except yaml.YAMLError as exc:
         raise RoutineError([_problem(filename, None, f"invalid YAML: {exc}")]) from None
     except RecursionError:
         raise RoutineError([_problem(filename, None, "the document is nested too deeply")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()

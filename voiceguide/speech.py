@@ -27,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -179,6 +180,8 @@ class Pyttsx3Engine:
         self._current: dict[str, Any] = {}
         self._done = threading.Event()
         self._error: BaseException | None = None
+        self._interrupted = False
+        self._espeak: Any = None  # pyttsx3's ctypes binding of libespeak-ng, on Linux
         self._version: str | None = None
         self._counter = 0
 
@@ -304,6 +307,7 @@ class Pyttsx3Engine:
         finally:
             if espeak_mod is not None:
                 espeak_mod.Initialize = original_init
+        self._espeak = espeak_mod
         _KEEP_ALIVE.append(self._engine)
         self._driver = str(getattr(self._engine, "driver_name", ""))
         if self._driver == "espeak" and self._rate is None:
@@ -316,7 +320,7 @@ class Pyttsx3Engine:
 
     def _on_finished(self, name: Any = None, completed: Any = True, **_: Any) -> None:
         if not completed:
-            self._error = self._error or SpeechError("speech synthesis was interrupted")
+            self._interrupted = True
         self._done.set()
 
     def _on_error(self, name: Any = None, exception: Any = None, **_: Any) -> None:
@@ -342,28 +346,54 @@ class Pyttsx3Engine:
             self._engine.setProperty(prop, value)
             self._current[prop] = value
 
+    def _wait_until_idle(self) -> None:
+        """espeak can report "playing" for a moment after its last callback; starting then makes
+        pyttsx3 cancel the new utterance (finished-utterance with completed=False)."""
+        if self._espeak is None:
+            return
+        for _ in range(500):
+            if not self._espeak.IsPlaying():
+                return
+            time.sleep(0.002)
+
     def _synthesize_now(self, req: _Request) -> Clip:
+        """Synthesize one request; an utterance pyttsx3 cancelled by itself is tried again."""
+        for attempt in range(3):
+            try:
+                return self._attempt(req)
+            except _Interrupted:
+                log.debug("utterance interrupted by the driver; retry %d", attempt + 1)
+        raise SpeechError(f"the speech engine kept interrupting {_short(req.text)!r}")
+
+    def _attempt(self, req: _Request) -> Clip:
         from .sounds import AudioFormatError, decode_audio
 
         assert self._tmpdir is not None
         self._counter += 1
         path = self._tmpdir / f"utt-{self._counter}.wav"
         self._error = None
+        self._interrupted = False
         self._done.clear()
         if req.voice is not None:
             self._set("voice", req.voice)
         self._set("rate", req.rate)
         self._set("volume", req.volume)
+        self._wait_until_idle()
         self._engine.save_to_file(req.text, str(path))
         self._engine.runAndWait()  # on espeak this may return long before the file exists
         timeout = 30.0 + 0.05 * len(req.text)
         if not self._done.wait(timeout):
             self._engine.stop()
             self._current.clear()
+            path.unlink(missing_ok=True)
             raise SpeechError(f"the speech engine did not finish within {timeout:.0f} s "
                               f"speaking {_short(req.text)!r}")
+        if self._interrupted:
+            path.unlink(missing_ok=True)
+            raise _Interrupted
         if self._error is not None:
             self._current.clear()  # a failed setProperty leaves the driver state unknown
+            path.unlink(missing_ok=True)
             raise SpeechError(f"the speech engine failed on {_short(req.text)!r}: {self._error}")
         try:
             data = path.read_bytes()
@@ -381,6 +411,10 @@ class Pyttsx3Engine:
         if self._rate is not None and self._driver == "espeak":
             raw = Clip(raw.samples, self._rate)  # the header always says 22050
         return finish_clip(raw)
+
+
+class _Interrupted(Exception):
+    """pyttsx3 cancelled the utterance itself (it can, when espeak still looks busy)."""
 
 
 def _short(text: str, n: int = 40) -> str:

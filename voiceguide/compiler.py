@@ -66,6 +66,7 @@ class Block:
     duration_us: int
     cues: tuple[tuple[int, Speak | Play], ...]
     side: str = ""
+    point: PointInfo | None = None  # the point being held, for live views
 
 
 Op = Speak | Play | Silence | Block
@@ -228,7 +229,7 @@ def _hold(step: PointStep, phrases: Mapping[str, str], side: str) -> list[Op]:
     for n in range(min(step.countdown, hold // US - 1), 0, -1):
         cues.append((hold - n * US, Speak(number_word(n, phrases), "countdown")))
     return [
-        Block("hold", hold, tuple(sorted(cues, key=lambda c: c[0])), side),
+        Block("hold", hold, tuple(sorted(cues, key=lambda c: c[0])), side, _point_info(step)),
         Play(step.chime, "chime", slot_us=CHIME_SLOT_US),
         Speak(say(phrases, "release"), "release"),
     ]
@@ -324,7 +325,7 @@ def _layout_block(
     block: Block, durations: Durations, cur: _Cursor, step_plan: StepPlan, problems: list[Problem]
 ) -> None:
     begin = cur.t
-    cur.spans.append(Span(block.kind, begin, block.duration_us, cur.index, block.side))
+    cur.spans.append(Span(block.kind, begin, block.duration_us, cur.index, block.side, block.point))
     for i, (offset, cue) in enumerate(block.cues):
         room = (block.cues[i + 1][0] if i + 1 < len(block.cues) else block.duration_us) - offset
         cur.add("silence", begin + offset - cur.t)

@@ -51,21 +51,6 @@ class Event:
 
 
 @dataclass(frozen=True)
-class Span:
-    """A stretch the listener times with their body: a hold on a point, or one breath phase."""
-
-    kind: str  # "hold" | "inhale" | "hold-in" | "exhale" | "hold-out"
-    start_us: int
-    duration_us: int
-    step: int
-    side: str = ""  # "left" | "right" | "both" | "" for points; "" for breath
-
-    @property
-    def end_us(self) -> int:
-        return self.start_us + self.duration_us
-
-
-@dataclass(frozen=True)
 class PointInfo:
     """What the live view shows about the point being pressed."""
 
@@ -74,6 +59,22 @@ class PointInfo:
     pinyin: str
     location: str
     sides: str  # how the step does it: "together" | "alternate" | "single"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch the listener times with their body: a hold on a point, or one breath phase."""
+
+    kind: str  # "hold" | "inhale" | "hold-in" | "exhale" | "hold-out"
+    start_us: int
+    duration_us: int
+    step: int
+    side: str = ""  # "left" | "right" | "both" | "" for points; "" for breath
+    point: PointInfo | None = None  # for holds: the point pressed (also inside sections and repeats)
+
+    @property
+    def end_us(self) -> int:
+        return self.start_us + self.duration_us
 
 
 @dataclass(frozen=True)

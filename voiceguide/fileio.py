@@ -43,6 +43,7 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, default_mode())  # mkstemp makes files private; outputs are ordinary files
         os.replace(tmp, path)
     except OSError as exc:
         _remove(tmp)
@@ -50,6 +51,13 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
     except BaseException:
         _remove(tmp)
         raise
+
+
+def default_mode() -> int:
+    """0o666 less the process umask: the mode an ordinary ``open(path, "w")`` would give."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _remove(tmp: str) -> None:

@@ -1,0 +1,153 @@
+"""Natural voice (piper) beside pyttsx3: cold and warm synthesis of the same utterances.
+
+Usage: python benchmarks/export_natural.py [ROUTINE] [--repeat N]
+
+For each engine, in a fresh process per run (so the piper model load and the pyttsx3 start are
+counted, as a user would meet them):
+- cold: empty speech cache; every utterance of the routine is synthesized;
+- warm: the same cache again; every utterance comes from disk.
+Printed per engine: engine start (first clip, includes model load), total time, per-utterance
+time, seconds of speech produced and the real-time factor. With --export, the whole
+`voiceguide export` is timed cold and warm as well (if the command exists).
+Numbers are medians over --repeat runs. Not a test: nothing asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+ENGINES = ("pyttsx3", "piper")
+
+
+def worker(engine: str, routine: str) -> dict[str, Any]:
+    """Synthesize every utterance of ``routine`` through the cache; runs in its own process."""
+    t0 = time.perf_counter()
+    from voiceguide.session import build_timeline
+    from voiceguide.speech import get_engine, speech_clips
+
+    timeline = build_timeline(routine, estimate=True, engine=engine)
+    texts = list(dict.fromkeys(e.text for e in timeline.events if e.kind == "speech"))
+    t_plan = time.perf_counter()
+    clips = speech_clips(timeline.voice)
+    first = None
+    audio_us = 0
+    for text in texts:
+        clip = clips(text)
+        audio_us += clip.duration_us
+        if first is None:
+            first = time.perf_counter() - t_plan
+    total = time.perf_counter() - t_plan
+    get_engine(engine).close()
+    return {
+        "engine": engine,
+        "utterances": len(texts),
+        "import_plan_s": t_plan - t0,
+        "first_clip_s": first or 0.0,
+        "total_s": total,
+        "audio_s": audio_us / 1e6,
+        "hits": clips.hits,
+        "misses": clips.misses,
+    }
+
+
+def run_worker(engine: str, routine: str, cache: Path) -> dict[str, Any]:
+    env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", engine, routine],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"{engine} worker failed:\n{out.stderr.strip()}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def time_export(engine: str, routine: str, cache: Path, target: Path) -> float:
+    env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
+    t = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "export", routine, "-o", str(target),
+         "--engine", engine],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"export with {engine} failed:\n{out.stderr.strip()}")
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("routine", nargs="?", default="lower-back-pain")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--export", action="store_true", help="also time `voiceguide export`")
+    parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "ROUTINE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(*args.worker)))
+        return
+
+    rows: dict[str, dict[str, list[float]]] = {}
+    info: dict[str, dict[str, Any]] = {}
+    for engine in ENGINES:
+        acc: dict[str, list[float]] = {}
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory(prefix="vg-bench-") as tmp:
+                cache = Path(tmp) / "cache"
+                cold = run_worker(engine, args.routine, cache)
+                warm = run_worker(engine, args.routine, cache)
+                assert warm["misses"] == 0, f"{engine}: warm run synthesized again"
+                for phase, r in (("cold", cold), ("warm", warm)):
+                    acc.setdefault(f"{phase}_first", []).append(r["first_clip_s"])
+                    acc.setdefault(f"{phase}_total", []).append(r["total_s"])
+                    acc.setdefault(f"{phase}_plan", []).append(r["import_plan_s"])
+                if args.export:
+                    wav = Path(tmp) / "out.wav"
+                    export_cache = Path(tmp) / "export-cache"
+                    acc.setdefault("export_cold", []).append(
+                        time_export(engine, args.routine, export_cache, wav))
+                    acc.setdefault("export_warm", []).append(
+                        time_export(engine, args.routine, export_cache, wav))
+                info[engine] = cold
+        rows[engine] = acc
+
+    def med(engine: str, key: str) -> float:
+        return statistics.median(rows[engine][key])
+
+    n = {e: info[e]["utterances"] for e in ENGINES}
+    print(f"routine: {args.routine}; {n['piper']} distinct utterances; median of {args.repeat} "
+          f"runs; {os.cpu_count()} CPUs")
+    header = f"{'':34}" + "".join(f"{e:>14}" for e in ENGINES)
+    print(header)
+    print("-" * len(header))
+    lines = [
+        ("import + plan (s)", lambda e: med(e, "cold_plan")),
+        ("cold: first clip, incl. start (s)", lambda e: med(e, "cold_first")),
+        ("cold: all utterances (s)", lambda e: med(e, "cold_total")),
+        ("cold: per utterance (ms)", lambda e: 1000 * med(e, "cold_total") / n[e]),
+        ("cold: real-time factor", lambda e: med(e, "cold_total") / info[e]["audio_s"]),
+        ("warm: first clip (ms)", lambda e: 1000 * med(e, "warm_first")),
+        ("warm: all utterances (s)", lambda e: med(e, "warm_total")),
+        ("warm: per utterance (ms)", lambda e: 1000 * med(e, "warm_total") / n[e]),
+        ("speech produced (s)", lambda e: info[e]["audio_s"]),
+    ]
+    if args.export:
+        lines += [
+            ("export cold, whole command (s)", lambda e: med(e, "export_cold")),
+            ("export warm, whole command (s)", lambda e: med(e, "export_warm")),
+        ]
+    for label, value in lines:
+        print(f"{label:34}" + "".join(f"{value(e):14.3f}" for e in ENGINES))
+
+
+if __name__ == "__main__":
+    main()

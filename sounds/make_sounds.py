@@ -186,7 +186,8 @@ def level(signal: Signal, target_rms_db: float) -> NDArray[np.int16]:
     ceiling = 10 ** ((PEAK_LIMIT_DB - 0.5) / 20.0)  # half a dB of headroom for rounding
     if np.max(np.abs(scaled)) > ceiling:
         scaled *= ceiling / np.max(np.abs(scaled))
-    return np.round(scaled * 32767.0).astype(np.int16)
+    out: NDArray[np.int16] = np.round(scaled * 32767.0).astype(np.int16)
+    return out
 
 
 def write_wav(path: Path, samples: NDArray[np.int16]) -> None:

@@ -46,8 +46,8 @@ _model: Any = None  # piper.PiperVoice, loaded once per process
 
 def _missing(module: str) -> SpeechError:
     return SpeechError(
-        f"the natural voice engine 'piper' is not installed (Python module {module!r} is missing); "
-        f"install it with: {INSTALL_COMMAND}   (or use --engine pyttsx3)"
+        f"the natural voice engine 'piper' is not installed (Python module {module!r} is missing): "
+        f"install it with `{INSTALL_COMMAND}`, or use --engine pyttsx3"
     )
 
 

@@ -117,3 +117,37 @@ def test_language_rank_does_not_confuse_prefixes() -> None:
     # "en" must not match "eng"-like tags, nor "e"
     assert language_rank(VoiceInfo("x/eng", "Eng", ("eng",)), "en") is None
     assert language_rank(VoiceInfo("gmw/en", "English", ("en-gb",)), "e") is None
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize(("language", "expected"), [("en", "gmw/en"), ("en-US", "gmw/en-us")])
+def test_voices_command_shows_the_voice_a_routine_gets(
+    language: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `voiceguide voices --language` promises is what the pyttsx3 engine really uses."""
+    from voiceguide.cli import main
+    from voiceguide.speech import Pyttsx3Engine, get_engine
+    from voiceguide.timeline import VoiceSettings
+
+    assert main(["voices", "--language", language]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if "gmw/" in line]
+    assert rows and rows[0].split()[1] == expected
+    assert f"uses {expected}." in out
+    engine = get_engine("pyttsx3")
+    assert isinstance(engine, Pyttsx3Engine)
+    assert engine.resolve_voice(VoiceSettings(language=language)) == expected
+
+
+@pytest.mark.engine
+def test_voices_command_without_language_lists_every_voice(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from voiceguide.cli import main
+    from voiceguide.speech import get_engine
+
+    assert main(["voices"]) == 0
+    out = capsys.readouterr().out
+    ids = [v.id for v in get_engine("pyttsx3").voices()]
+    assert len(ids) > 20
+    assert all(i in out for i in ids)

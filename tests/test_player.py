@@ -211,7 +211,7 @@ THREE_STEPS = [
 
 def test_steps_play_back_to_back_on_the_clock() -> None:
     source = FakeSource(THREE_STEPS)
-    outcome, output, view, clock = run(source)
+    outcome, output, view, _clock = run(source)
     assert outcome is Outcome.FINISHED
     assert heard(source, output) == [(0.0, 0, 0.0), (3.0, 1, 0.0), (9.5, 2, 0.0)]
     assert output.stops == []  # nothing was cut short
@@ -226,7 +226,7 @@ def test_long_step_is_split_inside_silence_and_each_block_starts_on_time() -> No
     starts = heard(source, output)
     assert starts[0] == (0.0, 0, 0.0)
     # Every later block starts in the middle of a silence, exactly when its audio is due.
-    for at, step, offset in starts[1:]:
+    for at, _step, offset in starts[1:]:
         assert at == offset
         assert any(abs(offset - mid) < 1e-9 for mid in (15.5, 45.5))
     assert len(starts) >= 2
@@ -237,7 +237,7 @@ def test_long_step_is_split_inside_silence_and_each_block_starts_on_time() -> No
 def test_pause_stops_the_clock_and_resume_continues_from_the_same_moment() -> None:
     source = FakeSource(THREE_STEPS)
     # Pause in the silence of step 1 (1.5 s of speech, then 4 s of silence), resume 10 s later.
-    _, output, view, clock = run(source, [(5.0, Command.TOGGLE_PAUSE),
+    _, output, view, _clock = run(source, [(5.0, Command.TOGGLE_PAUSE),
                                           (15.0, Command.TOGGLE_PAUSE)])
     assert 5.0 in [round(s - 100.0, 3) for s in output.stops]
     assert heard(source, output) == [(0.0, 0, 0.0), (3.0, 1, 0.0), (15.0, 1, 2.0),

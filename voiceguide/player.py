@@ -764,14 +764,16 @@ def play(
     rate: int | None = None,
     volume: float | None = None,
     interactive: bool | None = None,
+    console: object | None = None,
     on_cautions: Callable[[Sequence[str]], None] | None = None,
 ) -> Outcome:
     """Play a routine aloud: the ``voiceguide play`` command as a function.
 
-    Opens the sound device first (no device: AudioDeviceError suggesting ``export``), shows the
-    cautions through ``on_cautions`` (they are also spoken, in the introduction), then plays with
-    the live view and keys on a terminal, or plain lines without one. Always stops the sound,
-    waits for the device and restores the terminal before returning or raising.
+    Opens the sound device first (none: AudioDeviceError suggesting ``export``), hands the
+    cautions to ``on_cautions`` to print (they are spoken in the introduction), then plays with
+    the live view and keys on a terminal, or plain timestamped lines without one. However it
+    ends (the end, ``q``, Ctrl-C, SIGTERM, an error) it stops the sound, waits for the device to
+    finish and restores the terminal before returning or raising.
     """
     import sys
 
@@ -781,30 +783,76 @@ def play(
     from .loader import load_routine
     from .view import LiveView, PlainView
 
+    if start is not None and preview is not None:
+        raise UsageError("use either --from or --preview, not both")
     routine = load_routine(ref, avoid=avoid)
     settings = voice_settings(routine, engine=engine, voice=voice, rate=rate, volume=volume)
     source = SessionSource(routine, settings)
     titles = source.titles()
-    first = 0
-    if preview is not None:
-        first = resolve_step(titles, preview)
-    elif start is not None:
-        first = resolve_step(titles, start)
+    first = resolve_step(titles, preview if preview is not None else start or "0")
     if interactive is None:
         interactive = KeyReader.available() and sys.stdout.isatty()
-    output = open_output()
     try:
-        source.step(first)  # start synthesizing while the cautions are printed
-        if on_cautions is not None and routine.cautions and preview is None:
-            on_cautions(routine.cautions)
-        view: View = LiveView() if interactive else PlainView()
-        keys: KeyReader | NoKeys = KeyReader() if interactive else NoKeys()
+        source.step(first)  # synthesis starts now, while the device opens and cautions print
+        output = open_output()
         try:
-            with keys:
-                player = Player(source, output, view, keys)
-                return player.run(first, preview=preview is not None)
+            if on_cautions is not None and routine.cautions and preview is None:
+                on_cautions(routine.cautions)
+            view: View = LiveView(console) if interactive else PlainView()
+            keys: KeyReader | NoKeys = KeyReader() if interactive else NoKeys()
+            with _terminate_as_exit():
+                try:
+                    with keys:
+                        player = Player(source, output, view, keys)
+                        return player.run(first, preview=preview is not None)
+                finally:
+                    view.close()
         finally:
-            view.close()
+            with _no_interrupts():
+                output.close()
     finally:
-        output.close()
-        source.close()
+        with _no_interrupts():
+            source.close()
+
+
+class _terminate_as_exit:
+    """SIGTERM ends the session like Ctrl-C does (sound stopped, terminal restored), exit 143."""
+
+    def __enter__(self) -> None:
+        import signal
+
+        self._old: object = None
+        try:
+            self._old = signal.signal(signal.SIGTERM, self._handler)
+        except ValueError:  # not the main thread
+            self._old = None
+
+    @staticmethod
+    def _handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)  # type: ignore[arg-type]
+
+
+class _no_interrupts:
+    """Hold off a second Ctrl-C while the device drains (bounded): leaving Python while a
+    simpleaudio thread still plays can crash the interpreter."""
+
+    def __enter__(self) -> None:
+        import signal
+
+        self._old: object = None
+        try:
+            self._old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:
+            self._old = None
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)  # type: ignore[arg-type]

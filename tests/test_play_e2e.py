@@ -1,0 +1,219 @@
+"""End to end: `voiceguide play` through the real stack, headless, recorded and timed.
+
+A private PulseAudio daemon (temporary HOME and XDG_RUNTIME_DIR) gets a null sink; ALSA's
+``default`` device is routed to it with an ``.asoundrc`` using the pulse plugin, so simpleaudio
+plays into it exactly as on a desktop; ``parec`` records the sink's monitor. The cue onsets in
+the recording must match the timeline (`voiceguide show --json`) within ±60 ms, first cue to last.
+
+Needs: pulseaudio, pulseaudio-utils (pactl, parec), libasound2-plugins. Skips only when
+pulseaudio is absent and the CI variable is not set; under CI it always runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ROUTINE = REPO / "tests" / "data" / "play" / "short.yaml"
+RATE = 22050
+TOLERANCE_S = 0.060
+
+pytestmark = [pytest.mark.audio, pytest.mark.engine, pytest.mark.slow]
+
+
+def require_pulseaudio() -> None:
+    missing = [tool for tool in ("pulseaudio", "pactl", "parec") if shutil.which(tool) is None]
+    if missing:
+        message = f"PulseAudio tools not installed: {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI must install pulseaudio and pulseaudio-utils)")
+        pytest.skip(message)
+
+
+class NullSink:
+    """A throw-away PulseAudio daemon with one null sink, and ALSA's default routed to it."""
+
+    def __init__(self, root: Path, rate: int = RATE) -> None:
+        self.root = root
+        self.rate = rate
+        home = root / "home"
+        runtime = root / "run"
+        (home / ".config" / "pulse").mkdir(parents=True, exist_ok=True)
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        asoundrc = home / ".asoundrc"
+        asoundrc.write_text("pcm.!default { type pulse }\nctl.!default { type pulse }\n")
+        (home / ".config" / "pulse" / "client.conf").write_text("autospawn = no\n")
+        self.env = dict(os.environ)
+        self.env.update(
+            HOME=str(home),
+            XDG_RUNTIME_DIR=str(runtime),
+            PULSE_SERVER=f"unix:{runtime}/pulse/native",
+            PULSE_RUNTIME_PATH=str(runtime / "pulse"),
+        )
+        self.env.pop("ALSA_CONFIG_PATH", None)  # the system's alsa.conf, which reads ~/.asoundrc
+        self.daemon: subprocess.Popen[bytes] | None = None
+        self.log = root / "pulseaudio.log"
+
+    def start(self) -> None:
+        with open(self.log, "wb") as log:
+            self.daemon = subprocess.Popen(
+                [
+                    "pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1",
+                    "--disallow-exit", "--use-pid-file=no",
+                    "-L", "module-native-protocol-unix auth-anonymous=1",
+                    "-L", f"module-null-sink sink_name=testsink rate={self.rate} channels=1 "
+                          "format=s16le",
+                ],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.daemon.poll() is not None:
+                raise RuntimeError("pulseaudio exited: " + self.log.read_text(errors="replace"))
+            ok = subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode
+            if ok == 0:
+                subprocess.run(["pactl", "set-default-sink", "testsink"], env=self.env,
+                               capture_output=True)
+                return
+            time.sleep(0.1)
+        raise RuntimeError("pulseaudio did not come up: " + self.log.read_text(errors="replace"))
+
+    def record(self, path: Path) -> subprocess.Popen[bytes]:
+        """Start recording the sink; the low-latency recorder is also what paces the null sink."""
+        out = open(path, "wb")  # noqa: SIM115 - closed by the caller through the process
+        return subprocess.Popen(
+            ["parec", "-d", "testsink.monitor", "--format=s16le", f"--rate={self.rate}",
+             "--channels=1", "--latency-msec=20", "--raw"],
+            env=self.env, stdout=out,
+        )
+
+    def warm_up(self) -> None:
+        """The first stream after the daemon starts costs ~0.85 s once: pay it before timing."""
+        code = ("import simpleaudio; "
+                "p = simpleaudio.play_buffer(bytes(8820), 1, 2, 22050); p.wait_done()")
+        subprocess.run([sys.executable, "-c", code], env=self.env, check=True, timeout=30)
+
+    def stop(self) -> None:
+        if self.daemon is not None and self.daemon.poll() is None:
+            self.daemon.terminate()
+            try:
+                self.daemon.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[NullSink]:
+    require_pulseaudio()
+    sink = NullSink(tmp_path / "pulse")
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+def stop_recording(recorder: subprocess.Popen[bytes]) -> None:
+    recorder.terminate()
+    try:
+        recorder.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        recorder.kill()
+        recorder.wait()
+
+
+# ---- onsets ----------------------------------------------------------------------------------
+
+
+def onsets(samples: np.ndarray, rate: int = RATE, *, threshold: int = 300,
+           quiet_s: float = 0.25, window_s: float = 0.002) -> list[float]:
+    """Times (s) where sound starts after at least ``quiet_s`` of (near) silence."""
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1)
+    n = max(int(rate * window_s), 1)
+    frames = len(samples) // n
+    env = np.abs(samples[: frames * n].astype(np.float64)).reshape(frames, n).max(axis=1)
+    found: list[float] = []
+    last = -1e9
+    for i in np.nonzero(env > threshold)[0]:
+        t = i * n / rate
+        if t - last > quiet_s:
+            found.append(t)
+        last = t
+    return found
+
+
+def match_onsets(expected: list[float], captured: list[float]) -> list[float]:
+    """Per expected onset, the captured one's error (s) after removing the fixed device delay."""
+    assert expected and captured, "no sound found"
+    shift = captured[0] - expected[0]
+    pairs = []
+    for t in expected:
+        nearest = min(captured, key=lambda c: abs(c - (t + shift)))
+        pairs.append(nearest - t)
+    delay = float(np.median(pairs))
+    return [p - delay for p in pairs]
+
+
+# ---- the test --------------------------------------------------------------------------------
+
+
+def test_play_through_pulseaudio_keeps_every_cue_on_time(sink: NullSink, tmp_path: Path) -> None:
+    env = sink.env
+    capture = tmp_path / "capture.raw"
+    recorder = sink.record(capture)
+    try:
+        time.sleep(1.0)
+        sink.warm_up()
+        played = subprocess.run(
+            [sys.executable, "-m", "voiceguide", "play", str(ROUTINE)],
+            env=env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
+        )
+        time.sleep(0.8)
+    finally:
+        stop_recording(recorder)
+    assert played.returncode == 0, played.stderr
+    assert "Traceback" not in played.stderr
+    # Without a terminal the view is plain timestamped lines, one per step and cue.
+    assert "[ 0:00.0] Introduction" in played.stdout
+    assert "Step 9 of 9: Done." in played.stdout
+    assert "“Press now.”" in played.stdout
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "show", "--json", str(ROUTINE)],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )
+    plan = json.loads(shown.stdout)
+
+    # The reference is what `export` writes for the same timeline: the player must sound like it.
+    from voiceguide.render import Renderer
+    from voiceguide.session import build_timeline
+
+    timeline = build_timeline(ROUTINE)
+    assert timeline.to_json() == plan
+    reference = Renderer(timeline, sample_rate=RATE).render()
+
+    expected = onsets(reference)
+    starts = [e["start"] for e in plan["events"] if e["kind"] != "silence"]
+    for t in expected:  # each detectable onset is a planned cue from `show --json`
+        assert min(abs(t - s) for s in starts) < 0.030, t  # (a tone fades in)
+    assert len(expected) >= 10, "the test routine should have many separable cues"
+
+    recorded = np.fromfile(capture, dtype=np.int16)
+    captured = onsets(recorded)
+    assert len(captured) == len(expected), (captured, expected)
+    errors = match_onsets(expected, captured)
+    worst = max(abs(e) for e in errors)
+    print("onset errors (ms):", [round(float(e) * 1000, 1) for e in errors])
+    assert worst <= TOLERANCE_S, [round(e * 1000, 1) for e in errors]

@@ -1,0 +1,57 @@
+"""``voiceguide play``: speak a routine aloud, in exact time, with single-key controls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import typer
+
+from ._app import app, console
+
+ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
+
+
+def _print_cautions(cautions: Sequence[str]) -> None:
+    console.print("[bold yellow]Before you begin[/bold yellow]")
+    for caution in cautions:
+        console.print(f"  • {caution}", markup=False, highlight=False)
+    console.print()
+
+
+@app.command()
+def play(
+    routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE"),
+    start: str | None = typer.Option(
+        None, "--from", metavar="STEP",
+        help="Start at this step: its number as `voiceguide show` prints it, or its title "
+             "(e.g. a section name).",
+    ),
+    preview: str | None = typer.Option(
+        None, "--preview", metavar="STEP", help="Play just this one step (for authors)."
+    ),
+    avoid: list[str] = typer.Option(
+        [], "--avoid", help="Leave out points with this caution tag (e.g. pregnancy); repeatable."
+    ),
+    engine: str | None = typer.Option(None, "--engine", help="Speech engine: pyttsx3 or piper."),
+    voice: str | None = typer.Option(None, "--voice", help="Voice id or name (see `voiceguide voices`)."),
+    rate: int | None = typer.Option(None, "--rate", min=80, max=300, help="Words per minute."),
+    volume: float | None = typer.Option(None, "--volume", min=0.0, max=1.0, help="Speech volume, 0-1."),
+) -> None:
+    """Play a routine aloud. Keys: space pause/resume, n or → next step, p or ← back, q quit.
+
+    The cautions are printed and spoken first. Without a sound device, use `voiceguide export`.
+    """
+    from ..player import play as play_routine
+
+    play_routine(
+        routine,
+        start=start,
+        preview=preview,
+        avoid=avoid,
+        engine=engine,
+        voice=voice,
+        rate=rate,
+        volume=volume,
+        console=console,
+        on_cautions=_print_cautions,
+    )

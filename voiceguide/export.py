@@ -16,11 +16,12 @@ import struct
 import subprocess
 import sys
 import tempfile
+import types
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from .errors import ExportError, UsageError
 from .fileio import atomic_output, atomic_write_text
@@ -359,3 +360,14 @@ def _progress_reporter(progress: bool | Progress | None) -> Iterator[Progress]:
 
     with bar:
         yield report
+
+
+class _CallableModule(types.ModuleType):
+    """``voiceguide.export(...)`` is the public function, but importing this submodule makes the
+    package attribute ``voiceguide.export`` this module; calling the module calls the function."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ExportResult:
+        return export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

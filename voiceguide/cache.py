@@ -62,6 +62,7 @@ class SpeechCache:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root if root is not None else cache_dir()
+        self._made: set[Path] = set()  # folders known to exist (saves a syscall per clip)
 
     def path_for(self, key: Mapping[str, Any]) -> Path:
         digest = key_digest(key)
@@ -83,7 +84,9 @@ class SpeechCache:
         path = self.path_for(key)
         data = encode_entry(key, clip)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(path.parent)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=SUFFIX)
             try:
                 with os.fdopen(fd, "wb") as f:

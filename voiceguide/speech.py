@@ -148,6 +148,18 @@ def _quiet_print(*args: Any, **kwargs: Any) -> None:
     log.debug("pyttsx3: %s", " ".join(str(a) for a in args))
 
 
+class _ShortSleeps:
+    """``time`` for pyttsx3's espeak driver, whose run loop polls with ``sleep(0.01)``: the loop
+    ends after one pass, so the sleep is pure idle time. Everything else is the real ``time``."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(min(seconds, 0.0005))
+
+
 @dataclass
 class _Request:
     text: str
@@ -177,6 +189,7 @@ class Pyttsx3Engine:
         self._rate: int | None = None  # real sample rate, when the driver tells us
         self._tmpdir: Path | None = None
         self._voices: list[VoiceInfo] | None = None
+        self._resolved: dict[tuple[str, str | None], str | None] = {}
         self._current: dict[str, Any] = {}
         self._done = threading.Event()
         self._error: BaseException | None = None
@@ -215,7 +228,10 @@ class Pyttsx3Engine:
         the driver, so it is an error here (UsageError, with close matches)."""
         from .voice_select import pick_voice
 
-        return pick_voice(self.voices(), settings.language, settings.voice)
+        key = (settings.language, settings.voice)
+        if key not in self._resolved:
+            self._resolved[key] = pick_voice(self.voices(), settings.language, settings.voice)
+        return self._resolved[key]
 
     def synthesize(self, text: str, settings: VoiceSettings) -> Clip:
         text = speakable(text)
@@ -289,6 +305,7 @@ class Pyttsx3Engine:
                     f"{ESPEAK_INSTALL_HINT}"
                 ) from None
             driver_mod.print = _quiet_print  # the driver's "Audio saved to" must not hit stdout
+            driver_mod.time = _ShortSleeps()  # its loop sleeps 10 ms per utterance: 1 s per 100
             original_init = espeak_mod.Initialize
 
             def initialize(*args: Any) -> Any:

@@ -208,7 +208,7 @@ def _breathe_ops(step: Breathe, phrases: Mapping[str, str]) -> list[Op]:
             else:
                 cues = [(0, Speak(say(phrases, count_key), kind))]
                 n = 2
-                while (n - 1) * US < length:
+                while n * US <= length:  # only whole seconds: a count word gets its full second
                     cues.append(((n - 1) * US, Speak(number_word(n, phrases), "count")))
                     n += 1
             ops.append(Block(kind, length, tuple(cues)))
@@ -387,7 +387,7 @@ def compile_routine(
             )
         )
     if problems:
-        raise RoutineError(problems)
+        raise RoutineError(list(dict.fromkeys(problems)))  # a cue that never fits fails every cycle once
     return Timeline(
         title=routine.title,
         total_us=t,

@@ -521,6 +521,9 @@ def _check_sound(name: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> b
 def _include(ref: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[StepT]:
     here = state.stack[-1].parent
     target = (here / ref).resolve() if not Path(ref).is_absolute() else Path(ref).resolve()
+    shipped = shipped_scripts_dir() / ref
+    if not target.exists() and "/" not in ref and shipped.is_file():
+        target = shipped.resolve()  # a bare name not found beside the routine: a shipped fragment
     if Path(ref).is_absolute() or not _allowed(target, state):
         ctx.error(
             mark,

@@ -1,0 +1,54 @@
+"""Semantics of the routine language that authors time their sessions by."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from voiceguide.compiler import compile_routine
+from voiceguide.loader import check_file, load_routine
+from voiceguide.media import EstimatedDurations
+from voiceguide.timeline import US, Timeline
+
+
+def compile_text(tmp_path: Path, text: str) -> Timeline:
+    path = tmp_path / "r.yaml"
+    path.write_text(text, encoding="utf-8")
+    routine = load_routine(path)
+    return compile_routine(routine, EstimatedDurations(routine.voice.rate or 160, dict(routine.sounds)))
+
+
+def test_count_cue_counts_whole_seconds_only(tmp_path: Path) -> None:
+    t = compile_text(tmp_path, "title: T\nsteps:\n  - breathe: {pattern: 5.5-0-5.5, cycles: 1, cue: count}\n")
+    said = [e.text for e in t.events if e.kind == "speech" and e.step == 1]
+    assert said == ["In.", "two", "three", "four", "five", "Out.", "two", "three", "four", "five"]
+    phases = [s for s in t.spans if s.step == 1]
+    assert [(s.kind, s.duration_us) for s in phases] == [("inhale", 5_500_000), ("exhale", 5_500_000)]
+
+
+def test_a_user_routine_can_include_shipped_fragments(tmp_path: Path) -> None:
+    t = compile_text(tmp_path, "title: Mine\nsteps:\n  - say: Hello.\n  - include: _closing.yaml\n")
+    assert len(t.steps) > 2
+
+
+def test_problem_repeated_in_every_cycle_is_reported_once(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text("title: T\nsteps:\n  - breathe: {pattern: 0.5-0-4, cycles: 5}\n", encoding="utf-8")
+    assert len(check_file(path)) == 1
+
+
+def test_defaults_hold_wins_over_the_catalogue(tmp_path: Path) -> None:
+    t = compile_text(
+        tmp_path, "title: T\ndefaults: {hold: 45s}\nsteps:\n  - point: BL23\n  - point: LI4\n    hold: 20s\n"
+    )
+    assert [s.duration_us for s in t.spans if s.kind == "hold"] == [45 * US, 20 * US]
+
+
+def test_avoid_removes_tagged_points_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text("title: T\nsteps:\n  - point: LI4\n  - point: BL23\n", encoding="utf-8")
+    routine = load_routine(path, avoid=["pregnancy"])
+    assert routine.avoided == ("LI4",)
+    t = compile_routine(routine, EstimatedDurations(160, dict(routine.sounds)))
+    said = " ".join(e.text for e in t.events if e.kind == "speech")
+    assert "leaves out points marked for pregnancy" in said
+    assert [s.point.code for s in t.steps if s.point] == ["BL23"]

@@ -56,6 +56,23 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     return elapsed, rss_kb / 1024
 
 
+IN_PROCESS = """
+import sys, time
+import voiceguide.cli  # start-up and imports are not timed here
+from voiceguide.export import export
+start = time.perf_counter()
+export(sys.argv[1], sys.argv[2])
+print(time.perf_counter() - start)
+"""
+
+
+def run_in_process(routine: str, out: Path, env: dict[str, str]) -> float:
+    """Seconds spent inside ``voiceguide.export()`` (no interpreter start-up, no imports)."""
+    proc = subprocess.run([sys.executable, "-c", IN_PROCESS, routine, str(out)], env=env,
+                          capture_output=True, text=True, check=True)
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
 def reference_script(routine: str, work: Path) -> tuple[Path, int]:
     """A bash script that renders the routine's events with espeak-ng and sox."""
     from voiceguide.session import build_timeline
@@ -91,7 +108,7 @@ voice: {rate: 160}
 defaults: {remind_every: 30s, countdown: 3, chime: bell}
 steps:
   - say: This is a long generated session for measuring memory.
-  - repeat: 40
+  - repeat: 44
     steps:
       - say: Let your shoulders soften and breathe slowly.
       - breathe: {pattern: 4-0-6, cycles: 3}
@@ -119,7 +136,7 @@ def main() -> None:
         tmpdir = Path(tmp)
         cache = tmpdir / "cache"
         os.environ["VOICEGUIDE_CACHE_DIR"] = str(tmpdir / "plan-cache")
-        ref_times, cold_times, warm_times = [], [], []
+        ref_times, cold_times, warm_times, api_cold, api_warm, startup = [], [], [], [], [], []
         script, n_events = reference_script(args.routine, tmpdir)
         out = tmpdir / "session.wav"
         for _ in range(args.runs):
@@ -131,6 +148,10 @@ def main() -> None:
                                            env_with_cache(cache))[0])
             warm_times.append(run_measured([*voiceguide, "export", args.routine, "-o", str(out)],
                                            env_with_cache(cache))[0])
+            shutil.rmtree(cache, ignore_errors=True)
+            api_cold.append(run_in_process(args.routine, out, env_with_cache(cache)))
+            api_warm.append(run_in_process(args.routine, out, env_with_cache(cache)))
+            startup.append(run_measured([*voiceguide, "--help"], env_with_cache(cache))[0])
         from voiceguide.render import frame_at
         from voiceguide.session import build_timeline
 
@@ -149,7 +170,9 @@ def main() -> None:
         long_mb = long_out.stat().st_size / 2**20
         assert long_out.stat().st_size == 44 + 2 * frame_at(round(long_s * 1e6), 22050)
 
-    ref, cold, warm = (statistics.median(x) for x in (ref_times, cold_times, warm_times))
+    ref, cold, warm, a_cold, a_warm, start = (
+        statistics.median(x)
+        for x in (ref_times, cold_times, warm_times, api_cold, api_warm, startup))
     rss = max(long_cold_rss, long_warm_rss)
     cpu = os.cpu_count()
     print(f"voiceguide export benchmark — {args.routine} ({session_s / 60:.1f} min session, "
@@ -161,6 +184,10 @@ def main() -> None:
           f"{'<= ' + str(TARGET_COLD):>10}  {'ok' if cold / ref <= TARGET_COLD else 'MISSED'}")
     print(f"{'voiceguide export, warm cache':34}{warm:9.2f}{warm / ref:13.3f}"
           f"{'<= ' + str(TARGET_WARM):>10}  {'ok' if warm / ref <= TARGET_WARM else 'MISSED'}")
+    print(f"{'voiceguide.export(), cold cache':34}{a_cold:9.2f}{a_cold / ref:13.3f}"
+          "    (in-process: no start-up or imports)")
+    print(f"{'voiceguide.export(), warm cache':34}{a_warm:9.2f}{a_warm / ref:13.3f}")
+    print(f"{'voiceguide --help (start-up alone)':34}{start:9.2f}{start / ref:13.3f}")
     print()
     print(f"two-hour routine ({long_s / 3600:.2f} h, {long_mb:.0f} MB WAV): "
           f"cold {long_cold_s:.1f} s, warm {long_warm_s:.1f} s, "

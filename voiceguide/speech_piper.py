@@ -161,7 +161,8 @@ class PiperEngine:
     def synthesize(self, text: str, settings: VoiceSettings) -> Clip:
         """Speak ``text`` into a trimmed int16 mono clip at the model's rate (22050 Hz)."""
         self._check_voice(settings)
-        text = speakable(text)  # markup would be read aloud
+        # markup would be read aloud; [[...]] is piper's raw-phoneme syntax, not the author's
+        text = speakable(text).replace("[[", "[").replace("]]", "]")
         if not text:
             return empty_clip()
         voice = _load_model()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 from typer.exceptions import TyperException
 
 from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, VoiceguideError
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         console_err.print("interrupted")
         return EXIT_INTERRUPTED
     except VoiceguideError as exc:
-        console_err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        # The message is plain text: escape it so "[natural]" in an install hint survives rich markup.
+        console_err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         console_err.print("interrupted")

@@ -367,10 +367,14 @@ def check_cache(ctx: Context) -> Iterable[CheckResult]:
                     os.unlink(tmp)
         except OSError as exc:
             problem = f"cannot be written ({exc.strerror or exc})"
-    else:
+    else:  # not made yet: it must be possible to make it (tried in a throw-away folder)
         parent = _nearest_existing(root)
-        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-            problem = f"cannot be created (no write access to {parent})"
+        try:
+            if not parent.is_dir():
+                raise NotADirectoryError(f"{parent} is not a folder")
+            shutil.rmtree(tempfile.mkdtemp(dir=parent, prefix=".voiceguide-doctor-"))
+        except OSError as exc:
+            problem = f"cannot be created in {parent} ({exc.strerror or exc})"
     if problem:
         yield CheckResult("speech cache", WARN,
                           f"{root} {problem}: speech is synthesized again on every run", fix)

@@ -10,25 +10,61 @@ The Python API mirrors the command line::
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .catalogue import Catalogue, Point, load_catalogue
-from .compiler import compile_routine, plan, voice_settings
-from .errors import (
-    AudioDeviceError,
-    ExportError,
-    Problem,
-    RoutineError,
-    SpeechError,
-    UsageError,
-    VoiceguideError,
-)
-from .loader import check_file, load_routine
-from .routine import Routine
-from .session import build_timeline
-from .timeline import Event, Step, Timeline, VoiceSettings
+if TYPE_CHECKING:
+    from .catalogue import Catalogue, Point, load_catalogue
+    from .compiler import compile_routine, plan, voice_settings
+    from .errors import (
+        AudioDeviceError,
+        ExportError,
+        Problem,
+        RoutineError,
+        SpeechError,
+        UsageError,
+        VoiceguideError,
+    )
+    from .loader import check_file, load_routine
+    from .routine import Routine
+    from .session import build_timeline
+    from .timeline import Event, Step, Timeline, VoiceSettings
 
 __version__ = "0.1.0"
+
+# Names are imported on first use (PEP 562): `import voiceguide` stays instant, and the command
+# line can start (and be interrupted) before any heavy module loads.
+_LAZY = {
+    "Catalogue": "catalogue",
+    "Point": "catalogue",
+    "load_catalogue": "catalogue",
+    "compile_routine": "compiler",
+    "plan": "compiler",
+    "voice_settings": "compiler",
+    "AudioDeviceError": "errors",
+    "ExportError": "errors",
+    "Problem": "errors",
+    "RoutineError": "errors",
+    "SpeechError": "errors",
+    "UsageError": "errors",
+    "VoiceguideError": "errors",
+    "check_file": "loader",
+    "load_routine": "loader",
+    "Routine": "routine",
+    "build_timeline": "session",
+    "Event": "timeline",
+    "Step": "timeline",
+    "Timeline": "timeline",
+    "VoiceSettings": "timeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'voiceguide' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)
+
 
 __all__ = [
     "AudioDeviceError",

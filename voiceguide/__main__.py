@@ -1,5 +1,5 @@
 """``python -m voiceguide`` runs the command line."""
 
-from .cli import entry
+from ._entry import entry
 
 entry()

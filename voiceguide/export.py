@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from .errors import ExportError, UsageError
-from .fileio import atomic_output, atomic_write_text
+from .fileio import atomic_output, atomic_write_text, folder_problem
 from .render import Renderer
 from .speech import SpeechClips
 from .timeline import US, Timeline
@@ -226,8 +226,9 @@ def _check_target(path: Path) -> None:
             "or export to .wav")
     if path.is_dir():
         raise UsageError(f"{path} is a folder; give a file name such as {path / 'session.wav'}")
-    if not path.parent.is_dir():
-        raise ExportError(f"cannot write {path}: the folder {path.parent} does not exist")
+    problem = folder_problem(path)
+    if problem:
+        raise problem
 
 
 def ffmpeg_path() -> str | None:

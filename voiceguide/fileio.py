@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -21,29 +21,48 @@ from .errors import ExportError
 def _explain(exc: OSError, path: Path) -> ExportError:
     if exc.errno == errno.ENOSPC:
         return ExportError(f"the disk is full while writing {path}; nothing was written")
+    if exc.errno == errno.EDQUOT:
+        return ExportError(f"your disk quota is full while writing {path}; nothing was written")
+    if exc.errno == errno.EFBIG:
+        return ExportError(
+            f"cannot write {path}: the file is larger than this system allows (file size limit); "
+            "nothing was written"
+        )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return ExportError(f"cannot write {path}: permission denied; choose another folder with -o")
     if exc.errno == errno.ENOENT:
-        return ExportError(f"cannot write {path}: the folder {path.parent} does not exist")
+        return folder_problem(path) or ExportError(f"cannot create files in {path.parent}")
     return ExportError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def folder_problem(path: Path) -> ExportError | None:
+    """Why ``path``'s folder cannot hold a new file, if it is missing or is a file."""
+    for parent in (path.parent, *path.parent.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                return ExportError(f"cannot write {path}: {parent} is a file, not a folder")
+            break
+    if not path.parent.is_dir():
+        return ExportError(f"cannot write {path}: the folder {path.parent} does not exist")
+    return None
 
 
 @contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[BinaryIO]:
     """Yield a binary file whose content replaces ``path`` only if the block completes."""
     path = Path(path)
-    if not path.parent.is_dir():
-        raise ExportError(f"cannot write {path}: the folder {path.parent} does not exist")
+    problem = folder_problem(path)
+    if problem:
+        raise problem
+    # The name is chosen before the file exists, and created inside the try, so that a Ctrl-C at any
+    # instant leaves no temporary file behind.
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as exc:
-        raise _explain(exc, path) from None
-    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, default_mode())  # mkstemp makes files private; outputs are ordinary files
         os.replace(tmp, path)
     except OSError as exc:
         _remove(tmp)
@@ -60,7 +79,7 @@ def default_mode() -> int:
     return 0o666 & ~mask
 
 
-def _remove(tmp: str) -> None:
+def _remove(tmp: Path) -> None:
     with contextlib.suppress(OSError):
         os.unlink(tmp)
 

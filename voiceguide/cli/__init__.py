@@ -6,8 +6,6 @@ turns voiceguide's errors into a message and a fixed exit code (never a tracebac
 
 from __future__ import annotations
 
-import sys
-
 import typer
 from rich.markup import escape
 from typer.exceptions import TyperException
@@ -53,7 +51,3 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # typer.Exit inside commands
         return exc.code if isinstance(exc.code, int) else EXIT_RUNTIME
     return rv if isinstance(rv, int) else 0
-
-
-def entry() -> None:
-    sys.exit(main())

@@ -217,3 +217,98 @@ def test_play_through_pulseaudio_keeps_every_cue_on_time(sink: NullSink, tmp_pat
     worst = max(abs(e) for e in errors)
     print("onset errors (ms):", [round(float(e) * 1000, 1) for e in errors])
     assert worst <= TOLERANCE_S, [round(e * 1000, 1) for e in errors]
+
+
+# ---- in a terminal: keys, Ctrl-C ---------------------------------------------------------------
+
+
+def run_in_terminal(env: dict[str, str], args: list[str], keys: list[tuple[float, bytes]]
+                    ) -> tuple[int, str, bool]:
+    """Run voiceguide on a pseudo-terminal, typing ``keys`` (after delays); returns the exit
+    code, the screen output and whether the terminal settings were restored."""
+    import pty
+    import select
+    import termios
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execvpe(sys.executable, [sys.executable, "-m", "voiceguide", *args], env)
+    before = termios.tcgetattr(fd)
+    out = bytearray()
+
+    def pump(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if ready:
+                try:
+                    out.extend(os.read(fd, 65536))
+                except OSError:
+                    return
+
+    try:
+        for delay, key in keys:
+            pump(delay)
+            os.write(fd, key)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            pump(0.2)
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+        else:
+            os.kill(pid, 9)
+            _, status = os.waitpid(pid, 0)
+        restored = termios.tcgetattr(fd) == before
+        pump(0.2)
+    finally:
+        os.close(fd)
+    import re
+
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.decode("utf-8", "replace"))
+    return os.waitstatus_to_exitcode(status), screen, restored
+
+
+def test_keys_and_ctrl_c_in_a_terminal(sink: NullSink) -> None:
+    # Skip the introduction with "n", pause and resume, then Ctrl-C: exit 130, the terminal
+    # back as it was, no traceback, and the live view said where the session stopped.
+    code, screen, restored = run_in_terminal(
+        sink.env, ["play", str(ROUTINE)],
+        [(3.0, b"n"), (1.0, b" "), (1.0, b" "), (1.0, b"\x03")],
+    )
+    assert code == 130, screen
+    assert restored
+    assert "Traceback" not in screen
+    assert "skipped to step" in screen
+    assert "PAUSED" in screen
+    assert "Stopped." in screen
+    assert "space pause/resume" in screen
+
+
+def test_quit_key_in_a_terminal(sink: NullSink) -> None:
+    code, screen, restored = run_in_terminal(
+        sink.env, ["play", str(ROUTINE), "--from", "sea of qi"], [(3.0, b"q")]
+    )
+    assert code == 0, screen
+    assert restored
+    assert "Step 3 of 9 · Sea of Qi" in screen
+    assert "Stopped." in screen
+
+
+# ---- without a sound device ---------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses ALSA's configuration")
+def test_no_sound_device_says_so_and_suggests_export(tmp_path: Path) -> None:
+    empty = tmp_path / "alsa.conf"
+    empty.write_text("")  # ALSA with no devices at all
+    env = dict(os.environ, ALSA_CONFIG_PATH=str(empty))
+    played = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "play", str(ROUTINE)],
+        env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    assert played.returncode == 1
+    message = played.stderr
+    assert "no sound output device" in message
+    assert f"voiceguide export {ROUTINE} -o session.wav" in " ".join(message.split())
+    assert "Traceback" not in message and "ALSA lib" not in message

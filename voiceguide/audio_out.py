@@ -27,10 +27,12 @@ from .errors import AudioDeviceError
 #: Stopping takes about 0.3 s; a wedged device must not hang the program for ever.
 CLOSE_TIMEOUT_S = 3.0
 
-_EXPORT_HINT = (
-    "To listen anyway, write the session to a file and play that: "
-    "`voiceguide export ROUTINE -o session.wav`."
-)
+def export_hint(routine: str = "ROUTINE") -> str:
+    """The way out when there is no sound: write the session to a file and play that."""
+    import shlex
+
+    return ("To listen anyway, write the session to a file and play that elsewhere: "
+            f"`voiceguide export {shlex.quote(routine)} -o session.wav`.")
 
 
 class PlayHandle(Protocol):
@@ -93,14 +95,14 @@ class SimpleaudioOutput:
         except ImportError as exc:  # pragma: no cover - a broken install
             raise AudioDeviceError(
                 f"cannot play sound: the simpleaudio module is not importable ({exc}). "
-                "Reinstall voiceguide (it depends on simpleaudio-patched). " + _EXPORT_HINT
+                "Reinstall voiceguide (it depends on simpleaudio-patched). " + export_hint()
             ) from exc
         self._sa: Any = simpleaudio
         self._handles: list[Any] = []
         self._lock = threading.Lock()
         self._closed = False
 
-    def probe(self) -> None:
+    def probe(self, routine: str = "ROUTINE") -> None:
         """Open the device once with a few milliseconds of silence (without waiting for it).
 
         Fails early, with a message a person can act on, when there is no sound device; doubles
@@ -115,7 +117,7 @@ class SimpleaudioOutput:
                 raise AudioDeviceError(
                     f"no sound output device could be opened ({detail}). "
                     "Check that speakers or headphones are connected and that your sound server "
-                    "is running (`pactl info` or `aplay -l`). " + _EXPORT_HINT
+                    "is running (`pactl info` or `aplay -l`). " + export_hint(routine)
                 ) from exc
         with self._lock:
             self._handles.append(handle)
@@ -132,7 +134,7 @@ class SimpleaudioOutput:
                 handle = self._sa.play_buffer(pcm, channels, 2, int(sample_rate))
             except Exception as exc:
                 raise AudioDeviceError(
-                    f"the sound device failed while playing ({exc}). " + _EXPORT_HINT
+                    f"the sound device failed while playing ({exc}). " + export_hint()
                 ) from exc
             self._handles.append(handle)
             return handle  # type: ignore[no-any-return]
@@ -205,8 +207,8 @@ def _alsa_detail(text: str) -> str:
     return f"ALSA: {last}"
 
 
-def open_output() -> SimpleaudioOutput:
+def open_output(routine: str = "ROUTINE") -> SimpleaudioOutput:
     """The real output, checked: raises AudioDeviceError (suggesting ``export``) if there is none."""
     out = SimpleaudioOutput()
-    out.probe()
+    out.probe(routine)
     return out

@@ -26,6 +26,7 @@ from :class:`~voiceguide.keys.Controls` and time from a :class:`Clock`; tests dr
 from __future__ import annotations
 
 import bisect
+import contextlib
 import enum
 import threading
 import time
@@ -286,6 +287,8 @@ class Player:
         self._preview = False
         self._handles: list[PlayHandle] = []
         self._noted: set[tuple[int, str]] = set()
+        self._current: PreparedStep | None = None
+        self._last_pos = 0
 
     def run(self, start: int = 0, *, preview: bool = False) -> Outcome:
         """Play from step ``start`` to the end (or just that step, for ``preview``)."""
@@ -293,10 +296,23 @@ class Player:
         if not 0 <= start < count:
             raise UsageError(f"there is no step {start}: steps are numbered 0 to {count - 1}")
         self._preview = preview
+        self._current = None
+        try:
+            return self._run(start, count, preview)
+        except BaseException:  # Ctrl-C, SIGTERM, a failure: silence first, then show where
+            self._silence()
+            if self._current is not None:
+                with contextlib.suppress(Exception):  # the original error matters more
+                    self._show_final(self._current, "stopped")
+            raise
+
+    def _run(self, start: int, count: int, preview: bool) -> Outcome:
         index = start
         begin_at: float | None = None  # clock time the next step is due (seamless chaining)
         while True:
             prepared = self.source.step(index)
+            self._current = prepared
+            self._last_pos = 0
             leave, end_at = self._play_step(prepared, begin_at)
             begin_at = None
             if leave is _Leave.QUIT:
@@ -343,12 +359,13 @@ class Player:
     def _show_final(self, prepared: PreparedStep, status: str) -> None:
         p = prepared.progress()
         total, exact = self.source.total_us()
-        pos = p.step.duration_us if status == "finished" else 0
+        pos = p.step.duration_us if status == "finished" else self._last_pos
         self.view.update(PlayState(self.source.title, p.step, self.source.count(), pos,
                                    p.step.start_us + pos, total, exact, status,
                                    preview=self._preview))
 
     def _state(self, prepared: PreparedStep, pos_us: int, status: str) -> PlayState:
+        self._last_pos = pos_us
         p = prepared.progress()
         total, exact = self.source.total_us()
         step = p.step
@@ -794,7 +811,7 @@ def play(
         interactive = KeyReader.available() and sys.stdout.isatty()
     try:
         source.step(first)  # synthesis starts now, while the device opens and cautions print
-        output = open_output()
+        output = open_output(str(ref))
         try:
             if on_cautions is not None and routine.cautions and preview is None:
                 on_cautions(routine.cautions)

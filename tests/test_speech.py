@@ -183,6 +183,29 @@ def test_a_vanished_temporary_folder_does_not_lose_speech() -> None:
     assert speak("Still here after the folder went away.").frames > 0
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_failed_write_is_an_error_in_bounded_time_and_the_engine_recovers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """When pyttsx3 cannot write the WAV (disk full), its callback dies and runAndWait() would
+    loop forever; we end the loop at the deadline and say so."""
+    import pyttsx3.drivers.espeak as driver
+
+    engine = get_engine()
+    speak("Warm up.")
+
+    class FullDisk:
+        @staticmethod
+        def open(*args: object, **kwargs: object) -> None:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(driver, "wave", FullDisk)
+    monkeypatch.setattr(engine, "timeout_s", 1.0)
+    with pytest.raises(SpeechError, match="did not finish"):
+        speak("This cannot be written.")
+    monkeypatch.undo()
+    assert speak("Written again.").frames > 0
+
+
 def test_engine_errors_are_speech_errors() -> None:
     with pytest.raises(SpeechError, match="unknown speech engine"):
         get_engine("nonesuch")

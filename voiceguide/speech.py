@@ -150,15 +150,22 @@ def _quiet_print(*args: Any, **kwargs: Any) -> None:
 
 
 class _ShortSleeps:
-    """``time`` for pyttsx3's espeak driver, whose run loop polls with ``sleep(0.01)``: the loop
-    ends after one pass, so the sleep is pure idle time. Everything else is the real ``time``."""
+    """``time`` for pyttsx3's espeak driver. Its run loop polls with ``sleep(0.01)`` until the
+    synthesis callback ends it: 10 ms of idle per utterance, and an endless loop if the callback
+    fails (e.g. the WAV cannot be written). Sleeps are cut to 0.5 ms and, past ``deadline``, the
+    loop is ended so the caller can report the failure. Everything else is the real ``time``."""
+
+    def __init__(self) -> None:
+        self.deadline: float | None = None
+        self.driver: Any = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(time, name)
 
-    @staticmethod
-    def sleep(seconds: float) -> None:
+    def sleep(self, seconds: float) -> None:
         time.sleep(min(seconds, 0.0005))
+        if self.deadline is not None and time.monotonic() > self.deadline and self.driver:
+            self.driver._looping = False
 
 
 @dataclass
@@ -196,6 +203,8 @@ class Pyttsx3Engine:
         self._error: BaseException | None = None
         self._interrupted = False
         self._espeak: Any = None  # pyttsx3's ctypes binding of libespeak-ng, on Linux
+        self._clock = _ShortSleeps()
+        self.timeout_s = 30.0  # per utterance, plus 50 ms per character
         self._version: str | None = None
         self._counter = 0
 
@@ -306,7 +315,7 @@ class Pyttsx3Engine:
                     f"{ESPEAK_INSTALL_HINT}"
                 ) from None
             driver_mod.print = _quiet_print  # the driver's "Audio saved to" must not hit stdout
-            driver_mod.time = _ShortSleeps()  # its loop sleeps 10 ms per utterance: 1 s per 100
+            driver_mod.time = self._clock  # its loop sleeps 10 ms per utterance: 1 s per 100
             original_init = espeak_mod.Initialize
 
             def initialize(*args: Any) -> Any:
@@ -326,6 +335,8 @@ class Pyttsx3Engine:
             if espeak_mod is not None:
                 espeak_mod.Initialize = original_init
         self._espeak = espeak_mod
+        if espeak_mod is not None:
+            self._clock.driver = self._engine.proxy._driver
         _KEEP_ALIVE.append(self._engine)
         self._driver = str(getattr(self._engine, "driver_name", ""))
         if self._driver == "espeak" and self._rate is None:
@@ -424,14 +435,20 @@ class Pyttsx3Engine:
             self._set("rate", req.rate)
             self._set("volume", req.volume)
         self._engine.save_to_file(req.text, str(path))
-        self._engine.runAndWait()  # on espeak this may return long before the file exists
-        timeout = 30.0 + 0.05 * len(req.text)
-        if not self._done.wait(timeout):
+        timeout = self.timeout_s + 0.05 * len(req.text)
+        deadline = time.monotonic() + timeout
+        self._clock.deadline = deadline
+        try:
+            self._engine.runAndWait()  # on espeak this may return long before the file exists
+        finally:
+            self._clock.deadline = None
+        if not self._done.wait(max(deadline - time.monotonic(), 0.0)):
             self._engine.stop()
             self._current.clear()
             path.unlink(missing_ok=True)
             raise SpeechError(f"the speech engine did not finish within {timeout:.0f} s "
-                              f"speaking {_short(req.text)!r}")
+                              f"speaking {_short(req.text)!r} (is there room in the temporary "
+                              f"folder {self._tmpdir.parent}?)")
         if self._interrupted:
             path.unlink(missing_ok=True)
             raise _Interrupted

@@ -21,13 +21,15 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from .errors import ExportError, UsageError
-from .fileio import atomic_output, atomic_write_text, folder_problem
-from .render import Renderer
-from .speech import SpeechClips
+from .fileio import atomic_output, atomic_write_text, default_mode, folder_problem
 from .timeline import US, Timeline
+
+if TYPE_CHECKING:  # numpy-heavy modules load when an export runs, not when the CLI starts
+    from .render import Renderer
+    from .speech import SpeechClips
 
 SAMPLE_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)
 FFMPEG_FORMATS: dict[str, list[str]] = {
@@ -151,6 +153,8 @@ def export(
         _check_target(out_path)
     if captions and out_path is None and split_dir is None:
         raise UsageError("--captions needs a file to sit beside: use -o FILE or --split DIR")
+    from .render import Renderer
+
     with _progress_reporter(progress) as report:
         if isinstance(routine, Timeline):
             timeline, clips = routine, None
@@ -275,7 +279,7 @@ def _encode_ffmpeg(path: Path, renderer: Renderer, tick: Callable[[int], None]) 
                 detail = errors.read().decode("utf-8", "replace").strip().splitlines()
                 raise ExportError(f"ffmpeg could not write {path}: "
                                   + (detail[-1] if detail else f"exit status {code}"))
-        os.chmod(tmp, _default_mode())  # mkstemp makes it private; exports are ordinary files
+        os.chmod(tmp, default_mode())  # mkstemp makes it private; exports are ordinary files
         os.replace(tmp, path)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
@@ -321,12 +325,6 @@ def _write_split(timeline: Timeline, renderer: Renderer, folder: Path, captions:
     atomic_write_text(playlist, "\n".join(entries) + "\n")
     written.append(playlist)
     return written
-
-
-def _default_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def _silence_stdout() -> None:

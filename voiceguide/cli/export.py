@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from ..cache import SpeechCache
 from ..export import SAMPLE_RATES
 from ..export import export as export_session
 from ._app import app, console, console_err
@@ -80,6 +79,8 @@ def _size(n: int) -> str:
 @cache_app.command("info")
 def cache_info() -> None:
     """Where the speech cache is and how much it holds."""
+    from ..cache import SpeechCache
+
     info = SpeechCache().info()
     console.print(f"path: {info.path}", markup=False)
     console.print(f"clips: {info.entries}")
@@ -89,6 +90,8 @@ def cache_info() -> None:
 @cache_app.command("clear")
 def cache_clear() -> None:
     """Delete every cached clip (they are re-synthesized when next needed)."""
+    from ..cache import SpeechCache
+
     removed = SpeechCache().clear()
     console.print(f"Removed {removed.entries} clips ({_size(removed.bytes)}) from {removed.path}",
                   markup=False)

@@ -25,7 +25,7 @@ def _explain(exc: OSError, path: Path) -> ExportError:
         return ExportError(f"your disk quota is full while writing {path}; nothing was written")
     if exc.errno == errno.EFBIG:
         return ExportError(
-            f"cannot write {path}: the file is larger than this system allows (file size limit); "
+            f"cannot write {path}: the file is too large for this system's file size limit; "
             "nothing was written"
         )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):

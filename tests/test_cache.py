@@ -61,9 +61,10 @@ def test_cache_folder_comes_from_the_environment(tmp_path: Path,
 
 def test_round_trip_keeps_samples_and_rate(tmp_path: Path) -> None:
     cache = SpeechCache(tmp_path)
-    for c in (clip(), clip(777, stereo=True), clip(0)):
-        cache.put(KEY, c)
-        got = cache.get(KEY)
+    for i, c in enumerate((clip(), clip(777, stereo=True), clip(0))):
+        key = {**KEY, "text": f"clip {i}"}
+        assert cache.put(key, c) is c
+        got = cache.get(key)
         assert got is not None
         assert got.sample_rate == 22050 and np.array_equal(got.samples, c.samples)
         assert got.samples.dtype == np.int16
@@ -81,7 +82,8 @@ def test_every_key_field_matters(tmp_path: Path, field: str, value: object) -> N
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
 def test_damaged_entries_are_misses_and_removed(tmp_path: Path, damage: str) -> None:
     cache = SpeechCache(tmp_path)
-    path = cache.put(KEY, clip())
+    cache.put(KEY, clip())
+    path = cache.path_for(KEY)
     data = bytearray(path.read_bytes())
     if damage == "truncate":
         data = data[: len(data) - 10]
@@ -96,6 +98,44 @@ def test_damaged_entries_are_misses_and_removed(tmp_path: Path, damage: str) -> 
     assert not path.exists()  # so it is re-synthesized and rewritten
     cache.put(KEY, clip())
     assert cache.get(KEY) is not None
+
+
+def test_the_first_writer_wins_so_a_measured_clip_never_changes(tmp_path: Path) -> None:
+    """Two processes can synthesize different clips for one text (espeak depends on what it said
+    before); whoever stores first defines the clip, and the second gets that one back."""
+    first, second = SpeechCache(tmp_path), SpeechCache(tmp_path)
+    mine, theirs = clip(1000), clip(1003)
+    assert first.put(KEY, mine) is mine
+    kept = second.put(KEY, theirs)
+    assert kept is not None and np.array_equal(kept.samples, mine.samples)
+    got = first.get(KEY)
+    assert got is not None and np.array_equal(got.samples, mine.samples)
+    assert not [p for p in tmp_path.rglob(".tmp-*")]
+
+
+def test_a_damaged_entry_is_replaced_by_the_next_writer(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    cache.put(KEY, clip(1000))
+    cache.path_for(KEY).write_bytes(b"damaged")
+    fresh = clip(1003)
+    assert cache.put(KEY, fresh) is fresh
+    got = cache.get(KEY)
+    assert got is not None and got.frames == 1003
+
+
+def test_an_unwritable_cache_keeps_clips_for_the_run(tmp_path: Path) -> None:
+    """If the cache can't store a clip, forgetting it would mean synthesizing it again, and the
+    new version may differ from the one already measured."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    cache = SpeechCache(blocker / "cache")
+    assert cache.put(KEY, clip()) is None
+    engine = FakeEngine()
+    clips = speech_clips(VoiceSettings(), engine=engine, cache=cache)
+    clips._memory_bytes = 1  # type: ignore[attr-defined]  # keep almost nothing in the LRU
+    first = clips("One.")
+    clips("Two, a different one.")
+    assert clips("One.") is first and len(engine.calls) == 2
 
 
 def test_an_entry_for_another_key_is_not_served(tmp_path: Path) -> None:

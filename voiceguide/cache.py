@@ -14,8 +14,8 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import struct
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +63,7 @@ class SpeechCache:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root if root is not None else cache_dir()
         self._made: set[Path] = set()  # folders known to exist (saves a syscall per clip)
+        self._warned = False
 
     def path_for(self, key: Mapping[str, Any]) -> Path:
         digest = key_digest(key)
@@ -80,30 +81,59 @@ class SpeechCache:
                 path.unlink()
         return clip
 
-    def put(self, key: Mapping[str, Any], clip: Clip) -> Path:
+    def put(self, key: Mapping[str, Any], clip: Clip) -> Clip | None:
+        """Store ``clip`` unless a valid entry is already there: the first writer wins.
+
+        Returns the clip now stored under ``key`` (another process's, if it got there first; use
+        it, so what was measured is what gets rendered), or None when the cache can't be written.
+        espeak's output depends slightly on what the process spoke before, so two processes can
+        make different clips for one text; an entry must never change once someone measured it.
+        """
         path = self.path_for(key)
         data = encode_entry(key, clip)
+        # The name is chosen before the file exists and created inside the try, so a Ctrl-C at
+        # any instant leaves no temporary file behind.
+        tmp = path.with_name(f".tmp-{secrets.token_hex(8)}{SUFFIX}")
         try:
             if path.parent not in self._made:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._made.add(path.parent)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=SUFFIX)
             try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                             0o666)
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
-                os.replace(tmp, path)
-            except BaseException:
+                return self._publish(tmp, path, key, clip)
+            finally:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                raise
         except OSError as exc:
             # A cache that can't be written only costs speed; say so once, don't fail the session.
-            if not getattr(self, "_warned", False):
+            if not self._warned:
                 import logging
 
                 logging.getLogger(__name__).warning("speech cache not written (%s)", exc)
                 self._warned = True
-        return path
+            return None
+
+    def _publish(self, tmp: Path, path: Path, key: Mapping[str, Any], clip: Clip) -> Clip:
+        """Move a complete temporary entry into place without replacing a valid one."""
+        try:
+            os.link(tmp, path)  # atomic, and fails if the entry exists
+            return clip
+        except FileExistsError:
+            stored = self.get(key)  # a damaged entry is removed by get(): then take its place
+            if stored is not None:
+                return stored
+            os.replace(tmp, path)
+            return clip
+        except OSError:  # no hard links here (FAT, some network file systems)
+            if path.exists():
+                stored = self.get(key)
+                if stored is not None:
+                    return stored
+            os.replace(tmp, path)
+            return clip
 
     def _files(self) -> list[Path]:
         if not self.root.is_dir():

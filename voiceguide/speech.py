@@ -18,6 +18,7 @@ silently lose speech; this module is where they are contained:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -204,6 +205,7 @@ class Pyttsx3Engine:
         self._interrupted = False
         self._espeak: Any = None  # pyttsx3's ctypes binding of libespeak-ng, on Linux
         self._clock = _ShortSleeps()
+        self._closing = False
         self.timeout_s = 30.0  # per utterance, plus 50 ms per character
         self._version: str | None = None
         self._counter = 0
@@ -288,6 +290,8 @@ class Pyttsx3Engine:
             if item is None:
                 return
             try:
+                if self._closing:
+                    raise SpeechError("voiceguide is shutting down")
                 if start_error is not None:
                     raise start_error
                 result = self._synthesize_now(item) if isinstance(item, _Request) else item.fn()
@@ -318,8 +322,15 @@ class Pyttsx3Engine:
             driver_mod.time = self._clock  # its loop sleeps 10 ms per utterance: 1 s per 100
             original_init = espeak_mod.Initialize
 
-            def initialize(*args: Any) -> Any:
-                rate = original_init(*args)
+            def initialize(output: int = 0x01, buflength: int = 1000, *_: Any) -> Any:
+                # espeakINITIALIZE_DONT_EXIT: without it, missing voice data makes espeak call
+                # exit(1) and the whole program vanishes without a word.
+                rate = original_init(output, buflength, None, _ESPEAK_DONT_EXIT)
+                if rate == -1:
+                    raise SpeechError(
+                        "espeak-ng could not load its voice data; reinstall it (`sudo apt-get "
+                        "install --reinstall espeak-ng-data` on Debian/Ubuntu) or fix "
+                        "ESPEAK_DATA_PATH if you set it")
                 self._rate = int(rate) if rate and rate > 0 else None
                 return rate
 
@@ -345,7 +356,23 @@ class Pyttsx3Engine:
         self._engine.connect("finished-utterance", self._on_finished)
         self._engine.connect("error", self._on_error)
         self._tmpdir = Path(tempfile.mkdtemp(prefix="voiceguide-speech-"))
-        atexit.register(shutil.rmtree, self._tmpdir, True)
+        atexit.register(self._shutdown)
+
+    def _shutdown(self) -> None:
+        """At exit (also after Ctrl-C): let the worker finish the utterance in hand and stop, and
+        only then remove its folder; removing it under a running utterance makes pyttsx3's
+        callback fail with a traceback on the way out."""
+        self._closing = True
+        self._queue.put(None)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(2.0)
+            if thread.is_alive() and self._engine is not None:
+                with contextlib.suppress(Exception):
+                    self._engine.stop()
+                thread.join(1.0)
+        if self._tmpdir is not None and not (thread is not None and thread.is_alive()):
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
 
     def _on_finished(self, name: Any = None, completed: Any = True, **_: Any) -> None:
         if not completed:
@@ -482,6 +509,7 @@ def _short(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+_ESPEAK_DONT_EXIT = 0x8000  # espeakINITIALIZE_DONT_EXIT
 _KEEP_ALIVE: list[Any] = []
 _ENGINES: dict[str, SpeechEngine] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -546,6 +574,7 @@ class SpeechClips:
         self._recent: OrderedDict[str, Clip] = OrderedDict()
         self._recent_bytes = 0
         self._memory_bytes = memory_bytes
+        self._unstored: dict[str, Clip] = {}  # clips the cache could not keep (kept for the run)
 
     @property
     def engine(self) -> SpeechEngine:
@@ -557,9 +586,10 @@ class SpeechClips:
         spoken = speakable(text)
         if not spoken:
             return empty_clip()
-        recent = self._recent.get(spoken)
+        recent = self._recent.get(spoken) or self._unstored.get(spoken)
         if recent is not None:
-            self._recent.move_to_end(spoken)
+            if spoken in self._recent:
+                self._recent.move_to_end(spoken)
             return recent
         key = cache_key(self.engine, self.settings, text)
         clip = self.cache.get(key)
@@ -567,8 +597,14 @@ class SpeechClips:
             self.hits += 1
         else:
             self.misses += 1
-            clip = self.engine.synthesize(text, self.settings)
-            self.cache.put(key, clip)
+            made = self.engine.synthesize(text, self.settings)
+            stored = self.cache.put(key, made)
+            if stored is None:
+                # Not on disk: forgetting it would mean synthesizing it again, differently
+                # (espeak's output depends on what it spoke before), after it was measured.
+                self._unstored[spoken] = made
+                return made
+            clip = stored  # another process may have stored its version first: use that one
         self._remember(spoken, clip)
         return clip
 

@@ -243,14 +243,12 @@ def cache_dir() -> Path:
     return Path(os.environ["VOICEGUIDE_CACHE_DIR"])
 
 
-def assert_cache_sound(root: Path, *, allow_empty_temporaries: bool = False) -> None:
+def assert_cache_sound(root: Path) -> None:
     """Every entry decodes (magic, header, checksum) and no temporary file is left behind."""
     files = cache_files(root)
     assert files, "the cache is empty"
-    stray = [p for p in files if p.name.startswith(".")]
-    if allow_empty_temporaries:
-        stray = [p for p in stray if p.stat().st_size]
-    assert not stray, [p.name for p in stray]
+    stray = [p.name for p in files if p.name.startswith(".")]
+    assert not stray, stray
     for path in cache_files(root, hidden=False):
         assert decode_entry(path.read_bytes()) is not None, f"damaged cache entry {path.name}"
 
@@ -299,9 +297,6 @@ def test_missing_speech_library_says_what_to_install(tmp_path: Path, no_espeak: 
     assert part_files(tmp_path) == []
 
 
-@pytest.mark.xfail(strict=True, reason="espeak-ng exits the process when its data is missing; "
-                   "speech.py should initialise it with espeakINITIALIZE_DONT_EXIT "
-                   "(reliability-requests.md #6)")
 def test_missing_speech_data_is_a_clear_error(tmp_path: Path) -> None:
     """espeak-ng's library is there but its data folder is not (a broken or partial install)."""
     routine = write(tmp_path / "r.yaml", SHORT)
@@ -357,8 +352,6 @@ def test_export_onto_a_read_only_filesystem(tmp_path: Path) -> None:
         assert list(folder.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="export says the folder 'does not exist' when a file is "
-                   "in the way (reliability-requests.md #2)")
 def test_export_where_a_file_stands_in_for_the_folder(tmp_path: Path) -> None:
     routine = write(tmp_path / "r.yaml", SHORT)
     blocker = write(tmp_path / "notes.txt", "a file, not a folder")
@@ -492,17 +485,10 @@ def test_ctrl_c_during_synthesis_exits_130_without_traceback(tmp_path: Path) -> 
             proc.kill()
         text = (stdout + stderr).decode("utf-8", "replace")
         assert proc.returncode == 130, text
-        if "Error saving WAV file" not in text:  # known, reliability-requests.md #4 (its own
-            # deterministic test above); drop this condition once that is fixed
-            assert "Traceback" not in text and "Exception ignored" not in text, text
-        # (An empty temporary left by Ctrl-C at the instant of its creation is covered by
-        # test_ctrl_c_the_instant_a_temporary_file_appears.)
-        assert_cache_sound(cache, allow_empty_temporaries=True)
+        assert "Traceback" not in text and "Exception ignored" not in text, text
+        assert_cache_sound(cache)
 
 
-@pytest.mark.xfail(strict=True, reason="speech.py's exit handler removes the engine's temporary "
-                   "folder while the speech thread is still starting an utterance "
-                   "(reliability-requests.md #4)")
 def test_ctrl_c_as_an_utterance_starts_leaves_no_traceback_at_exit(tmp_path: Path) -> None:
     site = tmp_path / "slow-exit"
     site.mkdir()
@@ -601,8 +587,6 @@ def test_ctrl_c_typed_in_a_terminal_while_playing_restores_the_terminal(tmp_path
     assert text.rstrip().endswith("\x1b[?25h")  # the cursor is shown again
 
 
-@pytest.mark.xfail(strict=True, reason="Ctrl-C while Python imports voiceguide at start-up gives "
-                   "a KeyboardInterrupt traceback (reliability-requests.md #1)")
 def test_ctrl_c_during_start_up_exits_130_without_traceback(tmp_path: Path) -> None:
     site = tmp_path / "interrupt"
     site.mkdir()
@@ -623,8 +607,6 @@ def interrupt_on_create(tmp_path: Path) -> Path:
     return site
 
 
-@pytest.mark.xfail(strict=True, reason="fileio.atomic_output leaks its temporary file when Ctrl-C "
-                   "lands inside tempfile.mkstemp (reliability-requests.md #5)")
 def test_ctrl_c_the_instant_the_export_file_is_created(tmp_path: Path,
                                                        interrupt_on_create: Path) -> None:
     routine = write(tmp_path / "r.yaml", SHORT)
@@ -641,8 +623,6 @@ def test_ctrl_c_the_instant_the_export_file_is_created(tmp_path: Path,
     assert sorted(p.name for p in out.iterdir()) == ["session.wav"]
 
 
-@pytest.mark.xfail(strict=True, reason="SpeechCache.put leaks its temporary file when Ctrl-C lands "
-                   "inside tempfile.mkstemp (reliability-requests.md #5)")
 def test_ctrl_c_the_instant_a_cache_entry_is_created(tmp_path: Path,
                                                      interrupt_on_create: Path) -> None:
     routine = write(tmp_path / "r.yaml", SHORT)
@@ -714,13 +694,13 @@ def test_two_exports_at_once_share_the_cache_without_damage(tmp_path: Path) -> N
         assert p.returncode == 0, stderr.decode()
         assert b"Traceback" not in stdout + stderr
     assert_cache_sound(cache_dir())
-    for i in range(2):
-        assert wav_is_complete((tmp_path / f"{i}.wav").read_bytes())
-    # From the shared cache, every later export is the same.
-    later = [voiceguide("export", routine, "-o", tmp_path / f"later{i}.wav", env=env,
-                        cwd=tmp_path) for i in range(2)]
-    assert all(p.returncode == 0 for p in later)
-    assert (tmp_path / "later0.wav").read_bytes() == (tmp_path / "later1.wav").read_bytes()
+    together = [(tmp_path / f"{i}.wav").read_bytes() for i in range(2)]
+    assert wav_is_complete(together[0])
+    # The first clip stored for a text is the one both use: the two exports are identical, and
+    # identical to a later export from the same cache.
+    later = voiceguide("export", routine, "-o", tmp_path / "later.wav", env=env, cwd=tmp_path)
+    assert later.returncode == 0, later.stderr
+    assert together[0] == together[1] == (tmp_path / "later.wav").read_bytes()
 
 
 class _Engine:
@@ -748,9 +728,6 @@ class _Engine:
         return None
 
 
-@pytest.mark.xfail(strict=True, reason="a racing export overwrites a cache entry after another "
-                   "measured its own clip: durations and rendered speech disagree "
-                   "(reliability-requests.md #3)")
 def test_a_racing_export_cannot_swap_the_clip_another_one_measured(tmp_path: Path) -> None:
     """Export A measures a clip while export B, which missed the cache just before, synthesizes
     its own version of the same text and stores it. Once A's memory of the clip is gone (long

@@ -206,6 +206,20 @@ def test_a_failed_write_is_an_error_in_bounded_time_and_the_engine_recovers(
     assert speak("Written again.").frames > 0
 
 
+def test_missing_voice_data_is_an_error_not_a_silent_exit(tmp_path: Path) -> None:
+    """Without its data espeak-ng calls exit(1) unless told not to: the program would vanish."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ESPEAK_DATA_PATH": str(tmp_path),
+           "VOICEGUIDE_CACHE_DIR": str(tmp_path / "cache")}
+    routine = REPO / "tests" / "data" / "export" / "short.yaml"
+    proc = subprocess.run([sys.executable, "-m", "voiceguide", "export", str(routine), "-o",
+                           str(tmp_path / "x.wav")], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=120)
+    assert proc.returncode == 1
+    error = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert error and "phontab" in error[0] and "espeak-ng-data" in error[0], proc.stderr
+    assert not (tmp_path / "x.wav").exists()
+
+
 def test_engine_errors_are_speech_errors() -> None:
     with pytest.raises(SpeechError, match="unknown speech engine"):
         get_engine("nonesuch")

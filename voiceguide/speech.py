@@ -145,6 +145,22 @@ def _espeak_library_version() -> str:
     raise SpeechError(f"the espeak-ng speech library was not found; {ESPEAK_INSTALL_HINT}")
 
 
+def _espeak_data_missing(espeak_mod: Any) -> str:
+    """"no phontab in DIR" when espeak-ng's data folder lacks its phoneme table, else ""."""
+    try:
+        info = espeak_mod.dll.espeak_Info
+        info.restype = ctypes.c_char_p
+        info.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
+        data = ctypes.c_char_p()
+        info(ctypes.byref(data))
+        folder = (data.value or b"").decode("utf-8", "replace")
+    except Exception:  # an unusual build: let synthesis report what goes wrong
+        return ""
+    if folder and not (Path(folder) / "phontab").is_file():
+        return f"no phontab in {folder}"
+    return ""
+
+
 def _quiet_print(*args: Any, **kwargs: Any) -> None:
     """Stands in for print() inside pyttsx3's espeak driver: stdout may be an audio stream."""
     log.debug("pyttsx3: %s", " ".join(str(a) for a in args))
@@ -326,11 +342,12 @@ class Pyttsx3Engine:
                 # espeakINITIALIZE_DONT_EXIT: without it, missing voice data makes espeak call
                 # exit(1) and the whole program vanishes without a word.
                 rate = original_init(output, buflength, None, _ESPEAK_DONT_EXIT)
-                if rate == -1:
+                missing = _espeak_data_missing(espeak_mod)
+                if rate == -1 or missing:
                     raise SpeechError(
-                        "espeak-ng could not load its voice data; reinstall it (`sudo apt-get "
-                        "install --reinstall espeak-ng-data` on Debian/Ubuntu) or fix "
-                        "ESPEAK_DATA_PATH if you set it")
+                        f"espeak-ng could not load its voice data ({missing or 'start-up failed'}"
+                        "); reinstall it (`sudo apt-get install --reinstall "
+                        "espeak-ng-data` on Debian/Ubuntu) or fix ESPEAK_DATA_PATH if you set it")
                 self._rate = int(rate) if rate and rate > 0 else None
                 return rate
 

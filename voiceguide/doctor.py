@@ -285,7 +285,7 @@ def _speech_rows(ctx: Context) -> Iterable[CheckResult]:
     from .voice_select import pick_voice
 
     english = pick_voice(voices, "en", None)
-    yield CheckResult(label, OK, f"{name}: {version}; {len(voices)} voices"
+    yield CheckResult(label, OK, f"{name}: {version}; {len(voices)} voice{'s' if len(voices) != 1 else ''}"
                       + (f"; English: {english}" if english else "; no English voice"))
 
     settings = VoiceSettings(engine=name)

@@ -39,7 +39,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from .errors import SpeechError
+from .errors import SpeechError, UsageError
 from .timeline import US, VoiceSettings
 
 log = logging.getLogger(__name__)
@@ -550,7 +550,7 @@ def get_engine(name: str = "pyttsx3") -> SpeechEngine:
                 ) from exc
             engine = speech_piper.PiperEngine()
         else:
-            raise SpeechError(f"unknown speech engine {name!r} (choose from {', '.join(ENGINES)})")
+            raise UsageError(f"unknown speech engine {name!r} (choose from {', '.join(ENGINES)})")
         _ENGINES[name] = engine
         return engine
 

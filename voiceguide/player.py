@@ -807,16 +807,18 @@ def play(
     source = SessionSource(routine, settings)
     titles = source.titles()
     first = resolve_step(titles, preview if preview is not None else start or "0")
-    if interactive is None:
-        interactive = KeyReader.available() and sys.stdout.isatty()
+    # Keys whenever stdin is a terminal; the live panel whenever stdout is one (piped output
+    # gets plain lines, and the keys still work).
+    keyboard = KeyReader.available() if interactive is None else interactive
+    live = sys.stdout.isatty() if interactive is None else interactive
     try:
         source.step(first)  # synthesis starts now, while the device opens and cautions print
         output = open_output(str(ref))
         try:
             if on_cautions is not None and routine.cautions and preview is None:
                 on_cautions(routine.cautions)
-            view: View = LiveView(console) if interactive else PlainView()
-            keys: KeyReader | NoKeys = KeyReader() if interactive else NoKeys()
+            view: View = LiveView(console, keys=keyboard) if live else PlainView()
+            keys: KeyReader | NoKeys = KeyReader() if keyboard else NoKeys()
             with _terminate_as_exit():
                 try:
                     with keys:

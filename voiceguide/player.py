@@ -45,7 +45,6 @@ from .view import PlayState, View
 if TYPE_CHECKING:
     from .audio_out import AudioOutput, PlayHandle
     from .compiler import StepPlan
-    from .media import Durations
     from .routine import Routine
     from .speech import MeasuredDurations
     from .timeline import VoiceSettings
@@ -178,20 +177,30 @@ class PreparedStep:
         return None
 
     def next_segment(self, from_us: int) -> tuple[int, int] | None:
-        """The next block to play, ``(from_us, end_us)`` step-relative; None if not ready yet."""
+        """The next block to play, ``(from_us, end_us)`` step-relative; None if not ready yet.
+
+        A block runs to what is laid out so far (the step's end once complete), but is cut
+        about every SEGMENT_US inside a silence, away from its edges, so that a long hold or
+        pause is neither one huge buffer nor left to the sound card's own clock for long.
+        """
         p = self.progress()
         limit = p.step.duration_us if p.complete else p.ready_us
         if from_us >= limit:
             return None
         base = p.step.start_us
+        target = from_us + SEGMENT_US
+        margin = MIN_CUT_SILENCE_US // 2
         for event in p.events:
             if event.kind != "silence" or event.duration_us < MIN_CUT_SILENCE_US:
                 continue
-            cut = event.start_us - base + event.duration_us // 2
+            lo = event.start_us - base + margin
+            hi = event.end_us - base - margin
+            if hi < target:
+                continue
+            cut = max(lo, target)
             if cut >= limit:
                 break
-            if cut >= from_us + SEGMENT_US:
-                return from_us, cut
+            return from_us, cut
         return from_us, limit
 
     def block(self, from_us: int) -> tuple[int, np.ndarray] | None:
@@ -571,7 +580,7 @@ class SessionSource:
         guess = EstimatedDurations(settings.rate, self._sounds)
         t = 0
         for i, step_plan in enumerate(self._plans):
-            step = self._estimate(compiler, step_plan, guess, i, t)
+            step = compiler.layout(step_plan, guess, i, t).step
             estimates.append(step)
             t = step.end_us
         self._estimates = estimates
@@ -581,12 +590,6 @@ class SessionSource:
         self._focus = 0
         self._stop = False
         self._thread: threading.Thread | None = None
-
-    @staticmethod
-    def _estimate(compiler: object, step_plan: StepPlan, guess: Durations, i: int, t: int) -> Step:
-        from .compiler import layout
-
-        return layout(step_plan, guess, i, t).step
 
     # -- StepSource ------------------------------------------------------------------------------
 

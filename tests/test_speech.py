@@ -221,7 +221,7 @@ def test_missing_voice_data_is_an_error_not_a_silent_exit(tmp_path: Path) -> Non
 
 
 def test_engine_errors_are_speech_errors() -> None:
-    with pytest.raises(SpeechError, match="unknown speech engine"):
+    with pytest.raises(UsageError, match="unknown speech engine"):  # a typo in --engine: exit 2
         get_engine("nonesuch")
     with pytest.raises(SpeechError, match="rate"):
         speak("Hello.", VoiceSettings(rate=5))

@@ -453,3 +453,78 @@ def test_plain_view_writes_one_timestamped_line_per_change() -> None:
     assert lines[3] == "[ 1:00.0]   “Press now.”"
     assert lines[4] == "[ 1:00.3] paused"
     assert len(lines) == 5
+
+
+# A tiny job-control shell: runs the key reader as a foreground job, reports the terminal mode
+# when the job stops (Ctrl-Z), then resumes it like `fg`.
+SHELL = """
+import os, signal, sys, termios, time
+signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+job = os.fork()
+if job == 0:
+    os.setpgid(0, 0)
+    os.tcsetpgrp(0, os.getpgrp())
+    signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+    from voiceguide.keys import KeyReader
+    with KeyReader() as keys:
+        print("ready", flush=True)
+        command = None
+        while command is None:
+            command = keys.wait(0.1)
+        print("got", command.value, flush=True)
+    os._exit(0)
+os.setpgid(job, job)
+while True:
+    _, status = os.waitpid(job, os.WUNTRACED)
+    if os.WIFSTOPPED(status):
+        os.tcsetpgrp(0, os.getpgrp())
+        canonical = bool(termios.tcgetattr(0)[3] & termios.ICANON)
+        print("stopped canonical=%s" % canonical, flush=True)
+        time.sleep(0.2)
+        os.tcsetpgrp(0, job)
+        os.killpg(job, signal.SIGCONT)
+        print("continued", flush=True)
+    else:
+        print("exit", os.waitstatus_to_exitcode(status), flush=True)
+        break
+"""
+
+
+def test_ctrl_z_gives_the_shell_a_normal_terminal_and_fg_brings_the_keys_back() -> None:
+    import sys
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execv(sys.executable, [sys.executable, "-c", SHELL])
+    seen = bytearray()
+
+    def read_until(text: str) -> None:
+        deadline = time.monotonic() + 20
+        while text.encode() not in seen and time.monotonic() < deadline:
+            import select
+
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    seen.extend(os.read(fd, 1024))
+                except OSError:
+                    break
+        assert text.encode() in seen, seen.decode(errors="replace")
+
+    try:
+        read_until("ready")
+        assert not termios.tcgetattr(fd)[3] & termios.ICANON  # keys arrive one by one
+        os.write(fd, b"\x1a")  # Ctrl-Z
+        read_until("stopped canonical=True")  # the shell got its line editing back
+        read_until("continued")
+        deadline = time.monotonic() + 10
+        while termios.tcgetattr(fd)[3] & termios.ICANON and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not termios.tcgetattr(fd)[3] & termios.ICANON  # and the keys work again
+        os.write(fd, b"q")
+        read_until("got quit")
+        read_until("exit 0")
+    finally:
+        os.close(fd)
+        os.waitpid(pid, 0)

@@ -105,6 +105,7 @@ class KeyReader:
         self._pending: list[Command] = []
         self._partial = ""
         self._old_cont: Any = None
+        self._old_tstp: Any = None
 
     @staticmethod
     def available(stream: TextIO | None = None) -> bool:
@@ -123,8 +124,9 @@ class KeyReader:
         if hasattr(signal, "SIGCONT"):
             try:
                 self._old_cont = signal.signal(signal.SIGCONT, self._on_continue)
-            except ValueError:  # not the main thread: no resume handling, still restored on exit
-                self._old_cont = None
+                self._old_tstp = signal.signal(signal.SIGTSTP, self._on_suspend)
+            except ValueError:  # not the main thread: no suspend handling, still restored on exit
+                self._old_cont = self._old_tstp = None
         return self
 
     def _enter_cbreak(self) -> None:
@@ -137,6 +139,20 @@ class KeyReader:
         mode[6][termios.VMIN] = 1
         mode[6][termios.VTIME] = 0
         termios.tcsetattr(self._fd, termios.TCSANOW, mode)
+
+    def _on_suspend(self, signum: int, frame: FrameType | None) -> None:
+        """Ctrl-Z: give the shell a normal terminal, stop, and take cbreak back on ``fg``."""
+        import termios
+
+        if self._saved is not None:
+            with contextlib.suppress(Exception):
+                termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
+        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTSTP)  # stops here until SIGCONT
+        signal.signal(signal.SIGTSTP, self._on_suspend)
+        if self._saved is not None:
+            with contextlib.suppress(Exception):
+                self._enter_cbreak()
 
     def _on_continue(self, signum: int, frame: FrameType | None) -> None:
         # After Ctrl-Z and `fg` the shell has put the terminal back to normal: redo cbreak.
@@ -163,7 +179,8 @@ class KeyReader:
                 if self._old_cont is not None:
                     with contextlib.suppress(ValueError):
                         signal.signal(signal.SIGCONT, self._old_cont)
-                    self._old_cont = None
+                        signal.signal(signal.SIGTSTP, self._old_tstp)
+                    self._old_cont = self._old_tstp = None
 
     def wait(self, timeout: float) -> Command | None:
         if self._pending:

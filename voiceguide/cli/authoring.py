@@ -16,10 +16,30 @@ from ._app import app, console, console_err
 
 ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
 AVOID_HELP = "Leave out points with this caution tag (e.g. pregnancy); repeat for several."
+CHECK_EXAMPLES = """\b
+Examples:
+  voiceguide check my-routine.yaml
+  voiceguide check --strict scripts/*.yaml
+  voiceguide check --parsable my-routine.yaml   # one line per problem, for editors"""
+SHOW_EXAMPLES = """\b
+Examples:
+  voiceguide show lower-back-pain --estimate     # instant, speech lengths estimated
+  voiceguide show lower-back-pain                # exact: synthesizes (and caches) the speech
+  voiceguide show my-routine.yaml --json > plan.json
+  voiceguide show lower-back-pain --avoid pregnancy"""
+POINTS_EXAMPLES = """\b
+Examples:
+  voiceguide points            # the whole catalogue
+  voiceguide points B48        # legacy code: shows BL53 in full
+  voiceguide points hegu       # by pinyin name"""
+NEW_EXAMPLES = """\b
+Examples:
+  voiceguide new evening-hands
+  voiceguide new evening-hands --dir ~/routines"""
 ESTIMATE_HELP = "Estimate speech lengths from word counts instead of synthesizing (instant)."
 
 
-@app.command("list")
+@app.command("list", epilog='\x08\nExamples:\n  voiceguide list\n  voiceguide show box-breathing --estimate')
 def list_routines() -> None:
     """List the shipped routines and your own, with their estimated length."""
     entries = api.list_routines()
@@ -32,7 +52,7 @@ def list_routines() -> None:
     console.print(f"Your own routines go in {api.user_routines_dir()} (or any folder: pass the file's path).")
 
 
-@app.command()
+@app.command(epilog=CHECK_EXAMPLES)
 def check(
     files: list[Path] = typer.Argument(
         ..., help="Routine files to check.", show_default=False, metavar="FILE..."
@@ -76,7 +96,7 @@ def _excerpt(filename: str, line: int, column: int) -> str:
     return f"    {text}\n    {' ' * max(column - 1, 0)}^"
 
 
-@app.command()
+@app.command(epilog=SHOW_EXAMPLES)
 def show(
     routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE"),
     as_json: bool = typer.Option(False, "--json", help="Print the timeline as JSON."),
@@ -139,7 +159,7 @@ def _print_plan(timeline: Timeline, *, estimate: bool, all_events: bool) -> None
                 )
 
 
-@app.command()
+@app.command(epilog=POINTS_EXAMPLES)
 def points(
     query: str | None = typer.Argument(
         None, help="A code (BL23), legacy code (B47) or name.", show_default=False
@@ -188,7 +208,7 @@ def points(
     console.print(table)
 
 
-@app.command()
+@app.command(epilog=NEW_EXAMPLES)
 def new(
     name: str = typer.Argument(..., help="Name of the routine (file NAME.yaml).", show_default=False),
     directory: Path = typer.Option(Path("."), "--dir", help="Folder to write it in."),

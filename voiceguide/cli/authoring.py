@@ -39,7 +39,7 @@ Examples:
 ESTIMATE_HELP = "Estimate speech lengths from word counts instead of synthesizing (instant)."
 
 
-@app.command("list", epilog='\x08\nExamples:\n  voiceguide list\n  voiceguide show box-breathing --estimate')
+@app.command("list", epilog="\x08\nExamples:\n  voiceguide list\n  voiceguide show box-breathing --estimate")
 def list_routines() -> None:
     """List the shipped routines and your own, with their estimated length."""
     entries = api.list_routines()

@@ -85,27 +85,7 @@ class TimedRecorder:
         return float(slope * frame + intercept)
 
 
-def write_routines(folder: Path) -> dict[str, Path]:
-    short = folder / "short.yaml"
-    short.write_text(
-        "title: Short\nsteps:\n  - say: Hello, let us begin.\n  - pause: 2s\n"
-        "  - say: That is all.\n"
-    )
-    # Two hours: 76 points held 90 s, with breathing between them.
-    lines = ["title: Two hour session", "cautions:",
-             "  - This long session is a benchmark, not advice.", "steps:"]
-    for i in range(76):
-        lines += [f"  - point: {POINTS[i % len(POINTS)]}", "    hold: 90s",
-                  "  - breathe: {pattern: 4-0-6, cycles: 1}"]
-    long = folder / "long.yaml"
-    long.write_text("\n".join(lines) + "\n")
-    # Five minutes with every kind of cue: speech, pause, point (reminders, countdown, chime,
-    # both sides), breath by words, count and tones, a sound, a section and a repeat.
-    five = folder / "five.yaml"
-    five.write_text(
-        """title: Every cue
-defaults: {remind_every: 20s, countdown: 3, chime: bell}
-steps:
+EVERY_CUE_STEPS = """\
   - say: Sit comfortably.
   - pause: 2s
   - point: LI4
@@ -129,8 +109,32 @@ steps:
           - pause: 5s
   - point: GB20
     hold: 60s
-  - say: That is the end of the session.
 """
+
+
+def write_routines(folder: Path, minutes: float = 5.0) -> dict[str, Path]:
+    short = folder / "short.yaml"
+    short.write_text(
+        "title: Short\nsteps:\n  - say: Hello, let us begin.\n  - pause: 2s\n"
+        "  - say: That is all.\n"
+    )
+    # Two hours: 76 points held 90 s, with breathing between them.
+    lines = ["title: Two hour session", "cautions:",
+             "  - This long session is a benchmark, not advice.", "steps:"]
+    for i in range(76):
+        lines += [f"  - point: {POINTS[i % len(POINTS)]}", "    hold: 90s",
+                  "  - breathe: {pattern: 4-0-6, cycles: 1}"]
+    long = folder / "long.yaml"
+    long.write_text("\n".join(lines) + "\n")
+    # About five minutes (or ``minutes``) with every kind of cue: speech, pause, point
+    # (reminders, countdown, chime, both sides), breath by words, count and tones, a sound, a
+    # section and a repeat.
+    rounds = max(round(minutes / 5.4), 1)
+    five = folder / "five.yaml"
+    five.write_text(
+        "title: Every cue\ndefaults: {remind_every: 20s, countdown: 3, chime: bell}\nsteps:\n"
+        + EVERY_CUE_STEPS * rounds
+        + "  - say: That is the end of the session.\n"
     )
     return {"short": short, "long": long, "five": five}
 
@@ -196,10 +200,14 @@ def main() -> None:
     parser.add_argument("--skip-long-session", action="store_true",
                         help="skip the five-minute onset measurement")
     parser.add_argument("--repeat", type=int, default=3, help="runs per latency figure")
+    parser.add_argument("--minutes", type=float, default=5.0,
+                        help="length of the every-cue session (e.g. 20 for the drift check)")
+    parser.add_argument("--skip-latency", action="store_true",
+                        help="skip the first-sound measurements")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        routines = write_routines(root)
+        routines = write_routines(root, args.minutes)
         sink = NullSink(root / "pulse")
         sink.start()
         # One recorder for the whole run, started before the warm-up: a recorder that has just
@@ -211,26 +219,27 @@ def main() -> None:
             # Python's own first start (reading .pyc files from disk) is not what we measure.
             subprocess.run([sys.executable, "-m", "voiceguide", "--help"], env=sink.env,
                            capture_output=True, check=True)
-            print(f"First sound after `voiceguide play` (through the null sink; median of "
-                  f"{args.repeat}, worst in brackets):")
-            stops: list[float] = []
-            for name in ("short", "long"):
-                colds, warms = [], []
-                for i in range(args.repeat):
-                    cache = root / f"cache-{name}-{i}"
-                    cold, stop_cold = first_sound(sink, recorder, routines[name], cache)
-                    warm, stop_warm = first_sound(sink, recorder, routines[name], cache)
-                    colds.append(cold)
-                    warms.append(warm)
-                    stops += [stop_cold, stop_warm]
-                label = "short routine" if name == "short" else "2-hour routine"
-                print(f"  {label:15s} cold cache {np.median(colds) * 1000:4.0f} ms "
-                      f"({max(colds) * 1000:4.0f})   warm cache {np.median(warms) * 1000:4.0f} ms "
-                      f"({max(warms) * 1000:4.0f})")
-            print(f"Sound stopped {np.median(stops) * 1000:.0f} ms after Ctrl-C "
-                  f"(worst {max(stops) * 1000:.0f} ms)")
+            if not args.skip_latency:
+                print(f"First sound after `voiceguide play` (through the null sink; median of "
+                      f"{args.repeat}, worst in brackets):")
+                stops: list[float] = []
+                for name in ("short", "long"):
+                    colds, warms = [], []
+                    for i in range(args.repeat):
+                        cache = root / f"cache-{name}-{i}"
+                        cold, stop_cold = first_sound(sink, recorder, routines[name], cache)
+                        warm, stop_warm = first_sound(sink, recorder, routines[name], cache)
+                        colds.append(cold)
+                        warms.append(warm)
+                        stops += [stop_cold, stop_warm]
+                    label = "short routine" if name == "short" else "2-hour routine"
+                    print(f"  {label:15s} cold cache {np.median(colds) * 1000:4.0f} ms "
+                          f"({max(colds) * 1000:4.0f})   warm cache {np.median(warms) * 1000:4.0f} ms "
+                          f"({max(warms) * 1000:4.0f})")
+                print(f"Sound stopped {np.median(stops) * 1000:.0f} ms after Ctrl-C "
+                      f"(worst {max(stops) * 1000:.0f} ms)")
             if not args.skip_long_session:
-                print("Onset error, five-minute routine with every kind of cue:")
+                print(f"Onset error, {args.minutes:g}-minute routine with every kind of cue:")
                 errors, underruns = onset_errors(sink, recorder, routines["five"],
                                                  root / "cache-five")
                 values = np.array([abs(e) for _, e in errors]) * 1000

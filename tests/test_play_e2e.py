@@ -222,10 +222,11 @@ def test_play_through_pulseaudio_keeps_every_cue_on_time(sink: NullSink, tmp_pat
 # ---- in a terminal: keys, Ctrl-C ---------------------------------------------------------------
 
 
-def run_in_terminal(env: dict[str, str], args: list[str], keys: list[tuple[float, bytes]]
-                    ) -> tuple[int, str, bool]:
-    """Run voiceguide on a pseudo-terminal, typing ``keys`` (after delays); returns the exit
-    code, the screen output and whether the terminal settings were restored."""
+def run_in_terminal(env: dict[str, str], args: list[str],
+                    keys: list[tuple[float | str, bytes]]) -> tuple[int, str, bool]:
+    """Run voiceguide on a pseudo-terminal, typing ``keys``, each after a delay (seconds) or
+    once a text is on screen; returns the exit code, the screen output and whether the terminal
+    settings were restored."""
     import pty
     import select
     import termios
@@ -246,9 +247,17 @@ def run_in_terminal(env: dict[str, str], args: list[str], keys: list[tuple[float
                 except OSError:
                     return
 
+    def pump_until(text: str) -> None:
+        deadline = time.monotonic() + 30
+        while text.encode() not in out and time.monotonic() < deadline:
+            pump(0.05)
+
     try:
-        for delay, key in keys:
-            pump(delay)
+        for when, key in keys:
+            if isinstance(when, str):
+                pump_until(when)
+            else:
+                pump(when)
             os.write(fd, key)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -274,7 +283,7 @@ def test_keys_and_ctrl_c_in_a_terminal(sink: NullSink) -> None:
     # back as it was, no traceback, and the live view said where the session stopped.
     code, screen, restored = run_in_terminal(
         sink.env, ["play", str(ROUTINE)],
-        [(3.0, b"n"), (1.0, b" "), (1.0, b" "), (1.0, b"\x03")],
+        [("Introduction", b""), (0.5, b"n"), (1.0, b" "), (1.0, b" "), (1.0, b"\x03")],
     )
     assert code == 130, screen
     assert restored
@@ -285,9 +294,11 @@ def test_keys_and_ctrl_c_in_a_terminal(sink: NullSink) -> None:
     assert "space pause/resume" in screen
 
 
-def test_quit_key_in_a_terminal(sink: NullSink) -> None:
+def test_from_a_step_in_a_terminal_then_quit(sink: NullSink) -> None:
+    # --from still starts with the introduction (title and cautions), then goes to the step.
     code, screen, restored = run_in_terminal(
-        sink.env, ["play", str(ROUTINE), "--from", "sea of qi"], [(3.0, b"q")]
+        sink.env, ["play", str(ROUTINE), "--from", "sea of qi"],
+        [("Introduction", b""), ("Sea of Qi", b""), (0.5, b"q")],
     )
     assert code == 0, screen
     assert restored

@@ -150,6 +150,7 @@ class FakeSource:
             self.prepared.append(prepared)
         self.total = round(t * US)
         self.asked: list[int] = []
+        self.prefetched: list[int] = []
 
     def _renderer(self, index: int, start_us: int):  # type: ignore[no-untyped-def]
         def render(events: tuple[Event, ...], a_us: int, b_us: int) -> np.ndarray:
@@ -165,6 +166,9 @@ class FakeSource:
     def step(self, index: int) -> PreparedStep:
         self.asked.append(index)
         return self.prepared[index]
+
+    def prefetch(self, index: int) -> None:
+        self.prefetched.append(index)
 
     def total_us(self) -> tuple[int, bool]:
         return self.total, True
@@ -183,14 +187,15 @@ class FakeSource:
 
 
 def run(source: FakeSource, script: list[tuple[float, Command]] | None = None, *,
-        start: int = 0, preview: bool = False) -> tuple[Outcome, FakeOutput, RecordingView,
-                                                        FakeClock]:
+        start: int = 0, preview: bool = False, prelude: int | None = None,
+        ) -> tuple[Outcome, FakeOutput, RecordingView, FakeClock]:
     clock = FakeClock()
     origin = clock.t
     controls = FakeControls(clock, [(origin + at, cmd) for at, cmd in (script or [])])
     output = FakeOutput(clock)
     view = RecordingView()
-    outcome = Player(source, output, view, controls, clock).run(start, preview=preview)
+    outcome = Player(source, output, view, controls, clock).run(start, preview=preview,
+                                                                prelude=prelude)
     return outcome, output, view, clock
 
 
@@ -298,6 +303,25 @@ def test_from_starts_at_the_given_step() -> None:
     _, output, view, _ = run(source, start=1)
     assert heard(source, output) == [(0.0, 1, 0.0), (6.5, 2, 0.0)]
     assert view.states[0].step.index == 1
+
+
+def test_from_still_begins_with_the_introduction_and_its_cautions() -> None:
+    source = FakeSource(THREE_STEPS)
+    _, output, _, _ = run(source, start=2, prelude=0)
+    assert heard(source, output) == [(0.0, 0, 0.0), (3.0, 2, 0.0)]
+    assert source.prefetched == [2]  # prepared while the introduction plays
+
+
+def test_next_during_the_introduction_goes_to_the_chosen_step() -> None:
+    source = FakeSource(THREE_STEPS)
+    _, output, _, _ = run(source, [(1.0, Command.NEXT)], start=2, prelude=0)
+    assert heard(source, output) == [(0.0, 0, 0.0), (1.0, 2, 0.0)]
+
+
+def test_preview_has_no_introduction() -> None:
+    source = FakeSource(THREE_STEPS)
+    _, output, _, _ = run(source, start=2, preview=True, prelude=0)
+    assert heard(source, output) == [(0.0, 2, 0.0)]
 
 
 def test_quit_stops_the_sound_and_plays_nothing_more() -> None:

@@ -259,6 +259,10 @@ class StepSource(Protocol):
         """Step ``index``; starts (or prioritises) its preparation and that of the next ones."""
         ...
 
+    def prefetch(self, index: int) -> None:
+        """Prepare step ``index`` too, though the session does not play it next."""
+        ...
+
     def total_us(self) -> tuple[int, bool]:
         """Best known session length and whether it is exact."""
         ...
@@ -299,15 +303,24 @@ class Player:
         self._current: PreparedStep | None = None
         self._last_pos = 0
 
-    def run(self, start: int = 0, *, preview: bool = False) -> Outcome:
-        """Play from step ``start`` to the end (or just that step, for ``preview``)."""
+    def run(self, start: int = 0, *, preview: bool = False, prelude: int | None = None
+            ) -> Outcome:
+        """Play from step ``start`` to the end (or just that step, for ``preview``).
+
+        ``prelude`` (the introduction, with the cautions) is played first when starting later
+        in the routine: the cautions are heard whatever step the session starts from.
+        """
         count = self.source.count()
         if not 0 <= start < count:
             raise UsageError(f"there is no step {start}: steps are numbered 0 to {count - 1}")
         self._preview = preview
         self._current = None
+        if prelude == start or preview:
+            prelude = None
+        if prelude is not None:
+            self.source.prefetch(start)
         try:
-            return self._run(start, count, preview)
+            return self._run(start, count, preview, prelude)
         except BaseException:  # Ctrl-C, SIGTERM, a failure: silence first, then show where
             self._silence()
             if self._current is not None:
@@ -315,8 +328,9 @@ class Player:
                     self._show_final(self._current, "stopped")
             raise
 
-    def _run(self, start: int, count: int, preview: bool) -> Outcome:
-        index = start
+    def _run(self, start: int, count: int, preview: bool, prelude: int | None) -> Outcome:
+        index = start if prelude is None else prelude
+        jump = None if prelude is None else start  # where the session goes after the prelude
         begin_at: float | None = None  # clock time the next step is due (seamless chaining)
         while True:
             prepared = self.source.step(index)
@@ -328,6 +342,13 @@ class Player:
                 self._silence()
                 self._show_final(prepared, "stopped")
                 return Outcome.QUIT
+            if jump is not None and leave in (_Leave.END, _Leave.NEXT):
+                if leave is _Leave.NEXT:
+                    self._silence()
+                else:
+                    begin_at = end_at
+                index, jump = jump, None
+                continue
             if leave is _Leave.END:
                 begin_at = end_at
                 if preview or index + 1 >= count:
@@ -588,6 +609,7 @@ class SessionSource:
         self._steps: dict[int, PreparedStep] = {}
         self._lock = threading.Condition()
         self._focus = 0
+        self._wanted: set[int] = set()  # steps asked for out of order (--from after the intro)
         self._stop = False
         self._thread: threading.Thread | None = None
 
@@ -613,6 +635,11 @@ class SessionSource:
                                                 daemon=True)
                 self._thread.start()
             return prepared
+
+    def prefetch(self, index: int) -> None:
+        with self._lock:
+            self._wanted.add(index)
+            self._lock.notify_all()
 
     def total_us(self) -> tuple[int, bool]:
         total = 0
@@ -685,7 +712,8 @@ class SessionSource:
     def _next_job(self) -> PreparedStep | None:
         """The first unfinished step from the focus on, within the look-ahead (under the lock)."""
         last = min(self._focus + LOOKAHEAD_STEPS, len(self._plans) - 1)
-        for index in range(self._focus, last + 1):
+        self._wanted = {i for i in self._wanted if i > last or i < self._focus}
+        for index in [*range(self._focus, last + 1), *sorted(self._wanted)]:
             prepared = self._steps.get(index)
             if prepared is None:
                 prepared = PreparedStep(self._start_estimate(index), self._renderer(index),
@@ -815,7 +843,10 @@ def play(
     keyboard = KeyReader.available() if interactive is None else interactive
     live = sys.stdout.isatty() if interactive is None else interactive
     try:
-        source.step(first)  # synthesis starts now, while the device opens and cautions print
+        # Synthesis starts now, while the device opens and the cautions print. A session that
+        # starts later than step 0 still begins with the introduction (it speaks the cautions).
+        source.step(first if preview is not None else 0)
+        source.prefetch(first)
         output = open_output(str(ref))
         try:
             if on_cautions is not None and routine.cautions and preview is None:
@@ -826,7 +857,8 @@ def play(
                 try:
                     with keys:
                         player = Player(source, output, view, keys)
-                        return player.run(first, preview=preview is not None)
+                        return player.run(first, preview=preview is not None,
+                                          prelude=None if preview is not None else 0)
                 finally:
                     view.close()
         finally:

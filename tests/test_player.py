@@ -552,3 +552,51 @@ def test_ctrl_z_gives_the_shell_a_normal_terminal_and_fg_brings_the_keys_back() 
     finally:
         os.close(fd)
         os.waitpid(pid, 0)
+
+
+# ---- the real source: same timeline and same samples as show/export -------------------------------
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("name", ["short.yaml", "tails.yaml"])
+def test_played_steps_are_the_export_audio_and_the_show_timeline(name: str) -> None:
+    import time
+    from pathlib import Path
+
+    from voiceguide.compiler import voice_settings
+    from voiceguide.loader import load_routine
+    from voiceguide.player import SessionSource
+    from voiceguide.render import Renderer
+    from voiceguide.session import build_timeline
+
+    routine_path = Path(__file__).parent / "data" / "play" / name
+    routine = load_routine(routine_path)
+    source = SessionSource(routine, voice_settings(routine))
+    played: list[np.ndarray] = []
+    events: list[Event] = []
+    blocks_per_step: list[int] = []
+    try:
+        for index in range(source.count()):
+            prepared = source.step(index)
+            deadline = time.monotonic() + 60
+            while not prepared.progress().complete and time.monotonic() < deadline:
+                time.sleep(0.01)
+            progress = prepared.progress()
+            assert progress.complete
+            events.extend(progress.events)
+            cursor = 0
+            blocks_per_step.append(0)
+            while cursor < progress.step.duration_us:  # block by block, as the player plays
+                blocks_per_step[-1] += 1
+                got = prepared.block(cursor)
+                assert got is not None
+                cursor, samples = got
+                played.append(samples)
+    finally:
+        source.close()
+    timeline = build_timeline(routine_path)  # what `show --json` prints (same speech cache)
+    assert tuple(events) == timeline.events
+    exported = Renderer(timeline).render()  # what `export` writes
+    assert np.array_equal(np.concatenate(played), exported)
+    if name == "tails.yaml":
+        assert max(blocks_per_step) >= 2  # long steps were cut, and still joined seamlessly

@@ -302,6 +302,7 @@ class Player:
         self._noted: set[tuple[int, str]] = set()
         self._current: PreparedStep | None = None
         self._last_pos = 0
+        self._following: int | None = None  # the step that plays after this one, if any
 
     def run(self, start: int = 0, *, preview: bool = False, prelude: int | None = None
             ) -> Outcome:
@@ -336,6 +337,10 @@ class Player:
             prepared = self.source.step(index)
             self._current = prepared
             self._last_pos = 0
+            if jump is not None:
+                self._following = jump
+            else:
+                self._following = None if preview or index + 1 >= count else index + 1
             leave, end_at = self._play_step(prepared, begin_at)
             begin_at = None
             if leave is _Leave.QUIT:
@@ -519,9 +524,9 @@ class Player:
 
     def _render_next_ahead(self, prepared: PreparedStep) -> None:
         """Render the next step's first block while this one's last block plays."""
-        if self._preview or prepared.index + 1 >= self.source.count():
+        if self._following is None:
             return
-        following = self.source.step(prepared.index + 1)
+        following = self.source.step(self._following)
         try:
             following.render_ahead(0)
         except Exception:  # reported when the player gets there

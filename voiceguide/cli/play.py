@@ -30,12 +30,21 @@ def play(
         None, "--preview", metavar="STEP", help="Play just this one step (for authors)."
     ),
     avoid: list[str] = typer.Option(
-        [], "--avoid", help="Leave out points with this caution tag (e.g. pregnancy); repeatable."
+        [], "--avoid", metavar="TAG",
+        help="Leave out points with this caution tag (e.g. pregnancy); repeat for several.",
     ),
-    engine: str | None = typer.Option(None, "--engine", help="Speech engine: pyttsx3 or piper."),
-    voice: str | None = typer.Option(None, "--voice", help="Voice id or name (see `voiceguide voices`)."),
-    rate: int | None = typer.Option(None, "--rate", min=80, max=300, help="Words per minute."),
-    volume: float | None = typer.Option(None, "--volume", min=0.0, max=1.0, help="Speech volume, 0-1."),
+    engine: str | None = typer.Option(
+        None, "--engine", metavar="NAME", help="Speech engine: pyttsx3 or piper."
+    ),
+    voice: str | None = typer.Option(
+        None, "--voice", metavar="VOICE", help="Voice id or name (see `voiceguide voices`)."
+    ),
+    rate: int | None = typer.Option(
+        None, "--rate", min=80, max=300, metavar="WPM", help="Words per minute (80-300)."
+    ),
+    volume: float | None = typer.Option(
+        None, "--volume", min=0.0, max=1.0, metavar="0-1", help="Speech volume, 0 to 1."
+    ),
 ) -> None:
     """Play a routine aloud. Keys: space pause/resume, n or → next step, p or ← back, q quit.
 

@@ -23,8 +23,8 @@ def play(
     routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE"),
     start: str | None = typer.Option(
         None, "--from", metavar="STEP",
-        help="Start at this step: its number as `voiceguide show` prints it, or its title "
-             "(e.g. a section name).",
+        help="Go to this step after the introduction and its cautions: its number as "
+             "`voiceguide show` prints it, or its title (e.g. a section name).",
     ),
     preview: str | None = typer.Option(
         None, "--preview", metavar="STEP", help="Play just this one step (for authors)."

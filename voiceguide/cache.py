@@ -209,6 +209,4 @@ def decode_entry(data: bytes, key: Mapping[str, Any] | None = None) -> Clip | No
     if hashlib.sha256(payload).hexdigest() != digest:
         return None
     samples = np.frombuffer(payload, dtype="<i2").astype(np.int16)
-    if channels == 2:
-        samples = samples.reshape(-1, 2)
-    return Clip(samples, rate)
+    return Clip(samples.reshape(-1, 2) if channels == 2 else samples, rate)

@@ -107,7 +107,7 @@ class PreparedStep:
     """One top-level step as it is being prepared; thread-safe, read by the player.
 
     The preparing thread calls :meth:`publish` as more of the step is laid out; the player asks
-    for blocks with :meth:`next_segment` and :meth:`samples` (step-relative microseconds).
+    for blocks with :meth:`block` and :meth:`render_ahead` (step-relative microseconds).
     """
 
     def __init__(self, estimate: Step, render: SegmentRenderer, sample_rate: int) -> None:
@@ -139,15 +139,6 @@ class PreparedStep:
             if self._error is not None:
                 raise self._error
             return self._progress
-
-    @property
-    def duration_us(self) -> int:
-        return self._progress.step.duration_us
-
-    def available_us(self) -> int:
-        """How far (step-relative) the audio can be played now."""
-        p = self.progress()
-        return p.step.duration_us if p.complete else p.ready_us
 
     def event_at(self, pos_us: int) -> Event | None:
         """The event sounding at ``pos_us`` (step-relative), if laid out yet."""

@@ -829,8 +829,12 @@ def play(
 
     if start is not None and preview is not None:
         raise UsageError("use either --from or --preview, not both")
+    if engine is not None:
+        _warm_engine(engine)  # the CLI named it: load its model while the routine loads
     routine = load_routine(ref, avoid=avoid)
     settings = voice_settings(routine, engine=engine, voice=voice, rate=rate, volume=volume)
+    if engine is None:
+        _warm_engine(settings.engine)
     source = SessionSource(routine, settings)
     titles = source.titles()
     first = resolve_step(titles, preview if preview is not None else start or "0")
@@ -863,6 +867,22 @@ def play(
     finally:
         with _no_interrupts():
             source.close()
+
+
+def _warm_engine(name: str) -> None:
+    """Start an engine's slow set-up (piper's voice model) in the background, so the first word
+    still comes within half a second; the synthesis thread reports any failure properly."""
+
+    def warm() -> None:
+        from .errors import VoiceguideError
+        from .speech import get_engine
+
+        with contextlib.suppress(VoiceguideError):
+            preload = getattr(get_engine(name), "preload", None)
+            if preload is not None:
+                preload()
+
+    threading.Thread(target=warm, name="voiceguide-warm-engine", daemon=True).start()
 
 
 class _terminate_as_exit:

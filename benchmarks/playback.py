@@ -76,13 +76,18 @@ class TimedRecorder:
         self._thread.join(timeout=2)
         return self.audio()
 
-    def time_of(self, frame: int) -> float:
-        """Monotonic time at which ``frame`` reached the recorder (the sink a few ms earlier)."""
+    def fit(self) -> tuple[float, float]:
+        """(seconds per frame, offset): arrival time of a frame, by a line through all chunks."""
         frames = np.array([m[0] for m in self.marks], dtype=np.float64)
         times = np.array([m[1] for m in self.marks])
         keep = frames > RATE  # skip the recorder's start-up
         slope, intercept = np.polyfit(frames[keep], times[keep], 1)
-        return float(slope * frame + intercept)
+        return float(slope), float(intercept)
+
+    def time_of(self, frame: int) -> float:
+        """Monotonic time at which ``frame`` reached the recorder (the sink a few ms earlier)."""
+        slope, intercept = self.fit()
+        return slope * frame + intercept
 
 
 EVERY_CUE_STEPS = """\
@@ -164,9 +169,22 @@ def first_sound(sink: NullSink, recorder: TimedRecorder, routine: Path, cache: P
     return first, last
 
 
+def _errors(expected: list[float], captured: list[float]) -> list[tuple[float, float]]:
+    """(planned time, error) per expected onset, the fixed output delay (median) removed."""
+    shift = captured[0] - expected[0]
+    pairs = []
+    for t in expected:
+        nearest = min(captured, key=lambda c: abs(c - (t + shift)))
+        pairs.append((t, nearest - t))
+    delay = float(np.median([p[1] for p in pairs]))
+    return [(t, e - delay) for t, e in pairs]
+
+
 def onset_errors(sink: NullSink, recorder: TimedRecorder, routine: Path, cache: Path
-                 ) -> tuple[list[tuple[float, float]], int]:
-    """(planned time, error) for every cue that follows a moment of silence; ALSA underruns."""
+                 ) -> tuple[list[tuple[float, float]], list[tuple[float, float]], float, int]:
+    """Errors of every cue that follows a moment of silence, measured on the monotonic clock
+    (what the listener lives by) and in the sink's samples; the sink's clock error in ppm;
+    ALSA underruns reported by the player."""
     env = dict(sink.env, VOICEGUIDE_CACHE_DIR=str(cache))
     os.environ["VOICEGUIDE_CACHE_DIR"] = str(cache)
     from voiceguide.render import Renderer
@@ -186,13 +204,11 @@ def onset_errors(sink: NullSink, recorder: TimedRecorder, routine: Path, cache: 
     captured = onsets(recorder.audio()[before:])
     if len(captured) != len(expected):
         print(f"  warning: {len(captured)} onsets recorded, {len(expected)} expected")
-    shift = captured[0] - expected[0]
-    pairs = []
-    for t in expected:
-        nearest = min(captured, key=lambda c: abs(c - (t + shift)))
-        pairs.append((t, nearest - t))
-    delay = float(np.median([p[1] for p in pairs]))
-    return [(t, e - delay) for t, e in pairs], played.stderr.count("underrun")
+    slope, intercept = recorder.fit()
+    wall = [slope * (before + c * RATE) + intercept for c in captured]
+    ppm = (slope * RATE - 1.0) * 1e6
+    return (_errors(expected, wall), _errors(expected, captured), ppm,
+            played.stderr.count("underrun"))
 
 
 def main() -> None:
@@ -240,20 +256,23 @@ def main() -> None:
                       f"(worst {max(stops) * 1000:.0f} ms)")
             if not args.skip_long_session:
                 print(f"Onset error, {args.minutes:g}-minute routine with every kind of cue:")
-                errors, underruns = onset_errors(sink, recorder, routines["five"],
-                                                 root / "cache-five")
-                values = np.array([abs(e) for _, e in errors]) * 1000
-                n = max(len(errors) // 5, 1)
-                first = np.mean([e for _, e in errors[:n]]) * 1000
-                last = np.mean([e for _, e in errors[-n:]]) * 1000
-                span = (errors[-1][0] - errors[0][0]) / 60
-                print(f"  {len(errors)} cues over {span:.1f} min: median |error| "
-                      f"{np.median(values):.1f} ms, max {values.max():.1f} ms")
-                print(f"  trend: first fifth {first:+.1f} ms, last fifth {last:+.1f} ms "
-                      f"(drift {last - first:+.1f} ms over the session)")
-                worst = sorted(errors, key=lambda p: -abs(p[1]))[:3]
-                print("  worst: " + ", ".join(f"{e * 1000:+.1f} ms at {t:.1f} s" for t, e in worst)
-                      + f"; ALSA underruns reported: {underruns}")
+                wall, samples, ppm, underruns = onset_errors(sink, recorder, routines["five"],
+                                                             root / "cache-five")
+                for label, errors in (("monotonic clock", wall), ("sink samples", samples)):
+                    values = np.array([abs(e) for _, e in errors]) * 1000
+                    n = max(len(errors) // 5, 1)
+                    first = np.mean([e for _, e in errors[:n]]) * 1000
+                    last = np.mean([e for _, e in errors[-n:]]) * 1000
+                    span = (errors[-1][0] - errors[0][0]) / 60
+                    print(f"  by the {label}: {len(errors)} cues over {span:.1f} min, median "
+                          f"|error| {np.median(values):.1f} ms, max {values.max():.1f} ms; "
+                          f"first fifth {first:+.1f} ms, last fifth {last:+.1f} ms "
+                          f"(trend {last - first:+.1f} ms)")
+                    worst = sorted(errors, key=lambda p: -abs(p[1]))[:3]
+                    print("    worst: " + ", ".join(f"{e * 1000:+.1f} ms at {t:.1f} s"
+                                                 for t, e in worst))
+                print(f"  the null sink's sample clock runs {ppm:+.1f} ppm against the monotonic "
+                      f"clock; ALSA underruns reported: {underruns}")
         finally:
             recorder.stop()
             sink.stop()

@@ -90,12 +90,12 @@ class NullSink:
 
     def record(self, path: Path) -> subprocess.Popen[bytes]:
         """Start recording the sink; the low-latency recorder is also what paces the null sink."""
-        out = open(path, "wb")  # noqa: SIM115 - closed by the caller through the process
-        return subprocess.Popen(
-            ["parec", "-d", "testsink.monitor", "--format=s16le", f"--rate={self.rate}",
-             "--channels=1", "--latency-msec=20", "--raw"],
-            env=self.env, stdout=out,
-        )
+        with open(path, "wb") as out:  # the recorder keeps its own copy of the descriptor
+            return subprocess.Popen(
+                ["parec", "-d", "testsink.monitor", "--format=s16le", f"--rate={self.rate}",
+                 "--channels=1", "--latency-msec=20", "--raw"],
+                env=self.env, stdout=out,
+            )
 
     def warm_up(self) -> None:
         """The first stream after the daemon starts costs ~0.85 s once: pay it before timing."""

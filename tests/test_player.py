@@ -600,3 +600,27 @@ def test_played_steps_are_the_export_audio_and_the_show_timeline(name: str) -> N
     assert np.array_equal(np.concatenate(played), exported)
     if name == "tails.yaml":
         assert max(blocks_per_step) >= 2  # long steps were cut, and still joined seamlessly
+
+
+def test_the_view_follows_the_points_of_a_section() -> None:
+    first = PointInfo("LI4", "Union Valley", "Hegu", "Back of the hand.", "together")
+    second = PointInfo("PC6", "Inner Gate", "Neiguan", "Inside of the wrist.", "together")
+    step = Step(1, "Hands", "section", 0, 40 * US)
+    prepared = PreparedStep(step, lambda events, a, b: np.zeros(0, np.int16), RATE)
+    spans = (Span("hold", 5 * US, 10 * US, 1, "both", first),
+             Span("hold", 25 * US, 10 * US, 1, "both", second))
+    prepared.publish(Progress(step, (), spans, 40 * US, True))
+    assert prepared.point_at(0) == first  # introduced before its hold
+    assert prepared.point_at(10 * US) == first  # held
+    assert prepared.point_at(16 * US) == second  # the next one is being introduced
+    assert prepared.point_at(39 * US) == second  # after the last hold
+
+    out = io.StringIO()
+    view = PlainView(out)
+    for pos, point in ((0, first), (16 * US, second)):
+        view.update(PlayState("T", step, 3, pos, pos, 60 * US, False, "playing", point=point))
+    lines = out.getvalue().splitlines()
+    assert [ln for ln in lines if "point" in ln] == [
+        "[ 0:00.0]   point LI4 (Union Valley, Hegu): Back of the hand.",
+        "[ 0:16.0]   point PC6 (Inner Gate, Neiguan): Inside of the wrist.",
+    ]

@@ -39,7 +39,7 @@ import numpy as np
 
 from .errors import UsageError
 from .keys import Command, Controls
-from .timeline import US, Event, Span, Step
+from .timeline import US, Event, PointInfo, Span, Step
 from .view import PlayState, View
 
 if TYPE_CHECKING:
@@ -166,6 +166,19 @@ class PreparedStep:
             if span.start_us <= at < span.end_us:
                 return span
         return None
+
+    def point_at(self, pos_us: int) -> PointInfo | None:
+        """The point to show at ``pos_us``: the one held now, else the one being introduced
+        (the next hold), else the last one held in this step, else the step's own."""
+        p = self._progress
+        at = p.step.start_us + pos_us
+        holds = [s for s in p.spans if s.kind == "hold" and s.point is not None]
+        for span in holds:
+            if at < span.end_us:
+                return span.point
+        if holds:
+            return holds[-1].point
+        return p.step.point
 
     def next_segment(self, from_us: int) -> tuple[int, int] | None:
         """The next block to play, ``(from_us, end_us)`` step-relative; None if not ready yet.
@@ -411,6 +424,7 @@ class Player:
             event=prepared.event_at(pos_us),
             span=prepared.span_at(pos_us),
             preview=self._preview,
+            point=prepared.point_at(pos_us),
         )
 
     def _rewound(self, prepared: PreparedStep, pos_us: int) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from .keys import KEYS_HELP
-from .timeline import US, Event, Span, Step
+from .timeline import US, Event, PointInfo, Span, Step
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -42,6 +42,11 @@ class PlayState:
     event: Event | None = None  # what is sounding now
     span: Span | None = None  # the hold or breath phase under way
     preview: bool = False
+    point: PointInfo | None = None  # the point being pressed or introduced (None: use the step's)
+
+    @property
+    def current_point(self) -> PointInfo | None:
+        return self.point if self.point is not None else self.step.point
 
     @property
     def step_label(self) -> str:
@@ -100,6 +105,7 @@ class PlainView:
     def __init__(self, stream: TextIO | None = None) -> None:
         self._out = stream if stream is not None else sys.stdout
         self._step: tuple[int, int] | None = None
+        self._point: PointInfo | None = None
         self._event: Event | None = None
         self._span: Span | None = None
         self._status = ""
@@ -118,12 +124,13 @@ class PlainView:
         key = (state.step.index, state.step.start_us)
         if key != self._step:
             self._step = key
-            self._event = self._span = None
+            self._event = self._span = self._point = None
             self._line(at, f"{state.step_label}: {state.step.title}")
-            point = state.step.point
-            if point is not None:
-                pinyin = f", {point.pinyin}" if point.pinyin else ""
-                self._line(at, f"  point {point.code} ({point.name}{pinyin}): {point.location}")
+        point = state.current_point
+        if point is not None and point != self._point:
+            self._point = point
+            pinyin = f", {point.pinyin}" if point.pinyin else ""
+            self._line(at, f"  point {point.code} ({point.name}{pinyin}): {point.location}")
         if state.status != self._status:
             if state.status == "paused":
                 self._line(at, "paused")
@@ -177,6 +184,7 @@ class LiveView:
             or state.status != self._state.status
             or state.step.index != self._state.step.index
             or state.event != self._state.event
+            or state.point != self._state.point
         )
         self._state = state
         now = time.monotonic()
@@ -214,7 +222,7 @@ class LiveView:
         if s.preview:
             head.append("  (preview)", style="magenta")
         rows.append(head)
-        point = s.step.point
+        point = s.current_point
         if point is not None:
             line = Text()
             line.append(point.name, style="bold cyan")

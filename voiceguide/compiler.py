@@ -258,15 +258,27 @@ def _point_ops(
     return ops
 
 
+def op_texts(op: Op) -> list[str]:
+    """The texts one operation speaks, in order."""
+    if isinstance(op, Speak):
+        return [op.text]
+    if isinstance(op, Block):
+        return [cue.text for _, cue in op.cues if isinstance(cue, Speak)]
+    return []
+
+
+def op_sounds(op: Op) -> list[str]:
+    """The cue sounds one operation plays, in order."""
+    if isinstance(op, Play):
+        return [op.sound]
+    if isinstance(op, Block):
+        return [cue.sound for _, cue in op.cues if isinstance(cue, Play)]
+    return []
+
+
 def utterances(step_plan: StepPlan) -> list[str]:
     """Every text the step speaks, in order (what the player synthesizes ahead)."""
-    texts: list[str] = []
-    for op in step_plan.ops:
-        if isinstance(op, Speak):
-            texts.append(op.text)
-        elif isinstance(op, Block):
-            texts.extend(c.text for _, c in op.cues if isinstance(c, Speak))
-    return texts
+    return [text for op in step_plan.ops for text in op_texts(op)]
 
 
 # ---- layout ----------------------------------------------------------------------------------

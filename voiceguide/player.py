@@ -757,7 +757,7 @@ class SessionSource:
                 prepared.forget_blocks()  # the layout is small; rendered audio is not
 
     def _prepare(self, prepared: PreparedStep) -> None:
-        from .compiler import StepPlan, layout
+        from .compiler import StepPlan, layout, op_sounds, op_texts
 
         step_plan = self._plans[prepared.index]
         ops = step_plan.ops
@@ -767,9 +767,9 @@ class SessionSource:
             with self._lock:
                 if self._stop:
                     return
-            for text in _op_texts(op):
+            for text in op_texts(op):
                 self._durations.speech_us(text)
-            for sound in _op_sounds(op):
+            for sound in op_sounds(op):
                 self._durations.sound_us(sound)
             if j == publish_at or j == len(ops):
                 partial = StepPlan(step_plan.title, step_plan.kind, ops[:j], step_plan.origin,
@@ -786,26 +786,6 @@ class SessionSource:
         if not ops:
             laid = layout(step_plan, self._durations, prepared.index, start)
             prepared.publish(Progress(laid.step, laid.events, laid.spans, 0, True))
-
-
-def _op_texts(op: object) -> list[str]:
-    from .compiler import Block, Speak
-
-    if isinstance(op, Speak):
-        return [op.text]
-    if isinstance(op, Block):
-        return [cue.text for _, cue in op.cues if isinstance(cue, Speak)]
-    return []
-
-
-def _op_sounds(op: object) -> list[str]:
-    from .compiler import Block, Play
-
-    if isinstance(op, Play):
-        return [op.sound]
-    if isinstance(op, Block):
-        return [cue.sound for _, cue in op.cues if isinstance(cue, Play)]
-    return []
 
 
 # ---- one call for the CLI ---------------------------------------------------------------------

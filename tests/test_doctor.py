@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sitecustoms import HIDE_ESPEAK
 
 import voiceguide.export  # noqa: F401  (patched below, through sys.modules)
 from voiceguide import doctor
@@ -37,23 +38,7 @@ from voiceguide.timeline import VoiceSettings
 
 REPO = Path(__file__).resolve().parent.parent
 
-HIDE_ESPEAK = '''\
-import ctypes
-import ctypes.util
 
-_real_init = ctypes.CDLL.__init__
-_real_find = ctypes.util.find_library
-
-
-def _init(self, name, *args, **kwargs):
-    if name is not None and "espeak" in str(name).lower():
-        raise OSError(f"{name}: cannot open shared object file: No such file or directory")
-    _real_init(self, name, *args, **kwargs)
-
-
-ctypes.CDLL.__init__ = _init
-ctypes.util.find_library = lambda name: None if "espeak" in name.lower() else _real_find(name)
-'''
 
 # What simpleaudio plays goes to a file (through ALSA's file plugin) and then nowhere.
 ALSA_CAPTURE = '''\

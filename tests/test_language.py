@@ -52,3 +52,14 @@ def test_avoid_removes_tagged_points_and_says_so(tmp_path: Path) -> None:
     said = " ".join(e.text for e in t.events if e.kind == "speech")
     assert "leaves out points marked for pregnancy" in said
     assert [s.point.code for s in t.steps if s.point] == ["BL23"]
+
+
+def test_a_mistyped_avoid_tag_suggests_the_right_one(tmp_path: Path) -> None:
+    import pytest
+
+    from voiceguide.errors import UsageError
+
+    path = tmp_path / "r.yaml"
+    path.write_text("title: T\nsteps:\n  - point: LI4\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="did you mean 'pregnancy'"):
+        load_routine(path, avoid=["pregant"])

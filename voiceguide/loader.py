@@ -6,6 +6,7 @@ own folder tree or the shipped scripts and sounds. Nothing in a routine can run 
 
 from __future__ import annotations
 
+import difflib
 import re
 import wave
 from collections.abc import Sequence
@@ -114,8 +115,10 @@ def _load(path: Path, avoid: Sequence[str]) -> tuple[Routine | None, list[Proble
         known_tags.update(p.cautions)
     for tag in avoid:
         if tag not in known_tags:
+            close = difflib.get_close_matches(tag, sorted(known_tags), n=1)
+            guess = f"did you mean {close[0]!r}? " if close else ""
             raise UsageError(
-                f"unknown caution tag {tag!r} for --avoid; known tags: {', '.join(sorted(known_tags))}"
+                f"unknown caution tag {tag!r} for --avoid; {guess}known tags: {', '.join(sorted(known_tags))}"
             )
     try:
         data = parse(read_source(path, filename), filename)
@@ -255,8 +258,6 @@ def _step(item: Any, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[Ste
             message = f"a step has exactly one kind, this one has {', '.join(kinds)}"
             hint = "split it into separate `- ` steps"
         else:
-            import difflib
-
             guess = [g for k in item for g in difflib.get_close_matches(k, list(schema.STEP_KINDS), n=1)]
             message = "this step has no kind key"
             hint = (

@@ -7,7 +7,6 @@ turns voiceguide's errors into a message and a fixed exit code (never a tracebac
 from __future__ import annotations
 
 import typer
-from rich.markup import escape
 from typer.exceptions import TyperException
 
 from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, VoiceguideError
@@ -42,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         console_err.print("interrupted")
         return EXIT_INTERRUPTED
     except VoiceguideError as exc:
+        from rich.markup import escape
+
         # The message is plain text: escape it so "[natural]" in an install hint survives rich markup.
         console_err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_code

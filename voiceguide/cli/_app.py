@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 import typer
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     name="voiceguide",
@@ -20,6 +24,42 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+class _LazyConsole:
+    """A rich Console made on first use: commands that print plain lines (export, check, cache)
+    never pay the tens of milliseconds that importing rich costs."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def real(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+
 # soft_wrap: long lines (file:line:col problems) stay one line, so editors and grep can parse them.
-console = Console(highlight=False, soft_wrap=True)
-console_err = Console(stderr=True, highlight=False, soft_wrap=True)
+console = cast("Console", _LazyConsole(highlight=False, soft_wrap=True))
+console_err = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
+
+
+def real_console(lazy: Console) -> Console:
+    """The Console behind one of the lazy consoles above (for code that checks its type)."""
+    target = cast(Any, lazy)
+    return target.real() if isinstance(target, _LazyConsole) else lazy
+
+
+def say(text: str) -> None:
+    """One plain line on stdout, printed exactly (no markup, emoji codes or wrapping)."""
+    typer.echo(text)
+
+
+def say_err(text: str) -> None:
+    """One plain line on stderr, printed exactly."""
+    typer.echo(text, err=True)

@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from .. import api
 from ..durations import format_duration
 from ..errors import EXIT_INVALID, UsageError
 from ..timeline import Timeline, us_to_s
-from ._app import app, console, console_err
+from ._app import app, console, console_err, say
 
 ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
 AVOID_HELP = "Leave out points with this caution tag (e.g. pregnancy); repeat for several."
@@ -42,6 +41,8 @@ ESTIMATE_HELP = "Estimate speech lengths from word counts instead of synthesizin
 @app.command("list", epilog="\x08\nExamples:\n  voiceguide list\n  voiceguide show box-breathing --estimate")
 def list_routines() -> None:
     """List the shipped routines and your own, with their estimated length."""
+    from rich.table import Table
+
     entries = api.list_routines()
     table = Table(title="Routines", title_justify="left")
     for column in ("name", "title", "length", "where"):
@@ -68,13 +69,13 @@ def check(
     for path in files:
         problems = api.check_file(path, strict=strict)
         if not problems:
-            console.print(f"{path}: ok")
+            say(f"{path}: ok")
         for problem in problems:
-            console.print(problem.format(), markup=False)
+            say(problem.format())
             if not parsable:
                 excerpt = _excerpt(problem.file, problem.line, problem.column)
                 if excerpt:
-                    console.print(excerpt, markup=False)
+                    say(excerpt)
         failed = failed or any(p.severity == "error" for p in problems)
     if failed:
         raise typer.Exit(EXIT_INVALID)
@@ -166,6 +167,8 @@ def points(
     ),
 ) -> None:
     """Search the point catalogue; one match is shown in full."""
+    from rich.table import Table
+
     found = api.find_points(query)
     if query and not found:
         suggestions = api.suggest_points(query)
@@ -238,6 +241,8 @@ def schema(
 @app.command()
 def phrases() -> None:
     """Print the built-in phrase table; override entries under `phrases:` in a routine."""
+    from rich.table import Table
+
     table = Table(title="Phrases", title_justify="left")
     table.add_column("key")
     table.add_column("default text")

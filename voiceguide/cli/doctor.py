@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
-from ..doctor import FAIL, OK, WARN, Report, run_checks
 from ._app import app, console
 
-_STYLE = {OK: "green", WARN: "yellow", FAIL: "bold red"}
-_LABEL = {OK: "ok", WARN: "warn", FAIL: "FAIL"}
+if TYPE_CHECKING:
+    from ..doctor import Report
 
 
 @app.command()
@@ -27,6 +25,8 @@ def doctor(
     Nothing is heard: the sound device is opened with a few milliseconds of silence. Exit status
     0 when both `play` and `export` would work (warnings allowed), 1 otherwise.
     """
+    from ..doctor import run_checks
+
     if as_json:
         report = run_checks(engine)
         console.print_json(json.dumps({
@@ -42,6 +42,13 @@ def doctor(
 
 
 def _print_report(report: Report) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..doctor import FAIL, OK, WARN
+
+    style = {OK: "green", WARN: "yellow", FAIL: "bold red"}
+    label = {OK: "ok", WARN: "warn", FAIL: "FAIL"}
     table = Table(title="voiceguide doctor", title_justify="left", show_lines=False)
     table.add_column("check", no_wrap=True)
     table.add_column("result", no_wrap=True)
@@ -50,7 +57,7 @@ def _print_report(report: Report) -> None:
     if with_fix:
         table.add_column("fix", overflow="fold")
     for r in report.results:
-        cells = [Text(r.name), Text(_LABEL[r.status], style=_STYLE[r.status]), Text(r.detail)]
+        cells = [Text(r.name), Text(label[r.status], style=style[r.status]), Text(r.detail)]
         if with_fix:
             cells.append(Text(r.fix if r.status != OK else ""))
         table.add_row(*cells)

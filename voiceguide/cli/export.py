@@ -8,7 +8,7 @@ import typer
 
 from ..export import SAMPLE_RATES
 from ..export import export as export_session
-from ._app import app, console, console_err
+from ._app import app, say, say_err
 
 ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
 
@@ -52,10 +52,9 @@ def export(
     if output == "-":
         return  # stdout is the audio: say nothing
     minutes, seconds = divmod(round(result.seconds), 60)
-    console_err.print(f"Exported {result.timeline.title!r} ({minutes}:{seconds:02d}):",
-                      markup=False)
+    say_err(f"Exported {result.timeline.title!r} ({minutes}:{seconds:02d}):")
     for path in result.files:
-        console_err.print(f"  {path}", markup=False)
+        say_err(f"  {path}")
 
 
 cache_app = typer.Typer(
@@ -82,9 +81,9 @@ def cache_info() -> None:
     from ..cache import SpeechCache
 
     info = SpeechCache().info()
-    console.print(f"path: {info.path}", markup=False)
-    console.print(f"clips: {info.entries}")
-    console.print(f"size: {_size(info.bytes)}")
+    say(f"path: {info.path}")
+    say(f"clips: {info.entries}")
+    say(f"size: {_size(info.bytes)}")
 
 
 @cache_app.command("clear")
@@ -93,5 +92,4 @@ def cache_clear() -> None:
     from ..cache import SpeechCache
 
     removed = SpeechCache().clear()
-    console.print(f"Removed {removed.entries} clips ({_size(removed.bytes)}) from {removed.path}",
-                  markup=False)
+    say(f"Removed {removed.entries} clips ({_size(removed.bytes)}) from {removed.path}")

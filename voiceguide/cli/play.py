@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import typer
 
-from ._app import app, console
+from ._app import app, console, real_console
 
 ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
 
@@ -61,6 +61,6 @@ def play(
         voice=voice,
         rate=rate,
         volume=volume,
-        console=console,
+        console=real_console(console),
         on_cautions=_print_cautions,
     )

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
-from ..voice_select import list_voices
 from ._app import app, console, console_err
 
 
@@ -30,6 +28,10 @@ def voices(
     Use a voice's id or name as `voice: {name: ...}` in a routine or with --voice. With no voice
     named, a routine's `language:` picks the first voice `--language` lists here.
     """
+    from rich.table import Table
+
+    from ..voice_select import list_voices
+
     found = list_voices(engine, language)
     if not found:
         where = f" for language {language!r}" if language else ""

@@ -8,12 +8,19 @@ and limits on size and nesting. Any failure becomes a :class:`~voiceguide.errors
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
+
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
 
 from .errors import Problem, RoutineError
 
@@ -62,16 +69,19 @@ class _ComposeError(Exception):
         self.hint = hint
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases and over-deep nesting while composing."""
+class _UseReference(Exception):
+    """Raised on the fast path for input it leaves to the reference loader."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+
+class _Checks:
+    """Composer hook shared by both loaders: refuse aliases and over-deep nesting."""
+
+    _depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
+        loader: Any = self
+        if loader.check_event(yaml.AliasEvent):
+            event = loader.peek_event()
             raise _ComposeError(
                 Mark(event.start_mark.line + 1, event.start_mark.column + 1),
                 "YAML aliases (*name) are not allowed in routines",
@@ -80,16 +90,51 @@ class _Loader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                event = self.peek_event()  # type: ignore[no-untyped-call]
+                event = loader.peek_event()
                 raise _ComposeError(
                     Mark(event.start_mark.line + 1, event.start_mark.column + 1),
                     f"nesting is deeper than {MAX_DEPTH} levels",
                     "flatten the structure; sections rarely need more than a few levels",
                 )
-            return super().compose_node(parent, index)
+            return Composer.compose_node(loader, parent, index)
         finally:
             self._depth -= 1
 
+
+class _Loader(_Checks, yaml.SafeLoader):
+    """PyYAML's pure-Python SafeLoader with the checks: the reference for every message."""
+
+
+if yaml.__with_libyaml__:
+
+    class _FastLoader(_Checks, CParser, Composer, SafeConstructor, Resolver):
+        """libyaml scans and parses (several times faster than pure Python); composition,
+        resolution and construction stay PyYAML's Python code, so values and marks are the
+        same as :class:`_Loader`'s. Used for the happy path only: any failure is re-read with
+        :class:`_Loader`, so every message is the reference loader's."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+        def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+            event = self.peek_event()
+            if getattr(event, "tag", None) is not None:
+                # Explicit tags are where the two parsers' events differ (a bare `!`); they are
+                # rare in routines and mostly refused, so the reference loader handles them.
+                raise _UseReference
+            return super().compose_node(parent, index)
+
+        # CParser's own (C) composer would bypass the checks: use PyYAML's.
+        get_single_node = Composer.get_single_node
+        compose_document = Composer.compose_document
+        check_node = Composer.check_node
+        get_node = Composer.get_node
+
+
+_REFERENCE_ONLY = re.compile(r"[\t\ufeff]|(?:^|[\s\[{,])\?(?:\s|$)", re.MULTILINE)
 
 _PLAIN_TAGS = {
     f"tag:yaml.org,2002:{name}"
@@ -97,7 +142,7 @@ _PLAIN_TAGS = {
 }
 
 
-def _construct(loader: _Loader, node: Node) -> Any:
+def _construct(loader: Any, node: Node) -> Any:
     """Build plain Python values from a node, recording marks and rejecting duplicate keys."""
     if node.tag not in _PLAIN_TAGS:
         raise _ComposeError(
@@ -211,12 +256,32 @@ def read_source(path: Path, display: str | None = None) -> str:
     return decode(data, filename)
 
 
-def parse(text: str, filename: str) -> Any:
-    """Parse one YAML document into Located values, or raise RoutineError with its position."""
+def parse(text: str, filename: str, *, fast: bool = True) -> Any:
+    """Parse one YAML document into Located values, or raise RoutineError with its position.
+
+    ``fast=False`` uses only the pure-Python reference loader (tests compare the two)."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         raise RoutineError(
             [_problem(filename, None, f"the document is larger than {MAX_FILE_BYTES:,} bytes")]
         )
+    # libyaml differs from PyYAML on tabs (it allows them as trailing space), a byte order mark
+    # after the start and the marks of explicit `? key` entries: such text goes to the reference
+    # loader, so its messages and positions still show.
+    if fast and yaml.__with_libyaml__ and not _REFERENCE_ONLY.search(text):
+        loader: Any = None
+        try:
+            loader = _FastLoader(text)
+            node = loader.get_single_node()
+            return None if node is None else _construct(loader, node)
+        except Exception:  # re-read below, for the reference loader's message
+            pass
+        finally:
+            if loader is not None:
+                loader.dispose()
+    return _parse_reference(text, filename)
+
+
+def _parse_reference(text: str, filename: str) -> Any:
     loader: _Loader | None = None
     try:
         loader = _Loader(text)

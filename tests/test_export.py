@@ -19,6 +19,7 @@ import voiceguide
 from voiceguide.cli import main
 from voiceguide.errors import ExportError, UsageError
 from voiceguide.export import export, split_names
+from voiceguide.fileio import WRITEBACK_BYTES
 from voiceguide.render import Renderer, frame_at
 from voiceguide.session import build_timeline
 from voiceguide.sounds import read_audio
@@ -210,6 +211,23 @@ def test_dash_writes_the_same_wav_to_stdout_and_nothing_else(tmp_path: Path) -> 
     cold = subprocess.run([sys.executable, "-m", "voiceguide", "export", str(SHORT), "-o", "-"],
                           env=subprocess_env(tmp_path / "cold"), capture_output=True, timeout=300)
     assert cold.stdout[:4] == b"RIFF" and len(cold.stdout) == len(proc.stdout)
+
+
+def test_a_long_export_on_disk_equals_the_stream(tmp_path: Path) -> None:
+    """Files past a few MB are written with early write-back: the bytes must not change."""
+    routine = tmp_path / "long.yaml"
+    routine.write_text("title: Long quiet\nsteps:\n  - say: Rest now.\n  - pause: 3m\n"
+                       "  - sound: chime\n  - say: Done.\n", encoding="utf-8")
+    out = tmp_path / "long.wav"
+    result = export(routine, out, sample_rate=44100)
+    stream = tmp_path / "stream.wav"
+    with stream.open("wb") as handle:
+        export(routine, "-", stdout=handle, sample_rate=44100)
+    data = out.read_bytes()
+    assert len(data) > 3 * WRITEBACK_BYTES  # several write-back windows
+    assert data == stream.read_bytes()
+    assert len(data) == 44 + 2 * result.frames
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.wav", "long.yaml", "stream.wav"]
 
 
 def test_an_interrupted_export_leaves_no_half_file(tmp_path: Path,

@@ -241,7 +241,7 @@ def ffmpeg_path() -> str | None:
 
 def _write_file(path: Path, renderer: Renderer, tick: Callable[[int], None]) -> None:
     if path.suffix.lower() == ".wav":
-        with atomic_output(path) as out:
+        with atomic_output(path, large=True) as out:
             _write_wav(out, renderer, 0, None, tick)
     else:
         _encode_ffmpeg(path, renderer, tick)
@@ -313,7 +313,7 @@ def _write_split(timeline: Timeline, renderer: Renderer, folder: Path, captions:
     for name, (start, end), step in zip(split_names(timeline), step_ranges(timeline),
                                         timeline.steps, strict=True):
         target = folder / name
-        with atomic_output(target) as out:
+        with atomic_output(target, large=True) as out:
             _write_wav(out, renderer, start, end, tick)
         written.append(target)
         if captions:

@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from .errors import ExportError
 
@@ -47,9 +47,41 @@ def folder_problem(path: Path) -> ExportError | None:
     return None
 
 
+WRITEBACK_BYTES = 4 << 20
+
+
+class _EarlyWriteback:
+    """A file that asks the kernel to start writing each few MB out as soon as they are written
+    (Linux ``posix_fadvise(DONTNEED)`` starts write-back without waiting for it), so the fsync
+    that makes a large export durable has little left to wait for, and a two-hour WAV does not
+    push everything else out of the page cache."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self._fd = handle.fileno()
+        self._synced = 0
+        self._written = 0
+
+    def write(self, data: bytes) -> int:
+        n = self._handle.write(data)
+        self._written += n
+        if self._written - self._synced >= WRITEBACK_BYTES:
+            self._handle.flush()
+            with contextlib.suppress(OSError):
+                os.posix_fadvise(self._fd, self._synced, self._written - self._synced,
+                                 os.POSIX_FADV_DONTNEED)
+            self._synced = self._written
+        return n
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._handle, name)
+
+
 @contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[BinaryIO]:
-    """Yield a binary file whose content replaces ``path`` only if the block completes."""
+def atomic_output(path: Path, *, large: bool = False) -> Iterator[BinaryIO]:
+    """Yield a binary file whose content replaces ``path`` only if the block completes.
+
+    ``large``: the file will be many MB, written front to back (an audio export)."""
     path = Path(path)
     problem = folder_problem(path)
     if problem:
@@ -60,7 +92,10 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         with os.fdopen(fd, "wb") as handle:
-            yield handle
+            if large and hasattr(os, "posix_fadvise"):
+                yield cast(BinaryIO, _EarlyWriteback(handle))
+            else:
+                yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

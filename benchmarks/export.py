@@ -30,6 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from _bytecode import compile_bytecode  # noqa: E402
+
 TARGET_COLD = 0.5
 TARGET_WARM = 0.1
 TARGET_RSS_MB = 150.0
@@ -131,6 +133,7 @@ def main() -> None:
         if shutil.which(tool) is None:
             raise SystemExit(f"the reference needs {tool} on PATH")
 
+    compile_bytecode()
     voiceguide = [sys.executable, "-m", "voiceguide"]
     with tempfile.TemporaryDirectory(prefix="vg-bench-") as tmp:
         tmpdir = Path(tmp)

@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
+from _bytecode import compile_bytecode  # noqa: E402
 from test_play_e2e import RATE, NullSink, onsets  # noqa: E402
 
 POINTS = ["BL23", "BL52", "GV3", "CV6", "LI4", "LI11", "GB20", "GB21", "TE3", "PC6", "HT7", "SP6"]
@@ -221,6 +222,7 @@ def main() -> None:
     parser.add_argument("--skip-latency", action="store_true",
                         help="skip the first-sound measurements")
     args = parser.parse_args()
+    compile_bytecode()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         routines = write_routines(root, args.minutes)

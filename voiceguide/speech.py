@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,12 +125,16 @@ def finish_clip(clip: Clip) -> Clip:
 # pyttsx3
 
 
+def _espeak_library_names() -> Iterator[str | None]:
+    yield "libespeak-ng.so.1"  # the soname first: find_library() runs `ldconfig -p` (~2 ms)
+    yield ctypes.util.find_library("espeak-ng")
+    yield from ("libespeak-ng.1.dylib", "/opt/homebrew/lib/libespeak-ng.1.dylib",
+                "/usr/local/lib/libespeak-ng.1.dylib", "libespeak-ng.dll", "libespeak.so.1")
+
+
 def _espeak_library_version() -> str:
     """espeak-ng's version, read from the shared library without starting the engine."""
-    names = [ctypes.util.find_library("espeak-ng"), "libespeak-ng.so.1", "libespeak-ng.1.dylib",
-             "/opt/homebrew/lib/libespeak-ng.1.dylib", "/usr/local/lib/libespeak-ng.1.dylib",
-             "libespeak-ng.dll", "libespeak.so.1"]
-    for name in names:
+    for name in _espeak_library_names():
         if not name:
             continue
         try:

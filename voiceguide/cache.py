@@ -203,10 +203,12 @@ def decode_entry(data: bytes, key: Mapping[str, Any] | None = None) -> Clip | No
         return None
     if key is not None and header.get("key") != json.loads(_canonical(key)):
         return None
-    payload = data[start + hlen :]
+    payload = memoryview(data)[start + hlen :]  # no copy: the samples are read in place
     if rate <= 0 or channels not in (1, 2) or len(payload) != frames * channels * 2:
         return None
     if hashlib.sha256(payload).hexdigest() != digest:
         return None
-    samples = np.frombuffer(payload, dtype="<i2").astype(np.int16)
+    samples = np.frombuffer(payload, dtype="<i2")  # read-only, like every clip
+    if samples.dtype != np.int16:  # a big-endian machine
+        samples = samples.astype(np.int16)
     return Clip(samples.reshape(-1, 2) if channels == 2 else samples, rate)

@@ -225,3 +225,18 @@ def test_engine_errors_are_speech_errors() -> None:
         get_engine("nonesuch")
     with pytest.raises(SpeechError, match="rate"):
         speak("Hello.", VoiceSettings(rate=5))
+
+
+@pytest.mark.parametrize("package", ["pyttsx3", "numpy", "typer", "no-such-package-here"])
+def test_the_version_in_the_cache_key_is_the_installed_one(package: str) -> None:
+    """The cache key carries pyttsx3's version, read without importlib.metadata (slow to import):
+    it must be exactly what importlib.metadata reports, or the cache would split or go stale."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from voiceguide.speech import _installed_version
+
+    try:
+        expected = version(package)
+    except PackageNotFoundError:
+        expected = "unknown"
+    assert _installed_version(package) == expected

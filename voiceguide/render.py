@@ -178,16 +178,20 @@ class Renderer:
                     active.append(placed)
                 i += 1
             shape = (end - pos,) if self.channels == 1 else (end - pos, self.channels)
-            mix = np.zeros(shape, dtype=np.int32)
-            keep: list[_Placed] = []
-            for p in active:
-                lo, hi = max(p.start, pos), min(p.end, end)
-                if lo < hi:
+            sounding = [p for p in active if p.start < end and p.end > pos]
+            if len(sounding) <= 1:  # silence, or one clip: a copy, no mixing (most blocks)
+                block = np.zeros(shape, dtype=np.int16)
+                for p in sounding:
+                    lo, hi = max(p.start, pos), min(p.end, end)
+                    block[lo - pos : hi - pos] = p.samples[lo - p.start : hi - p.start]
+            else:
+                mix = np.zeros(shape, dtype=np.int32)
+                for p in sounding:
+                    lo, hi = max(p.start, pos), min(p.end, end)
                     mix[lo - pos : hi - pos] += p.samples[lo - p.start : hi - p.start]
-                if p.end > end:
-                    keep.append(p)
-            active = keep
-            yield np.clip(mix, -32768, 32767).astype(np.int16)
+                block = np.clip(mix, -32768, 32767).astype(np.int16)
+            active = [p for p in active if p.end > end]
+            yield block
             pos = end
 
     def render(self, start_us: int = 0, end_us: int | None = None) -> Block:

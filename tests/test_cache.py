@@ -187,6 +187,14 @@ def test_info_and_clear(tmp_path: Path) -> None:
     assert cache.get({**KEY, "text": "0"}) is None
 
 
+def test_clear_removes_the_model_copies_earlier_versions_kept(tmp_path: Path) -> None:
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "joe-63000000-1700000000-ort1.20.onnx").write_bytes(b"x" * 1000)
+    removed = SpeechCache(tmp_path).clear()
+    assert removed.bytes == 1000
+    assert not (tmp_path / "models").exists()
+
+
 def test_cache_commands(capsys: pytest.CaptureFixture[str]) -> None:
     cache = SpeechCache()
     cache.put(KEY, clip())

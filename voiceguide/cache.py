@@ -160,6 +160,12 @@ class SpeechCache:
             if not p.name.startswith(".tmp-"):
                 removed += 1
             freed += size
+        # Optimised copies of the natural voice's model, which earlier builds kept here.
+        for p in self.root.glob("models/*.onnx") if self.root.is_dir() else []:
+            size = _size(p)
+            with contextlib.suppress(OSError):
+                p.unlink()
+                freed += size
         for d in sorted(self.root.glob("*"), reverse=True) if self.root.is_dir() else []:
             if d.is_dir():
                 with contextlib.suppress(OSError):

@@ -1,6 +1,7 @@
 """Snippets installed as `sitecustomize.py` in a child process to simulate a broken machine.
 
-Shared by the fault and doctor tests (a file here, not a fixture, so subprocesses can use it).
+Shared by the fault, doctor and natural-voice tests (a file here, not a fixture, so subprocesses
+can use it). Snippets can be joined: each only acts when its environment variable is set.
 """
 
 # Sitecustomize that makes the espeak-ng shared library look uninstalled: every way pyttsx3 and
@@ -25,4 +26,39 @@ def _find(name):
 
 ctypes.CDLL.__init__ = _init
 ctypes.util.find_library = _find
+'''
+
+
+# Sitecustomize that presses Ctrl-C while a given module is being imported (program start-up):
+# the module named by VOICEGUIDE_TEST_SIGINT_ON_IMPORT.
+SIGINT_ON_IMPORT = '''\
+import importlib.abc
+import os
+import signal
+import sys
+
+_TARGET = os.environ.get("VOICEGUIDE_TEST_SIGINT_ON_IMPORT")
+
+
+class _Interrupter(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == _TARGET:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+
+if _TARGET:
+    sys.meta_path.insert(0, _Interrupter())
+'''
+
+
+# Sitecustomize that makes the module named by VOICEGUIDE_TEST_HIDE_MODULE look uninstalled.
+HIDE_MODULE = '''\
+import os
+import sys
+
+_HIDE = os.environ.get("VOICEGUIDE_TEST_HIDE_MODULE")
+if _HIDE:
+    sys.modules[_HIDE] = None  # as if the package were not installed
 '''

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sitecustoms import HIDE_ESPEAK
+from sitecustoms import HIDE_ESPEAK, SIGINT_ON_IMPORT
 
 from voiceguide.cache import SUFFIX, SpeechCache, decode_entry
 from voiceguide.speech import Clip, VoiceInfo, measured_durations, speech_clips
@@ -67,28 +67,6 @@ steps:
 """
 
 
-
-# Sitecustomize that presses Ctrl-C while a given module is being imported (program start-up).
-SIGINT_ON_IMPORT = '''\
-import importlib.abc
-import os
-import signal
-import sys
-
-_TARGET = os.environ.get("VOICEGUIDE_TEST_SIGINT_ON_IMPORT")
-
-
-class _Interrupter(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name == _TARGET:
-            sys.meta_path.remove(self)
-            os.kill(os.getpid(), signal.SIGINT)
-        return None
-
-
-if _TARGET:
-    sys.meta_path.insert(0, _Interrupter())
-'''
 
 # Sitecustomize that presses Ctrl-C the instant a file whose name contains a pattern is created:
 # the moment between a temporary file appearing and the code that will clean it up taking over.

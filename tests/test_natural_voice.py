@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sitecustoms import HIDE_MODULE, SIGINT_ON_IMPORT
 
 from voiceguide.cache import SpeechCache
 from voiceguide.cli import main
@@ -353,29 +354,7 @@ def test_missing_extra_in_python_api(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # Installed as sitecustomize.py in the child: hides a module, and/or presses Ctrl-C the moment a
 # given module starts being imported (a precise instant of start-up, on any machine).
-START_UP_SITE = '''\
-import importlib.abc
-import os
-import signal
-import sys
-
-_HIDE = os.environ.get("VOICEGUIDE_TEST_HIDE_MODULE")
-_TARGET = os.environ.get("VOICEGUIDE_TEST_SIGINT_ON_IMPORT")
-if _HIDE:
-    sys.modules[_HIDE] = None  # as if the package were not installed
-
-
-class _Interrupter(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name == _TARGET:
-            sys.meta_path.remove(self)
-            os.kill(os.getpid(), signal.SIGINT)
-        return None
-
-
-if _TARGET:
-    sys.meta_path.insert(0, _Interrupter())
-'''
+START_UP_SITE = HIDE_MODULE + "\n" + SIGINT_ON_IMPORT
 
 
 def play_piper(tmp_path: Path, **env_extra: str) -> subprocess.CompletedProcess[str]:

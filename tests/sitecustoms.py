@@ -4,6 +4,18 @@ Shared by the fault, doctor and natural-voice tests (a file here, not a fixture,
 can use it). Snippets can be joined: each only acts when its environment variable is set.
 """
 
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def site_folder(folder: Path, *snippets: str) -> Path:
+    """A folder holding a ``sitecustomize.py`` made of ``snippets``: put it on a child's
+    PYTHONPATH and the snippets run before the program does."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text("\n".join(snippets), encoding="utf-8")
+    return folder
+
 # Sitecustomize that makes the espeak-ng shared library look uninstalled: every way pyttsx3 and
 # voiceguide look for it (ctypes.CDLL, cdll.LoadLibrary, ctypes.util.find_library) fails.
 HIDE_ESPEAK = '''\

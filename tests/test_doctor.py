@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sitecustoms import HIDE_ESPEAK
+from sitecustoms import HIDE_ESPEAK, site_folder
 
 import voiceguide.export  # noqa: F401  (patched below, through sys.modules)
 from voiceguide import doctor
@@ -328,9 +328,7 @@ def test_doctor_without_a_sound_device_fails_and_points_to_export(tmp_path: Path
 
 @pytest.mark.engine
 def test_doctor_without_espeak_says_what_to_install(tmp_path: Path) -> None:
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(HIDE_ESPEAK)
+    site = site_folder(tmp_path / "site", HIDE_ESPEAK)
     proc = run_doctor(tmp_path, "--json", pythonpath=(site,))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sitecustoms import HIDE_ESPEAK, SIGINT_ON_IMPORT
+from sitecustoms import HIDE_ESPEAK, SIGINT_ON_IMPORT, site_folder
 
 from voiceguide.cache import SUFFIX, SpeechCache, decode_entry
 from voiceguide.speech import Clip, VoiceInfo, measured_durations, speech_clips
@@ -233,9 +233,7 @@ def tmpfs(folder: Path, options: str) -> Iterator[Path]:
 
 @pytest.fixture
 def no_espeak(tmp_path: Path) -> Path:
-    site = tmp_path / "hide-espeak"
-    site.mkdir()
-    write(site / "sitecustomize.py", HIDE_ESPEAK)
+    site = site_folder(tmp_path / "hide-espeak", HIDE_ESPEAK)
     return site
 
 
@@ -447,9 +445,7 @@ def test_ctrl_c_during_synthesis_exits_130_without_traceback(tmp_path: Path) -> 
 
 
 def test_ctrl_c_as_an_utterance_starts_leaves_no_traceback_at_exit(tmp_path: Path) -> None:
-    site = tmp_path / "slow-exit"
-    site.mkdir()
-    write(site / "sitecustomize.py", SIGINT_AS_SPEECH_STARTS)
+    site = site_folder(tmp_path / "slow-exit", SIGINT_AS_SPEECH_STARTS)
     routine = write(tmp_path / "r.yaml", SHORT)
     env = cli_env(tmp_path, pythonpath=(site,), VOICEGUIDE_TEST_SIGINT_AS_SPEECH_STARTS="1")
     proc = voiceguide("show", routine, env=env, cwd=tmp_path)
@@ -545,9 +541,7 @@ def test_ctrl_c_typed_in_a_terminal_while_playing_restores_the_terminal(tmp_path
 
 
 def test_ctrl_c_during_start_up_exits_130_without_traceback(tmp_path: Path) -> None:
-    site = tmp_path / "interrupt"
-    site.mkdir()
-    write(site / "sitecustomize.py", SIGINT_ON_IMPORT)
+    site = site_folder(tmp_path / "interrupt", SIGINT_ON_IMPORT)
     routine = write(tmp_path / "r.yaml", SHORT)
     for module in ("voiceguide.loader", "voiceguide.export"):
         env = cli_env(tmp_path, pythonpath=(site,), VOICEGUIDE_TEST_SIGINT_ON_IMPORT=module)
@@ -558,9 +552,7 @@ def test_ctrl_c_during_start_up_exits_130_without_traceback(tmp_path: Path) -> N
 
 @pytest.fixture
 def interrupt_on_create(tmp_path: Path) -> Path:
-    site = tmp_path / "interrupt-on-create"
-    site.mkdir()
-    write(site / "sitecustomize.py", SIGINT_AFTER_CREATE)
+    site = site_folder(tmp_path / "interrupt-on-create", SIGINT_AFTER_CREATE)
     return site
 
 

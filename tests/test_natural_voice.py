@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sitecustoms import HIDE_MODULE, SIGINT_ON_IMPORT
+from sitecustoms import HIDE_MODULE, SIGINT_ON_IMPORT, site_folder
 
 from voiceguide.cache import SpeechCache
 from voiceguide.cli import main
@@ -352,17 +352,12 @@ def test_missing_extra_in_python_api(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # ---- `voiceguide play --engine piper` opens the model at start-up (voiceguide/_entry.py) ------
 
-# Installed as sitecustomize.py in the child: hides a module, and/or presses Ctrl-C the moment a
-# given module starts being imported (a precise instant of start-up, on any machine).
-START_UP_SITE = HIDE_MODULE + "\n" + SIGINT_ON_IMPORT
-
-
 def play_piper(tmp_path: Path, **env_extra: str) -> subprocess.CompletedProcess[str]:
     """`python -m voiceguide play R --engine piper` (the console script's path), a silent ALSA
     device, its own speech cache; ends on its own (a 2 s routine) or by the Ctrl-C it is given."""
-    site = tmp_path / "site"
-    site.mkdir(exist_ok=True)
-    (site / "sitecustomize.py").write_text(START_UP_SITE, encoding="utf-8")
+    # hides a module, and/or presses Ctrl-C the moment a given module starts being imported
+    # (a precise instant of start-up, on any machine)
+    site = site_folder(tmp_path / "site", HIDE_MODULE, SIGINT_ON_IMPORT)
     alsa = tmp_path / "null.conf"
     alsa.write_text("pcm.!default { type null }\n", encoding="utf-8")
     routine = tmp_path / "r.yaml"

@@ -55,6 +55,17 @@ def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
     code, _out, err = run(capsys, "show", str(tmp_path / "nope.yaml"), "--estimate")
     assert code == 2
     assert "nope.yaml: error: no such file" in err and "Traceback" not in err
+    assert err.startswith(str(tmp_path / "nope.yaml"))  # one "error:", the problem's own
+
+
+def test_every_problem_of_a_bad_routine_is_one_line(capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: T\nsteps:\n  - pause: forever\n  - point: ZZ99\n", encoding="utf-8")
+    code, _out, err = run(capsys, "show", str(bad), "--estimate")
+    assert code == 2
+    lines = err.splitlines()
+    assert [line.split(": error: ")[0] for line in lines] == [f"{bad}:3:12", f"{bad}:4:12"]
 
 
 def test_unknown_routine_name_suggests(capsys: pytest.CaptureFixture[str]) -> None:

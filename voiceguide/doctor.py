@@ -23,7 +23,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -131,11 +130,12 @@ def _with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
 
 def _dist_version(*names: str) -> tuple[str, str] | None:
     """(distribution name, version) of the first installed distribution among ``names``."""
+    from .speech import dist_version
+
     for name in names:
-        try:
-            return name, metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
+        version = dist_version(name)
+        if version is not None:
+            return name, version
     return None
 
 

@@ -125,30 +125,33 @@ def finish_clip(clip: Clip) -> Clip:
 # pyttsx3
 
 
-def _installed_version(package: str) -> str:
-    """A package's installed version, read from the ``.dist-info`` beside it when there is one.
+def dist_version(dist: str, module: str | None = None) -> str | None:
+    """The installed version of distribution ``dist`` (None when it is not installed).
 
-    Every warm export needs pyttsx3's version (it is part of the cache key), and importing
-    importlib.metadata alone costs ~10 ms; it remains the fallback for other layouts."""
-    import importlib.util
+    With ``module`` (the name it imports as), it is read from the ``.dist-info`` beside that
+    module: every warm export needs the engine's version for the cache key, and importing
+    importlib.metadata alone costs ~10 ms. importlib.metadata stays the fallback."""
+    if module is not None:
+        import importlib.util
 
-    spec = importlib.util.find_spec(package)
-    if spec is not None and spec.origin:
-        site = Path(spec.origin).parent.parent
-        found = list(site.glob(f"{package}-*.dist-info/METADATA"))
-        if len(found) == 1:
-            with contextlib.suppress(OSError), found[0].open(encoding="utf-8") as meta:
-                for line in meta:
-                    if line.startswith("Version:"):
-                        return line.partition(":")[2].strip()
-                    if not line.strip():
-                        break  # end of the headers
+        spec = importlib.util.find_spec(module)
+        if spec is not None and spec.origin:
+            site = Path(spec.origin).parent.parent
+            stem = re.sub(r"[-_.]+", "_", dist).lower()  # how wheels name their .dist-info
+            found = list(site.glob(f"{stem}-*.dist-info/METADATA"))
+            if len(found) == 1:
+                with contextlib.suppress(OSError), found[0].open(encoding="utf-8") as meta:
+                    for line in meta:
+                        if line.startswith("Version:"):
+                            return line.partition(":")[2].strip()
+                        if not line.strip():
+                            break  # end of the headers
+    from importlib import metadata
+
     try:
-        from importlib.metadata import version
-
-        return version(package)
-    except Exception:
-        return "unknown"
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _espeak_library_names() -> Iterator[str | None]:
@@ -261,7 +264,7 @@ class Pyttsx3Engine:
     def version(self) -> str:
         """pyttsx3's and the platform voice's versions; cheap (no engine start on Linux)."""
         if self._version is None:
-            base = f"pyttsx3-{_installed_version('pyttsx3')}"
+            base = f"pyttsx3-{dist_version('pyttsx3', 'pyttsx3') or 'unknown'}"
             if sys.platform.startswith("linux"):
                 self._version = f"{base}+{_espeak_library_version()}"
             else:

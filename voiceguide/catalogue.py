@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -97,9 +97,6 @@ class Catalogue:
 
     def caution_text(self, tag: str) -> str:
         return self.caution_texts.get(tag, f"Take care with this point ({tag}).")
-
-    def with_overrides(self, other: Catalogue) -> Catalogue:
-        return Catalogue({**self.points, **other.points}, {**self.caution_texts, **other.caution_texts})
 
 
 def _text(value: Any) -> bool:
@@ -222,7 +219,3 @@ def caution_tags(catalogue: Catalogue) -> list[str]:
     for point in catalogue.points.values():
         tags.update(point.cautions)
     return sorted(tags)
-
-
-def codes(points: Iterable[Point]) -> list[str]:
-    return [p.code for p in points]

@@ -327,11 +327,8 @@ def _audio_rows(ctx: Context) -> Iterable[CheckResult]:
     from .errors import AudioDeviceError
 
     def probe() -> None:
-        out = SimpleaudioOutput()
-        try:
+        with SimpleaudioOutput() as out:
             out.probe()
-        finally:
-            out.close()
 
     try:
         _with_timeout(probe, ctx.audio_timeout, "opening the sound device")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
-from .catalogue import Catalogue, load_catalogue, parse_points
+from .catalogue import Catalogue, caution_tags, load_catalogue, parse_points
 from .durations import DurationError, parse_duration
 from .errors import Problem, RoutineError, UsageError
 from .library import resolve_routine, shipped_scripts_dir, shipped_sounds_dir
@@ -110,15 +110,13 @@ def check_file(ref: str | Path, *, strict: bool = False) -> list[Problem]:
 def _load(path: Path, avoid: Sequence[str]) -> tuple[Routine | None, list[Problem]]:
     filename = _display(path)
     state = _State(root=path.resolve().parent, catalogue=load_catalogue())
-    known_tags = set(state.catalogue.caution_texts)
-    for p in state.catalogue.points.values():
-        known_tags.update(p.cautions)
+    known_tags = caution_tags(state.catalogue)
     for tag in avoid:
         if tag not in known_tags:
-            close = difflib.get_close_matches(tag, sorted(known_tags), n=1)
+            close = difflib.get_close_matches(tag, known_tags, n=1)
             guess = f"did you mean {close[0]!r}? " if close else ""
             raise UsageError(
-                f"unknown caution tag {tag!r} for --avoid; {guess}known tags: {', '.join(sorted(known_tags))}"
+                f"unknown caution tag {tag!r} for --avoid; {guess}known tags: {', '.join(known_tags)}"
             )
     try:
         data = parse(read_source(path, filename), filename)

@@ -55,8 +55,6 @@ _ONES = [
 ]
 _TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
-NUMBER_KEYS = {f"n{i}": "" for i in range(0, 100)}  # n0..n99 may be overridden to speak numbers
-
 
 def number_word(n: int, phrases: Mapping[str, str]) -> str:
     """English words for 0–99 (override ``n7: "seven"`` etc. for other languages)."""

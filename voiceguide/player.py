@@ -483,7 +483,7 @@ class Player:
                         and cursor >= p.step.duration_us
                         and t0 + p.step.duration_us / US - self.clock.now() < RENDER_AHEAD_S):
                     next_ready = True
-                    self._render_next_ahead(prepared)
+                    self._render_next_ahead()
             self.view.update(self._state(prepared, pos, status))
             timeout = PREPARING_TICK_S if status == "preparing" else TICK_S
             if t0 is not None and not paused:
@@ -527,7 +527,7 @@ class Player:
                     t0 = None
                     begin_at = None
 
-    def _render_next_ahead(self, prepared: PreparedStep) -> None:
+    def _render_next_ahead(self) -> None:
         """Render the next step's first block while this one's last block plays."""
         if self._following is None:
             return

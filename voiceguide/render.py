@@ -200,10 +200,3 @@ class Renderer:
         if not parts:
             return np.zeros((0,) if self.channels == 1 else (0, self.channels), dtype=np.int16)
         return np.concatenate(parts)
-
-
-def render_timeline(timeline: Timeline, speech: ClipSource | None = None,
-                    sounds: ClipSource | None = None, *, sample_rate: int = DEFAULT_RATE,
-                    start_us: int = 0, end_us: int | None = None) -> Block:
-    """Convenience: render a (short) timeline or range to one array."""
-    return Renderer(timeline, speech, sounds, sample_rate=sample_rate).render(start_us, end_us)

@@ -18,7 +18,6 @@ import numpy.typing as npt
 
 from .errors import Problem, RoutineError
 from .speech import Clip
-from .timeline import Timeline
 
 Int16Array = npt.NDArray[np.int16]
 
@@ -304,9 +303,3 @@ class SoundBank:
     def channels(self) -> int:
         """2 when any sound is stereo (the whole session is then stereo), else 1."""
         return 2 if any(self.clip(n).samples.ndim == 2 for n in self.paths) else 1
-
-
-def load_sounds(timeline: Timeline) -> dict[str, Clip]:
-    """Every sound a timeline uses, as Clips at their own rates."""
-    bank = SoundBank(timeline.sound_paths())
-    return {name: bank.clip(name) for name in bank.paths}

@@ -17,10 +17,6 @@ def us_to_s(us: int) -> float:
     return us / US
 
 
-def s_to_us(seconds: float) -> int:
-    return round(seconds * US)
-
-
 @dataclass(frozen=True)
 class Event:
     """One thing heard (or the silence between), placed exactly on the session clock.

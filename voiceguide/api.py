@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .catalogue import Point, load_catalogue
-from .compiler import compile_routine, voice_settings
 from .durations import format_duration
 from .errors import UsageError, VoiceguideError
 from .fileio import atomic_write_text
 from .library import shipped_routines, user_routines, user_routines_dir
-from .loader import check_file, load_routine
-from .media import EstimatedDurations
+from .loader import check_file
 from .phrases import PHRASES
 from .schema import json_schema
 from .session import build_timeline
@@ -50,12 +48,8 @@ def list_routines() -> list[RoutineEntry]:
     for where, paths in (("shipped", shipped_routines()), ("yours", user_routines())):
         for path in paths:
             try:
-                routine = load_routine(path)
-                settings = voice_settings(routine)
-                timeline = compile_routine(
-                    routine, EstimatedDurations(settings.rate, dict(routine.sounds)), settings
-                )
-                title, length = routine.title, "~" + format_duration(timeline.total_us)
+                timeline = build_timeline(path, estimate=True)
+                title, length = timeline.title, "~" + format_duration(timeline.total_us)
             except VoiceguideError:
                 title, length = "(has errors: run `voiceguide check`)", "?"
             entries.append(RoutineEntry(path.stem, title, length, where, path))

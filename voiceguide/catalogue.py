@@ -10,7 +10,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -60,7 +60,9 @@ class Catalogue:
     points: Mapping[str, Point]
     caution_texts: Mapping[str, str]
 
+    @cached_property
     def _index(self) -> dict[str, str]:
+        """Every code, alias and pinyin name, normalized (built once per catalogue)."""
         index: dict[str, str] = {}
         for code, point in self.points.items():
             for key in (code, *point.aliases, point.pinyin):
@@ -71,12 +73,12 @@ class Catalogue:
         return index
 
     def resolve(self, key: str) -> Point | None:
-        code = self._index().get(normalize(key))
+        code = self._index.get(normalize(key))
         return self.points[code] if code else None
 
     def suggest(self, key: str) -> list[str]:
         """Codes that look like ``key``, best first, for "did you mean"."""
-        index = self._index()
+        index = self._index
         close = difflib.get_close_matches(normalize(key), list(index), n=3, cutoff=0.6)
         seen: list[str] = []
         for k in close:

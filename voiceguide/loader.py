@@ -97,11 +97,12 @@ def check_file(ref: str | Path, *, strict: bool = False) -> list[Problem]:
         return [Problem(str(ref), 0, 0, str(exc))]
     routine, problems = _load(path, ())
     if routine is not None and not any(p.severity == "error" for p in problems):
-        from .compiler import compile_routine
+        from .compiler import compile_routine, voice_settings
         from .media import EstimatedDurations
 
+        settings = voice_settings(routine)
         try:
-            compile_routine(routine, EstimatedDurations(routine.voice.rate or 160, dict(routine.sounds)))
+            compile_routine(routine, EstimatedDurations(settings.rate, dict(routine.sounds)), settings)
         except RoutineError as exc:
             problems.extend(exc.problems)
     return [p.as_error() for p in problems] if strict else problems

@@ -7,6 +7,7 @@ with no floating-point drift over a two-hour session; seconds are derived for di
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 EventKind = Literal["speech", "silence", "sound"]
@@ -121,7 +122,14 @@ class Timeline:
         return dict(self.sounds)
 
     def step_events(self, index: int) -> tuple[Event, ...]:
-        return tuple(e for e in self.events if e.step == index)
+        return self._events_by_step.get(index, ())
+
+    @cached_property
+    def _events_by_step(self) -> dict[int, tuple[Event, ...]]:
+        grouped: dict[int, list[Event]] = {}
+        for event in self.events:
+            grouped.setdefault(event.step, []).append(event)
+        return {step: tuple(events) for step, events in grouped.items()}
 
     def to_json(self) -> dict[str, Any]:
         """The documented ``show --json`` shape (seconds as floats, rounded to the microsecond)."""

@@ -173,6 +173,18 @@ class SpeechCache:
         return CacheInfo(self.root, removed, freed)
 
 
+def format_size(n: int) -> str:
+    """``512 bytes``, ``3.4 MB``: how much the cache holds, for people."""
+    if n < 1024:
+        return f"{n} bytes"
+    value = float(n)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+    return f"{value:.1f} TB"
+
+
 def _size(p: Path) -> int:
     try:
         return p.stat().st_size

@@ -179,17 +179,6 @@ def _first_sentence(message: str) -> str:
     return match.group(1) if match else message
 
 
-def _size(n: int) -> str:
-    if n < 1024:
-        return f"{n} bytes"
-    value = float(n)
-    for unit in ("KB", "MB", "GB"):
-        value /= 1024
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-    return f"{value:.1f} TB"
-
-
 # ---------------------------------------------------------------------------------------------
 # Checks
 
@@ -347,7 +336,7 @@ def _nearest_existing(path: Path) -> Path:
 
 def check_cache(ctx: Context) -> Iterable[CheckResult]:
     """The speech cache can be written (else every run synthesizes everything again)."""
-    from .cache import ENV, SpeechCache
+    from .cache import ENV, SpeechCache, format_size
 
     info = SpeechCache().info()
     root = info.path
@@ -378,7 +367,8 @@ def check_cache(ctx: Context) -> Iterable[CheckResult]:
         yield CheckResult("speech cache", WARN,
                           f"{root} {problem}: speech is synthesized again on every run", fix)
         return
-    state = f"{info.entries} clips, {_size(info.bytes)}" if root.is_dir() else "empty (created on first use)"
+    state = (f"{info.entries} clips, {format_size(info.bytes)}" if root.is_dir()
+             else "empty (created on first use)")
     yield CheckResult("speech cache", OK, f"{root}: {state}")
 
 

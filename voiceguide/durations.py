@@ -79,3 +79,10 @@ def format_duration(us: int) -> str:
     h, rest = divmod(total, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def format_stamp(us: int) -> str:
+    """``m:ss.s``, right-aligned minutes: where a cue falls in a session (``show``, plain logs)."""
+    seconds = max(us, 0) / US
+    m, s = divmod(seconds, 60)
+    return f"{int(m):2d}:{s:04.1f}"

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
 
+from .durations import format_stamp
 from .keys import KEYS_HELP
 from .timeline import US, Event, PointInfo, Span, Step
 
@@ -70,13 +71,6 @@ def clock(us: int) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def stamp(us: int) -> str:
-    """``m:ss.s`` for plain log lines (same form as ``voiceguide show``)."""
-    seconds = max(us, 0) / US
-    m, s = divmod(seconds, 60)
-    return f"{int(m):2d}:{s:04.1f}"
-
-
 def describe_event(event: Event) -> str:
     if event.kind == "speech":
         return f"“{event.text}”"
@@ -113,7 +107,7 @@ class PlainView:
 
     def _line(self, elapsed_us: int, text: str) -> None:
         try:
-            self._out.write(f"[{stamp(elapsed_us)}] {text}\n")
+            self._out.write(f"[{format_stamp(elapsed_us)}] {text}\n")
             self._out.flush()
         except (OSError, ValueError):  # a closed pipe must not stop the session
             pass

@@ -9,6 +9,14 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
+# Help for the options several commands share, worded once.
+ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
+AVOID_HELP = "Leave out points with this caution tag (e.g. pregnancy); repeat for several."
+ENGINE_HELP = "Speech engine: pyttsx3 or piper."
+VOICE_HELP = "Voice id or name (see `voiceguide voices`)."
+RATE_HELP = "Words per minute (80-300)."
+VOLUME_HELP = "Speech volume, 0 to 1."
+
 app = typer.Typer(
     name="voiceguide",
     help=(

@@ -8,13 +8,11 @@ from pathlib import Path
 import typer
 
 from .. import api
-from ..durations import format_duration
+from ..durations import format_duration, format_stamp
 from ..errors import EXIT_INVALID, UsageError
 from ..timeline import Timeline, us_to_s
-from ._app import app, console, console_err, say
+from ._app import AVOID_HELP, ENGINE_HELP, RATE_HELP, ROUTINE_HELP, VOICE_HELP, app, console, console_err, say
 
-ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
-AVOID_HELP = "Leave out points with this caution tag (e.g. pregnancy); repeat for several."
 CHECK_EXAMPLES = """\b
 Examples:
   voiceguide check my-routine.yaml
@@ -102,10 +100,11 @@ def show(
     routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE"),
     as_json: bool = typer.Option(False, "--json", help="Print the timeline as JSON."),
     estimate: bool = typer.Option(False, "--estimate", help=ESTIMATE_HELP),
-    avoid: list[str] = typer.Option([], "--avoid", help=AVOID_HELP),
-    engine: str | None = typer.Option(None, "--engine", help="Speech engine: pyttsx3 or piper."),
-    voice: str | None = typer.Option(None, "--voice", help="Voice id or name (see `voiceguide voices`)."),
-    rate: int | None = typer.Option(None, "--rate", min=80, max=300, help="Words per minute."),
+    avoid: list[str] = typer.Option([], "--avoid", metavar="TAG", help=AVOID_HELP),
+    engine: str | None = typer.Option(None, "--engine", metavar="NAME", help=ENGINE_HELP),
+    voice: str | None = typer.Option(None, "--voice", metavar="VOICE", help=VOICE_HELP),
+    rate: int | None = typer.Option(None, "--rate", min=80, max=300, metavar="WPM",
+                                    help=RATE_HELP),
     events: bool = typer.Option(False, "--events", help="List every event, silences included."),
 ) -> None:
     """Show the planned session: when each step starts, what is said, holds and totals."""
@@ -116,12 +115,6 @@ def show(
         typer.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
         return
     _print_plan(timeline, estimate=estimate, all_events=events)
-
-
-def _clock(us: int) -> str:
-    seconds = us_to_s(us)
-    m, s = divmod(seconds, 60)
-    return f"{int(m):2d}:{s:04.1f}"
 
 
 def _print_plan(timeline: Timeline, *, estimate: bool, all_events: bool) -> None:
@@ -137,26 +130,26 @@ def _print_plan(timeline: Timeline, *, estimate: bool, all_events: bool) -> None
     for step in timeline.steps:
         console.print()
         console.print(
-            f"[bold]{_clock(step.start_us)}  {step.index:>2}. {step.title}[/bold]  "
+            f"[bold]{format_stamp(step.start_us)}  {step.index:>2}. {step.title}[/bold]  "
             f"({format_duration(step.duration_us)})",
             highlight=False,
         )
         for event in timeline.step_events(step.index):
             if event.kind == "speech":
-                console.print(f"    {_clock(event.start_us)}  “{event.text}”", markup=False)
+                console.print(f"    {format_stamp(event.start_us)}  “{event.text}”", markup=False)
             elif event.kind == "sound":
-                console.print(f"    {_clock(event.start_us)}  ♪ {event.sound}", markup=False)
+                console.print(f"    {format_stamp(event.start_us)}  ♪ {event.sound}", markup=False)
             elif all_events:
                 console.print(
-                    f"    {_clock(event.start_us)}  … {us_to_s(event.duration_us):.2f} s",
+                    f"    {format_stamp(event.start_us)}  … {us_to_s(event.duration_us):.2f} s",
                     markup=False,
                 )
         for span in timeline.spans:
             if span.step == step.index and span.kind == "hold":
                 side = f" ({span.side})" if span.side and span.side != "both" else ""
                 console.print(
-                    f"    {_clock(span.start_us)}  hold{side} "
-                    f"{us_to_s(span.duration_us):g} s, until {_clock(span.end_us)}"
+                    f"    {format_stamp(span.start_us)}  hold{side} "
+                    f"{us_to_s(span.duration_us):g} s, until {format_stamp(span.end_us)}"
                 )
 
 

@@ -8,9 +8,7 @@ import typer
 
 from ..export import SAMPLE_RATES
 from ..export import export as export_session
-from ._app import app, say, say_err
-
-ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
+from ._app import AVOID_HELP, ENGINE_HELP, RATE_HELP, ROUTINE_HELP, VOICE_HELP, VOLUME_HELP, app, say, say_err
 
 
 @app.command()
@@ -27,16 +25,15 @@ def export(
     captions: bool = typer.Option(
         False, "--captions", help="Write .srt and .vtt captions beside each audio file."),
     avoid: list[str] = typer.Option(
-        [], "--avoid", metavar="TAG", help="Leave out points with this caution tag (e.g. pregnancy); repeat "
-        "for several."),
+        [], "--avoid", metavar="TAG", help=AVOID_HELP),
     engine: str | None = typer.Option(None, "--engine", metavar="NAME",
-                                      help="Speech engine: pyttsx3 or piper."),
+                                      help=ENGINE_HELP),
     voice: str | None = typer.Option(
-        None, "--voice", metavar="VOICE", help="Voice id or name (see `voiceguide voices`)."),
+        None, "--voice", metavar="VOICE", help=VOICE_HELP),
     rate: int | None = typer.Option(None, "--rate", min=80, max=300, metavar="WPM",
-                                    help="Words per minute (80-300)."),
+                                    help=RATE_HELP),
     volume: float | None = typer.Option(None, "--volume", min=0.0, max=1.0, metavar="0-1",
-                                        help="Speech volume, 0 to 1."),
+                                        help=VOLUME_HELP),
     sample_rate: int = typer.Option(
         22050, "--sample-rate", metavar="HZ",
         help="Output sample rate: " + ", ".join(str(r) for r in SAMPLE_RATES) + "."),
@@ -64,32 +61,21 @@ cache_app = typer.Typer(
 app.add_typer(cache_app, name="cache")
 
 
-def _size(n: int) -> str:
-    if n < 1024:
-        return f"{n} bytes"
-    value = n / 1024
-    for unit in ("KB", "MB"):
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
-
-
 @cache_app.command("info")
 def cache_info() -> None:
     """Where the speech cache is and how much it holds."""
-    from ..cache import SpeechCache
+    from ..cache import SpeechCache, format_size
 
     info = SpeechCache().info()
     say(f"path: {info.path}")
     say(f"clips: {info.entries}")
-    say(f"size: {_size(info.bytes)}")
+    say(f"size: {format_size(info.bytes)}")
 
 
 @cache_app.command("clear")
 def cache_clear() -> None:
     """Delete every cached clip (they are re-synthesized when next needed)."""
-    from ..cache import SpeechCache
+    from ..cache import SpeechCache, format_size
 
     removed = SpeechCache().clear()
-    say(f"Removed {removed.entries} clips ({_size(removed.bytes)}) from {removed.path}")
+    say(f"Removed {removed.entries} clips ({format_size(removed.bytes)}) from {removed.path}")

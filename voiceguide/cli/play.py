@@ -6,9 +6,17 @@ from collections.abc import Sequence
 
 import typer
 
-from ._app import app, console, real_console
-
-ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
+from ._app import (
+    AVOID_HELP,
+    ENGINE_HELP,
+    RATE_HELP,
+    ROUTINE_HELP,
+    VOICE_HELP,
+    VOLUME_HELP,
+    app,
+    console,
+    real_console,
+)
 
 
 def _print_cautions(cautions: Sequence[str]) -> None:
@@ -31,19 +39,19 @@ def play(
     ),
     avoid: list[str] = typer.Option(
         [], "--avoid", metavar="TAG",
-        help="Leave out points with this caution tag (e.g. pregnancy); repeat for several.",
+        help=AVOID_HELP,
     ),
     engine: str | None = typer.Option(
-        None, "--engine", metavar="NAME", help="Speech engine: pyttsx3 or piper."
+        None, "--engine", metavar="NAME", help=ENGINE_HELP
     ),
     voice: str | None = typer.Option(
-        None, "--voice", metavar="VOICE", help="Voice id or name (see `voiceguide voices`)."
+        None, "--voice", metavar="VOICE", help=VOICE_HELP
     ),
     rate: int | None = typer.Option(
-        None, "--rate", min=80, max=300, metavar="WPM", help="Words per minute (80-300)."
+        None, "--rate", min=80, max=300, metavar="WPM", help=RATE_HELP
     ),
     volume: float | None = typer.Option(
-        None, "--volume", min=0.0, max=1.0, metavar="0-1", help="Speech volume, 0 to 1."
+        None, "--volume", min=0.0, max=1.0, metavar="0-1", help=VOLUME_HELP
     ),
 ) -> None:
     """Play a routine aloud. Keys: space pause/resume, n or → next step, p or ← back, q quit.

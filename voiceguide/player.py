@@ -224,14 +224,7 @@ class PreparedStep:
 
     def render_ahead(self, from_us: int) -> bool:
         """Render the block starting at ``from_us`` now, off the beat; False if not ready yet."""
-        with self._lock:
-            if from_us in self._memo:
-                return True
-        segment = self.next_segment(from_us)
-        if segment is None:
-            return False
-        self._render_segment(*segment)
-        return True
+        return self.block(from_us) is not None
 
     def _render_segment(self, a_us: int, b_us: int) -> tuple[int, np.ndarray]:
         p = self.progress()
@@ -633,11 +626,7 @@ class SessionSource:
 
     def step(self, index: int) -> PreparedStep:
         with self._lock:
-            prepared = self._steps.get(index)
-            if prepared is None:
-                prepared = PreparedStep(self._start_estimate(index), self._renderer(index),
-                                        self.sample_rate)
-                self._steps[index] = prepared
+            prepared = self._prepared(index)
             self._focus = index
             self._lock.notify_all()
             if self._thread is None:
@@ -672,6 +661,15 @@ class SessionSource:
             self._thread.join(timeout=2.0)
 
     # -- preparation -----------------------------------------------------------------------------
+
+    def _prepared(self, index: int) -> PreparedStep:
+        """The step's PreparedStep, made on first request (under the lock)."""
+        prepared = self._steps.get(index)
+        if prepared is None:
+            prepared = PreparedStep(self._start_estimate(index), self._renderer(index),
+                                    self.sample_rate)
+            self._steps[index] = prepared
+        return prepared
 
     def _start_estimate(self, index: int) -> Step:
         """Where the step sits on the session clock: right after the previous step if that one
@@ -724,11 +722,7 @@ class SessionSource:
         last = min(self._focus + LOOKAHEAD_STEPS, len(self._plans) - 1)
         self._wanted = {i for i in self._wanted if i > last or i < self._focus}
         for index in [*range(self._focus, last + 1), *sorted(self._wanted)]:
-            prepared = self._steps.get(index)
-            if prepared is None:
-                prepared = PreparedStep(self._start_estimate(index), self._renderer(index),
-                                        self.sample_rate)
-                self._steps[index] = prepared
+            prepared = self._prepared(index)
             if not prepared._progress.complete and prepared._error is None:
                 return prepared
         return None

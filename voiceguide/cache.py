@@ -122,15 +122,9 @@ class SpeechCache:
         try:
             os.link(tmp, path)  # atomic, and fails if the entry exists
             return clip
-        except FileExistsError:
-            stored = self.get(key)  # a damaged entry is removed by get(): then take its place
-            if stored is not None:
-                return stored
-            os.replace(tmp, path)
-            return clip
-        except OSError:  # no hard links here (FAT, some network file systems)
+        except OSError:  # the entry exists, or no hard links here (FAT, some network drives)
             if path.exists():
-                stored = self.get(key)
+                stored = self.get(key)  # a damaged entry is removed by get(): take its place
                 if stored is not None:
                     return stored
             os.replace(tmp, path)
@@ -201,8 +195,8 @@ def encode_entry(key: Mapping[str, Any], clip: Clip) -> bytes:
     header = _canonical({
         "key": dict(key),
         "rate": clip.sample_rate,
-        "channels": 1 if clip.samples.ndim == 1 else int(clip.samples.shape[1]),
-        "frames": int(clip.samples.shape[0]),
+        "channels": clip.channels,
+        "frames": clip.frames,
         "crc32": zlib.crc32(payload),
     })
     return MAGIC + struct.pack("<I", len(header)) + header + payload

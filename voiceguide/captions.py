@@ -73,14 +73,3 @@ def to_vtt(items: list[Cue], title: str = "") -> str:
             f"{i}\n{_stamp(c.start_ms, '.')} --> {_stamp(c.end_ms, '.')}\n{_vtt_escape(c.text)}\n"
         )
     return "\n".join(blocks)
-
-
-def srt_text(timeline: Timeline, *, offset_us: int = 0, start_us: int = 0,
-             end_us: int | None = None) -> str:
-    return to_srt(cues(timeline, offset_us=offset_us, start_us=start_us, end_us=end_us))
-
-
-def vtt_text(timeline: Timeline, *, offset_us: int = 0, start_us: int = 0,
-             end_us: int | None = None) -> str:
-    return to_vtt(cues(timeline, offset_us=offset_us, start_us=start_us, end_us=end_us),
-                  timeline.title)

@@ -294,13 +294,12 @@ def _encode_ffmpeg(path: Path, renderer: Renderer, tick: Callable[[int], None]) 
 
 def _write_captions(timeline: Timeline, stem: Path, *, start_us: int = 0,
                     end_us: int | None = None) -> list[Path]:
-    from .captions import srt_text, vtt_text
+    from .captions import cues, to_srt, to_vtt
 
     srt_path, vtt_path = stem.with_name(stem.name + ".srt"), stem.with_name(stem.name + ".vtt")
-    atomic_write_text(srt_path, srt_text(timeline, offset_us=start_us, start_us=start_us,
-                                         end_us=end_us))
-    atomic_write_text(vtt_path, vtt_text(timeline, offset_us=start_us, start_us=start_us,
-                                         end_us=end_us))
+    items = cues(timeline, offset_us=start_us, start_us=start_us, end_us=end_us)
+    atomic_write_text(srt_path, to_srt(items))
+    atomic_write_text(vtt_path, to_vtt(items, timeline.title))
     return [srt_path, vtt_path]
 
 

@@ -294,7 +294,7 @@ class Pyttsx3Engine:
         if not text:  # the driver asserts on empty text
             return empty_clip(self._rate or 22050)
         if not 20 <= settings.rate <= 600:
-            raise SpeechError(f"speech rate {settings.rate} is out of range (80-300 words/min)")
+            raise SpeechError(f"speech rate {settings.rate} is out of range (20-600 words/min)")
         if not 0.0 <= settings.volume <= 1.0:
             raise SpeechError(f"volume {settings.volume} is out of range (0-1)")
         voice = self.resolve_voice(settings)

@@ -26,11 +26,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from _bytecode import compile_bytecode  # noqa: E402
+
+if TYPE_CHECKING:
+    from voiceguide.timeline import Timeline
 
 TARGET_COLD = 0.5
 TARGET_WARM = 0.1
@@ -75,7 +79,7 @@ def run_in_process(routine: str, out: Path, env: dict[str, str]) -> float:
     return float(proc.stdout.strip().splitlines()[-1])
 
 
-def reference_script(routine: str, work: Path) -> tuple[Path, int]:
+def reference_script(routine: str, work: Path) -> tuple[Path, Timeline]:
     """A bash script that renders the routine's events with espeak-ng and sox."""
     from voiceguide.session import build_timeline
 
@@ -98,7 +102,7 @@ def reference_script(routine: str, work: Path) -> tuple[Path, int]:
     lines.append("sox " + " ".join(parts) + " reference.wav")
     script = work / "reference.sh"
     script.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return script, len(timeline.events)
+    return script, timeline
 
 
 def two_hour_routine(folder: Path) -> Path:
@@ -140,7 +144,7 @@ def main() -> None:
         cache = tmpdir / "cache"
         os.environ["VOICEGUIDE_CACHE_DIR"] = str(tmpdir / "plan-cache")
         ref_times, cold_times, warm_times, api_cold, api_warm, startup = [], [], [], [], [], []
-        script, n_events = reference_script(args.routine, tmpdir)
+        script, timeline = reference_script(args.routine, tmpdir)
         out = tmpdir / "session.wav"
         for _ in range(args.runs):
             for f in tmpdir.glob("part*.wav"):
@@ -158,7 +162,6 @@ def main() -> None:
         from voiceguide.render import frame_at
         from voiceguide.session import build_timeline
 
-        session_s = build_timeline(args.routine).total_seconds
         long_routine = two_hour_routine(tmpdir)
         long_cache = tmpdir / "long-cache"
         long_out = tmpdir / "two-hours.wav"
@@ -178,8 +181,8 @@ def main() -> None:
         for x in (ref_times, cold_times, warm_times, api_cold, api_warm, startup))
     rss = max(long_cold_rss, long_warm_rss)
     cpu = os.cpu_count()
-    print(f"voiceguide export benchmark — {args.routine} ({session_s / 60:.1f} min session, "
-          f"{n_events} events), median of {args.runs}, {cpu} CPUs")
+    print(f"voiceguide export benchmark — {args.routine} ({timeline.total_seconds / 60:.1f} min "
+          f"session, {len(timeline.events)} events), median of {args.runs}, {cpu} CPUs")
     print()
     print(f"{'':34}{'seconds':>9}{'x reference':>13}{'target':>10}")
     print(f"{'reference (espeak-ng -w + sox)':34}{ref:9.2f}{1.0:13.2f}{'':>10}")

@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
 from _bytecode import compile_bytecode  # noqa: E402
-from test_play_e2e import RATE, NullSink, onsets  # noqa: E402
+from test_play_e2e import RATE, NullSink, match_onsets, onsets  # noqa: E402
 
 POINTS = ["BL23", "BL52", "GV3", "CV6", "LI4", "LI11", "GB20", "GB21", "TE3", "PC6", "HT7", "SP6"]
 
@@ -171,14 +171,8 @@ def first_sound(sink: NullSink, recorder: TimedRecorder, routine: Path, cache: P
 
 
 def _errors(expected: list[float], captured: list[float]) -> list[tuple[float, float]]:
-    """(planned time, error) per expected onset, the fixed output delay (median) removed."""
-    shift = captured[0] - expected[0]
-    pairs = []
-    for t in expected:
-        nearest = min(captured, key=lambda c: abs(c - (t + shift)))
-        pairs.append((t, nearest - t))
-    delay = float(np.median([p[1] for p in pairs]))
-    return [(t, e - delay) for t, e in pairs]
+    """(planned time, error) per expected onset, the fixed output delay removed (as the test)."""
+    return list(zip(expected, match_onsets(expected, captured), strict=True))
 
 
 def onset_errors(sink: NullSink, recorder: TimedRecorder, routine: Path, cache: Path

@@ -170,17 +170,15 @@ def _apply_shared(data: LocatedDict, top: dict[str, Any], state: _State, filenam
     """Keys a routine and the fragments it includes both contribute: cautions, phrases, points."""
     state.cautions.extend(top.get("cautions", ()))
     for key, text in top.get("phrases", {}).items():
-        missing = placeholders(PHRASES.get(key, "")) - placeholders(text)
-        extra = placeholders(text) - placeholders(PHRASES.get(key, ""))
-        if missing or extra:
+        expected = placeholders(PHRASES.get(key, ""))
+        if placeholders(text) != expected:
             mark = data["phrases"].where(key)
             state.problems.append(
                 Problem(
                     filename,
                     mark.line,
                     mark.column,
-                    "the phrase must use exactly the placeholders "
-                    f"{sorted(placeholders(PHRASES.get(key, '')))}",
+                    f"the phrase must use exactly the placeholders {sorted(expected)}",
                     path=f"phrases.{key}",
                     hint="keep {names} in curly braces as in `voiceguide phrases`",
                 )

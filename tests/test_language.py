@@ -63,3 +63,14 @@ def test_a_mistyped_avoid_tag_suggests_the_right_one(tmp_path: Path) -> None:
     path.write_text("title: T\nsteps:\n  - point: LI4\n", encoding="utf-8")
     with pytest.raises(UsageError, match="did you mean 'pregnancy'"):
         load_routine(path, avoid=["pregant"])
+
+
+def test_a_phrase_override_must_keep_its_placeholders(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text("title: T\nphrases:\n  welcome: 'Hello, {name}.'\n  time_left: '{time} to go.'\n"
+                    "steps:\n  - say: Hi.\n", encoding="utf-8")
+    problems = check_file(path)
+    assert [(p.line, p.path, p.message) for p in problems] == [
+        (3, "phrases.welcome", "the phrase must use exactly the placeholders ['title']")]
+    t = compile_text(tmp_path, "title: T\nphrases:\n  welcome: 'Now: {title}'\nsteps:\n  - say: Hi.\n")
+    assert t.events[0].text == "Now: T"

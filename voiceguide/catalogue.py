@@ -16,6 +16,7 @@ from typing import Any
 
 from .durations import DurationError, parse_duration
 from .errors import Problem, RoutineError
+from .phrases import caution_sentence
 from .yamlsource import LocatedDict, Mark, parse
 
 SIDES = ("bilateral", "midline")
@@ -98,7 +99,7 @@ class Catalogue:
         return hits
 
     def caution_text(self, tag: str) -> str:
-        return self.caution_texts.get(tag, f"Take care with this point ({tag}).")
+        return caution_sentence(self.caution_texts, tag)
 
 
 def _text(value: Any) -> bool:

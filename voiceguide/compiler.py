@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .errors import Problem, RoutineError
 from .media import Durations
-from .phrases import merged, number_word, say, time_words
+from .phrases import caution_sentence, merged, number_word, say, time_words
 from .routine import (
     Breathe,
     Origin,
@@ -242,8 +242,7 @@ def _point_ops(
     if step.point.code not in announced:
         announced.add(step.point.code)
         for tag in step.point.cautions:
-            text = routine.caution_texts.get(tag, f"Take care with this point: {tag}.")
-            ops.append(Speak(text, "caution"))
+            ops.append(Speak(caution_sentence(routine.caution_texts, tag), "caution"))
     ops.append(Speak(say(phrases, "point_intro", name=step.name), "intro"))
     ops.append(Speak(step.location, "location"))
     ops.append(Speak(step.technique, "technique"))

@@ -77,6 +77,11 @@ def merged(overrides: Mapping[str, str]) -> dict[str, str]:
     return {**PHRASES, **overrides}
 
 
+def caution_sentence(caution_texts: Mapping[str, str], tag: str) -> str:
+    """What is said (and shown) for a caution tag; a tag without a text still warns."""
+    return caution_texts.get(tag, f"Take care with this point: {tag}.")
+
+
 def say(phrases: Mapping[str, str], key: str, **values: str) -> str:
     return phrases[key].format(**values) if key in phrases else PHRASES[key].format(**values)
 

@@ -31,9 +31,9 @@ import enum
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -873,44 +873,37 @@ def _warm_engine(name: str) -> None:
     threading.Thread(target=warm, name="voiceguide-warm-engine", daemon=True).start()
 
 
-class _terminate_as_exit:
+@contextlib.contextmanager
+def _signal_handled(signum: int, handler: Any) -> Iterator[None]:
+    """``handler`` for ``signum`` inside the block, the previous one after (a no-op off the main
+    thread, where Python cannot set handlers)."""
+    import signal
+
+    try:
+        old = signal.signal(signum, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signum, old)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _terminate_as_exit() -> contextlib.AbstractContextManager[None]:
     """SIGTERM ends the session like Ctrl-C does (sound stopped, terminal restored), exit 143."""
+    import signal
 
-    def __enter__(self) -> None:
-        import signal
-
-        self._old: object = None
-        try:
-            self._old = signal.signal(signal.SIGTERM, self._handler)
-        except ValueError:  # not the main thread
-            self._old = None
-
-    @staticmethod
-    def _handler(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    def __exit__(self, *exc: object) -> None:
-        import signal
-
-        if self._old is not None:
-            signal.signal(signal.SIGTERM, self._old)  # type: ignore[arg-type]
+    return _signal_handled(signal.SIGTERM, _exit_on_sigterm)
 
 
-class _no_interrupts:
+def _no_interrupts() -> contextlib.AbstractContextManager[None]:
     """Hold off a second Ctrl-C while the device drains (bounded): leaving Python while a
     simpleaudio thread still plays can crash the interpreter."""
+    import signal
 
-    def __enter__(self) -> None:
-        import signal
-
-        self._old: object = None
-        try:
-            self._old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        except ValueError:
-            self._old = None
-
-    def __exit__(self, *exc: object) -> None:
-        import signal
-
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)  # type: ignore[arg-type]
+    return _signal_handled(signal.SIGINT, signal.SIG_IGN)

@@ -468,7 +468,10 @@ def _read_some(proc: subprocess.Popen[bytes], timeout: float = 60) -> bytes:
     return data
 
 
-def test_ctrl_c_while_playing_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sent", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_while_playing_ends_the_session(tmp_path: Path, sent: int,
+                                                          code: int) -> None:
     routine = write(tmp_path / "r.yaml", PLAYABLE)
     alsa = write(tmp_path / "null.conf", ALSA_NULL)
     proc = spawn("play", routine, env=cli_env(tmp_path, ALSA_CONFIG_PATH=str(alsa)), cwd=tmp_path)
@@ -476,11 +479,11 @@ def test_ctrl_c_while_playing_exits_130(tmp_path: Path) -> None:
         first = _read_some(proc)
         assert first, "the player printed nothing"
         time.sleep(0.3)  # inside the session now
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sent)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
         proc.kill()
-    assert proc.returncode == 130, stderr
+    assert proc.returncode == code, stderr
     assert b"Traceback" not in first + stdout + stderr, stderr.decode()
     assert b"Exception ignored" not in stderr, stderr.decode()
 

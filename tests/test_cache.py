@@ -10,10 +10,13 @@ import numpy as np
 import platformdirs
 import pytest
 
-from voiceguide.cache import SpeechCache, cache_dir
+from voiceguide.audio.clip import Clip
 from voiceguide.cli import main
-from voiceguide.speech import Clip, VoiceInfo, measured_durations, speech_clips
-from voiceguide.timeline import VoiceSettings
+from voiceguide.routine.voice import VoiceSettings
+from voiceguide.speech.cache import SpeechCache, cache_dir
+from voiceguide.speech.clips import speech_clips
+from voiceguide.speech.engine import VoiceInfo
+from voiceguide.speech.measured import measured_durations
 
 
 class FakeEngine:

@@ -7,11 +7,21 @@ from pathlib import Path
 
 import typer
 
-from .. import api
-from ..durations import format_duration, format_stamp
-from ..errors import EXIT_INVALID, UsageError
-from ..timeline import Timeline, us_to_s
-from ._app import AVOID_HELP, ENGINE_HELP, RATE_HELP, ROUTINE_HELP, VOICE_HELP, app, console, console_err, say
+from voiceguide import authoring as api
+from voiceguide.cli._app import (
+    AVOID_HELP,
+    ENGINE_HELP,
+    RATE_HELP,
+    ROUTINE_HELP,
+    VOICE_HELP,
+    app,
+    console,
+    console_err,
+    say,
+)
+from voiceguide.errors import EXIT_INVALID, UsageError
+from voiceguide.timeline.model import Timeline
+from voiceguide.units import format_duration, format_stamp, us_to_s
 
 CHECK_EXAMPLES = """\b
 Examples:

@@ -6,9 +6,19 @@ from pathlib import Path
 
 import typer
 
-from ..export import SAMPLE_RATES
-from ..export import export as export_session
-from ._app import AVOID_HELP, ENGINE_HELP, RATE_HELP, ROUTINE_HELP, VOICE_HELP, VOLUME_HELP, app, say, say_err
+from voiceguide.cli._app import (
+    AVOID_HELP,
+    ENGINE_HELP,
+    RATE_HELP,
+    ROUTINE_HELP,
+    VOICE_HELP,
+    VOLUME_HELP,
+    app,
+    say,
+    say_err,
+)
+from voiceguide.exporter.export import SAMPLE_RATES
+from voiceguide.exporter.export import export as export_session
 
 
 @app.command()
@@ -64,7 +74,8 @@ app.add_typer(cache_app, name="cache")
 @cache_app.command("info")
 def cache_info() -> None:
     """Where the speech cache is and how much it holds."""
-    from ..cache import SpeechCache, format_size
+    from voiceguide.speech.cache import SpeechCache
+    from voiceguide.units import format_size
 
     info = SpeechCache().info()
     say(f"path: {info.path}")
@@ -75,7 +86,8 @@ def cache_info() -> None:
 @cache_app.command("clear")
 def cache_clear() -> None:
     """Delete every cached clip (they are re-synthesized when next needed)."""
-    from ..cache import SpeechCache, format_size
+    from voiceguide.speech.cache import SpeechCache
+    from voiceguide.units import format_size
 
     removed = SpeechCache().clear()
     say(f"Removed {removed.entries} clips ({format_size(removed.bytes)}) from {removed.path}")

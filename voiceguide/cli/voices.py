@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ._app import app, console, console_err
+from voiceguide.cli._app import app, console, console_err
 
 
 @app.command()
@@ -30,7 +30,7 @@ def voices(
     """
     from rich.table import Table
 
-    from ..voice_select import list_voices
+    from voiceguide.speech.voices import list_voices
 
     found = list_voices(engine, language)
     if not found:

@@ -135,7 +135,7 @@ def test_an_unwritable_cache_keeps_clips_for_the_run(tmp_path: Path) -> None:
     assert cache.put(KEY, clip()) is None
     engine = FakeEngine()
     clips = speech_clips(VoiceSettings(), engine=engine, cache=cache)
-    clips._memory_bytes = 1  # type: ignore[attr-defined]  # keep almost nothing in the LRU
+    clips._recent.limit = 1  # keep almost nothing in the LRU
     first = clips("One.")
     clips("Two, a different one.")
     assert clips("One.") is first and len(engine.calls) == 2

@@ -25,8 +25,10 @@ import yaml
 from voiceguide.pipeline import build_timeline, check_file, load_routine
 from voiceguide.routine.catalogue import load_catalogue, normalize
 from voiceguide.routine.library import shipped_scripts_dir, shipped_sounds_dir
-from voiceguide.routine.model import Breathe, PointStep, Repeat, Routine, Say, Section, StepT, iter_points
-from voiceguide.timeline.compiler import plan, utterances
+from voiceguide.routine.model import Routine, StepT
+from voiceguide.routine.ops import utterances
+from voiceguide.routine.plan import plan
+from voiceguide.routine.steps import Breathe, PointStep, Repeat, Say, Section, iter_points
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = shipped_scripts_dir()

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "voiceguide"
 STAGES: list[tuple[str, ...]] = [
     ("errors",),
     ("units",),
-    ("hints", "versions"),
+    ("hints", "versions", "lru", "soundinfo"),
     ("fileio",),
     ("routine",),
     ("timeline",),

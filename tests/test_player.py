@@ -20,7 +20,8 @@ from voiceguide.pipeline import renderer_for
 from voiceguide.player.keys import Command, KeyReader, parse_keys
 from voiceguide.player.session import Outcome, Player, PreparedStep, Progress, resolve_step
 from voiceguide.player.view import PlainView, PlayState
-from voiceguide.timeline.model import Event, PointInfo, Span, Step
+from voiceguide.routine.ops import PointInfo
+from voiceguide.timeline.model import Event, Span, Step
 from voiceguide.units import US
 
 RATE = 1000  # one frame per millisecond keeps the arithmetic readable

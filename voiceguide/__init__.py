@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from voiceguide.pipeline import build_timeline, check_file, load_routine
     from voiceguide.routine.catalogue import Catalogue, Point, load_catalogue
     from voiceguide.routine.model import Routine
+    from voiceguide.routine.plan import plan
     from voiceguide.routine.voice import VoiceSettings, voice_settings
-    from voiceguide.timeline.compiler import compile_routine, plan
+    from voiceguide.timeline.compiler import compile_routine
     from voiceguide.timeline.model import Event, Step, Timeline
 
 __version__ = "0.1.0"
@@ -39,7 +40,7 @@ _LAZY = {
     "Point": "routine.catalogue",
     "load_catalogue": "routine.catalogue",
     "compile_routine": "timeline.compiler",
-    "plan": "timeline.compiler",
+    "plan": "routine.plan",
     "voice_settings": "routine.voice",
     "AudioDeviceError": "errors",
     "ExportError": "errors",

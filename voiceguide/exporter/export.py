@@ -24,6 +24,7 @@ from typing import IO, TYPE_CHECKING, BinaryIO
 
 from voiceguide.errors import ExportError, UsageError
 from voiceguide.fileio import atomic_output, atomic_write_text, default_mode, folder_problem
+from voiceguide.hints import FFMPEG_INSTALL
 from voiceguide.timeline.model import Timeline
 from voiceguide.units import US
 
@@ -211,7 +212,7 @@ def _check_target(path: Path) -> None:
     if suffix in FFMPEG_FORMATS and ffmpeg_path() is None:
         raise ExportError(
             f"writing {suffix} files needs ffmpeg, which is not on PATH; install it "
-            "(`sudo apt-get install ffmpeg`, `brew install ffmpeg`, or from ffmpeg.org) "
+            f"({FFMPEG_INSTALL}) "
             "or export to .wav")
     if path.is_dir():
         raise UsageError(f"{path} is a folder; give a file name such as {path / 'session.wav'}")

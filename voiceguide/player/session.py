@@ -40,15 +40,16 @@ import numpy as np
 from voiceguide.errors import UsageError
 from voiceguide.player.keys import Command, Controls
 from voiceguide.player.view import PlayState, View
-from voiceguide.timeline.model import Event, PointInfo, Span, Step
+from voiceguide.routine.ops import PointInfo
+from voiceguide.timeline.model import Event, Span, Step
 from voiceguide.units import US
 
 if TYPE_CHECKING:
     from voiceguide.audio.device import AudioOutput, PlayHandle
     from voiceguide.routine.model import Routine
+    from voiceguide.routine.ops import StepPlan
     from voiceguide.routine.voice import VoiceSettings
     from voiceguide.speech.measured import MeasuredDurations
-    from voiceguide.timeline.compiler import StepPlan
 
 #: "Back" restarts the current step when this far into it, else goes to the previous step.
 RESTART_THRESHOLD_US = 3 * US
@@ -591,6 +592,7 @@ class SessionSource:
         durations: MeasuredDurations | None = None,
         sample_rate: int = 22050,
     ) -> None:
+        from voiceguide.routine import plan as planning
         from voiceguide.speech.measured import measured_durations
         from voiceguide.timeline import compiler
         from voiceguide.timeline.durations import EstimatedDurations
@@ -598,7 +600,7 @@ class SessionSource:
         self.title = routine.title
         self.settings = settings
         self.sample_rate = sample_rate
-        self._plans: tuple[StepPlan, ...] = compiler.plan(routine)
+        self._plans: tuple[StepPlan, ...] = planning.plan(routine)
         self._durations = durations or measured_durations(settings, dict(routine.sounds))
         self._sounds = dict(routine.sounds)
         estimates: list[Step] = []
@@ -752,7 +754,8 @@ class SessionSource:
                 prepared.forget_blocks()  # the layout is small; rendered audio is not
 
     def _prepare(self, prepared: PreparedStep) -> None:
-        from voiceguide.timeline.compiler import StepPlan, layout, op_sounds, op_texts
+        from voiceguide.routine.ops import StepPlan, op_sounds, op_texts
+        from voiceguide.timeline.compiler import layout
 
         step_plan = self._plans[prepared.index]
         ops = step_plan.ops

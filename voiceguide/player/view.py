@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from voiceguide.player.keys import KEYS_HELP
-from voiceguide.timeline.model import Event, PointInfo, Span, Step
+from voiceguide.routine.ops import PointInfo
+from voiceguide.timeline.model import Event, Span, Step
 from voiceguide.units import US, format_stamp
 
 if TYPE_CHECKING:

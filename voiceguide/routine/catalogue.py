@@ -6,7 +6,6 @@ and pinyin names are aliases, so a script can say what its author's book says.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -15,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from voiceguide.errors import Problem, RoutineError
+from voiceguide.hints import close_matches, did_you_mean
 from voiceguide.routine.phrases import caution_sentence
 from voiceguide.routine.source import LocatedDict, Mark, parse
 from voiceguide.units import DurationError, parse_duration
@@ -80,7 +80,7 @@ class Catalogue:
     def suggest(self, key: str) -> list[str]:
         """Codes that look like ``key``, best first, for "did you mean"."""
         index = self._index
-        close = difflib.get_close_matches(normalize(key), list(index), n=3, cutoff=0.6)
+        close = close_matches(normalize(key), index, n=3)
         seen: list[str] = []
         for k in close:
             if index[k] not in seen:
@@ -132,12 +132,11 @@ def parse_points(
                 existing, code = aliased, aliased.code
         for key in spec:
             if key not in POINT_FIELDS:
-                close = difflib.get_close_matches(key, list(POINT_FIELDS), n=1)
                 bad(
                     spec.key_marks[key],
                     f"{where}.{key}",
                     f"unknown point field {key!r}",
-                    f"did you mean {close[0]!r}?" if close else "fields: " + ", ".join(POINT_FIELDS),
+                    did_you_mean(key, POINT_FIELDS, end="?") or "fields: " + ", ".join(POINT_FIELDS),
                 )
         fields: dict[str, Any] = {}
         for key in ("pinyin", "location", "technique", "notes"):

@@ -12,6 +12,7 @@ from pathlib import Path
 import platformdirs
 
 from voiceguide.errors import UsageError
+from voiceguide.hints import did_you_mean
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # the voiceguide package
 ROUTINE_SUFFIXES = (".yaml", ".yml")
@@ -67,10 +68,8 @@ def resolve_routine(ref: str | Path) -> Path:
             if candidate.is_file():
                 return candidate
     names = sorted(p.stem for p in shipped_routines() + user_routines())
-    import difflib
 
-    close = difflib.get_close_matches(str(ref), names, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
+    hint = did_you_mean(str(ref), names)
     raise UsageError(
         f"no routine named {str(ref)!r}: not a file, and not a shipped or user routine "
         f"({hint}run `voiceguide list` to see them all)"

@@ -6,41 +6,26 @@ own folder tree or the shipped scripts and sounds. Nothing in a routine can run 
 
 from __future__ import annotations
 
-import difflib
-import re
-import wave
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from voiceguide.errors import Problem, RoutineError, UsageError
+from voiceguide.hints import close_matches, did_you_mean, suggestion
 from voiceguide.routine import schema
 from voiceguide.routine.catalogue import Catalogue, caution_tags, load_catalogue, parse_points
 from voiceguide.routine.library import resolve_routine, shipped_scripts_dir, shipped_sounds_dir
-from voiceguide.routine.model import (
-    Breathe,
-    Defaults,
-    Origin,
-    Pause,
-    PointStep,
-    Repeat,
-    Routine,
-    Say,
-    Section,
-    SoundStep,
-    StepT,
-    Voice,
-    iter_points,
-)
+from voiceguide.routine.model import Defaults, Origin, Routine, StepT, Voice
 from voiceguide.routine.phrases import PHRASES, placeholders
 from voiceguide.routine.schema import INVALID, Ctx
 from voiceguide.routine.source import LocatedDict, LocatedList, Mark, parse, read_source
-from voiceguide.units import DurationError, parse_duration
+from voiceguide.routine.steps import KINDS, PointStep, Repeat, Section, count_leaves, iter_points
+from voiceguide.routine.steps.base import Item
+from voiceguide.soundinfo import sound_info
 
 MAX_STEPS = 5000  # after expanding repeat and include
 MAX_INCLUDE_DEPTH = 10
-BREATH_TONES = ("inhale", "hold", "exhale")
 
 
 @dataclass
@@ -96,8 +81,7 @@ def _load(path: Path, avoid: Sequence[str]) -> tuple[Routine | None, list[Proble
     known_tags = caution_tags(state.catalogue)
     for tag in avoid:
         if tag not in known_tags:
-            close = difflib.get_close_matches(tag, known_tags, n=1)
-            guess = f"did you mean {close[0]!r}? " if close else ""
+            guess = did_you_mean(tag, known_tags)
             raise UsageError(
                 f"unknown caution tag {tag!r} for --avoid; {guess}known tags: {', '.join(known_tags)}"
             )
@@ -215,237 +199,71 @@ def _steps(value: Any, state: _State, ctx: Ctx, path: str, mark: Mark) -> tuple[
 
 
 def _step(item: Any, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[StepT]:
+    names = ", ".join(KINDS)
     if isinstance(item, str) and ":" not in item:
-        ctx.error(
-            mark,
-            path,
-            f"a step must be a mapping like `say: ...`, got {schema.describe(item)}",
-            f"did you mean `- say: {item[:40]}`?",
-        )
+        ctx.error(mark, path, f"a step must be a mapping like `say: ...`, got {schema.describe(item)}",
+                  f"did you mean `- say: {item[:40]}`?")
         return []
     if not isinstance(item, LocatedDict):
-        ctx.error(
-            mark,
-            path,
-            f"a step must be a mapping like `say: ...`, got {schema.describe(item)}",
-            "step kinds: " + ", ".join(schema.STEP_KINDS),
-        )
+        ctx.error(mark, path, f"a step must be a mapping like `say: ...`, got {schema.describe(item)}",
+                  "step kinds: " + names)
         return []
-    kinds = [k for k in item if k in schema.STEP_KINDS]
-    if len(kinds) != 1:
-        if kinds:
-            message = f"a step has exactly one kind, this one has {', '.join(kinds)}"
+    present = [k for k in item if k in KINDS]
+    if len(present) != 1:
+        if present:
+            message = f"a step has exactly one kind, this one has {', '.join(present)}"
             hint = "split it into separate `- ` steps"
         else:
-            guess = [g for k in item for g in difflib.get_close_matches(k, list(schema.STEP_KINDS), n=1)]
+            guess = [g for k in item for g in close_matches(k, KINDS)]
             message = "this step has no kind key"
-            hint = (
-                (f"did you mean {guess[0]!r}? " if guess else "") + "kinds: " + ", ".join(schema.STEP_KINDS)
-            )
+            hint = suggestion(guess[:1]) + "kinds: " + names
         ctx.error(mark, path, message, hint)
         return []
-    kind = kinds[0]
-    node, extra = schema.STEP_KINDS[kind]
-    allowed = {kind: schema.Key(node), **extra, **schema.COMMON_STEP_KEYS}
+    name = present[0]
+    kind = KINDS[name]
+    allowed = {name: schema.Key(kind.node), **kind.keys, **schema.COMMON_STEP_KEYS}
     checked = schema.Obj(allowed).check(item, ctx, path, mark)
-    if checked is INVALID or (kind not in checked and kind not in ("breathe",)):
+    if checked is INVALID or (name not in checked and not kind.checks_own_value):
         return []
-    origin = Origin(ctx.filename, mark.line, mark.column)
-    title = checked.get("title", "")
-    where = item.where(kind)
     state.leaves += 1
     if state.leaves == MAX_STEPS + 1:
-        ctx.error(
-            mark,
-            path,
-            f"the routine has more than {MAX_STEPS:,} steps (after repeats and includes)",
-            "split it into several routines",
-        )
-    if kind == "say":
-        return [Say(checked["say"], title, origin)]
-    if kind == "pause":
-        return [Pause(checked["pause"], title, origin)]
-    if kind == "sound":
-        name = checked["sound"]
-        if not _check_sound(name, state, ctx, f"{path}.sound", where):
-            return []
-        return [SoundStep(name, title, origin)]
-    if kind == "breathe":
-        breathe = _breathe(item["breathe"], state, ctx, f"{path}.breathe", where, title, origin)
-        return [breathe] if breathe else []
-    if kind == "point":
-        point_step = _point(checked, state, ctx, path, where, title, origin)
-        return [point_step] if point_step else []
-    if kind in ("section", "repeat") and "steps" not in item:
-        return []  # the missing `steps:` was reported by the schema check
-    if kind == "include":
-        return _include(checked["include"], state, ctx, f"{path}.include", where)
-    inner_steps = _steps(item["steps"], state, ctx, f"{path}.steps", item.where("steps"))
-    if not inner_steps:
-        return []
-    if kind == "section":
-        return [Section(checked["section"], inner_steps, origin)]
-    times = checked["repeat"]
-    state.leaves += _count_leaves(inner_steps) * (times - 1)
-    if state.leaves > MAX_STEPS:
-        ctx.error(
-            mark,
-            path,
-            f"repeating expands the routine past {MAX_STEPS:,} steps",
-            "lower the repeat count",
-        )
-        return []
-    return [Repeat(times, inner_steps, title, origin)]
+        ctx.error(mark, path, f"the routine has more than {MAX_STEPS:,} steps (after repeats and "
+                  "includes)", "split it into several routines")
+    origin = Origin(ctx.filename, mark.line, mark.column)
+    written = Item(item, checked, ctx, path, mark, item.where(name), checked.get("title", ""), origin)
+    return kind.load(written, _Loader(state))
 
 
-def _count_leaves(steps: tuple[StepT, ...]) -> int:
-    n = 0
-    for s in steps:
-        if isinstance(s, Section):
-            n += _count_leaves(s.steps)
-        elif isinstance(s, Repeat):
-            n += _count_leaves(s.steps) * s.times
-        else:
-            n += 1
-    return n
+class _Loader:
+    """The :class:`~voiceguide.routine.steps.base.Loading` a step kind is given."""
 
+    def __init__(self, state: _State) -> None:
+        self._state = state
 
-_PATTERN = re.compile(r"^\s*\d+(\.\d+)?(\s*-\s*\d+(\.\d+)?){1,3}\s*$")
+    @property
+    def catalogue(self) -> Catalogue:
+        return self._state.catalogue
 
+    @property
+    def defaults(self) -> Defaults:
+        return self._state.defaults
 
-def _breathe(
-    value: Any, state: _State, ctx: Ctx, path: str, mark: Mark, title: str, origin: Origin
-) -> Breathe | None:
-    if isinstance(value, (str, LocatedList)):
-        spec: dict[str, Any] = {"pattern": value}
-        marks = {"pattern": mark}
-    elif isinstance(value, LocatedDict):
-        spec, marks = dict(value), {k: value.where(k) for k in value}
-        for key in value:
-            if key not in ("pattern", "cycles", "cue"):
-                schema.warn_unknown(
-                    ctx, value.key_marks[key], f"{path}.{key}", key, ["pattern", "cycles", "cue"]
-                )
-    else:
-        ctx.error(
-            mark,
-            path,
-            f"expected a pattern like 4-7-8 or a mapping, got {schema.describe(value)}",
-            "write `breathe: {pattern: 4-7-8, cycles: 4}`",
-        )
-        return None
-    if "pattern" not in spec:
-        ctx.error(mark, path, "missing required key 'pattern'", "e.g. `pattern: 4-7-8` (in-hold-out)")
-        return None
-    phases = _pattern(spec["pattern"], ctx, f"{path}.pattern", marks["pattern"])
-    cycles = schema.Number("", 1, 100).check(
-        spec.get("cycles", 3), ctx, f"{path}.cycles", marks.get("cycles", mark)
-    )
-    cue = schema.Choice(schema.CUES).check(
-        spec.get("cue", state.defaults.breathe_cue), ctx, f"{path}.cue", marks.get("cue", mark)
-    )
-    if phases is None or cycles is INVALID or cue is INVALID:
-        return None
-    if cue == "tones":
-        for tone in BREATH_TONES:
-            _check_sound(tone, state, ctx, f"{path}.cue", marks.get("cue", mark))
-    return Breathe(phases, cycles, cue, title, origin)
+    def check_sound(self, name: str, ctx: Ctx, path: str, mark: Mark) -> bool:
+        return _check_sound(name, self._state, ctx, path, mark)
 
+    def steps(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> tuple[StepT, ...]:
+        return _steps(value, self._state, ctx, path, mark)
 
-def _pattern(value: Any, ctx: Ctx, path: str, mark: Mark) -> tuple[int, ...] | None:
-    hint = "write inhale-hold-exhale[-hold] in seconds, like 4-7-8, 4-4-4-4 or 5.5-0-5.5"
-    if isinstance(value, str):
-        if not _PATTERN.match(value):
-            ctx.error(mark, path, f"{value!r} is not a breathing pattern", hint)
-            return None
-        parts: list[Any] = [float(x) for x in value.split("-")]
-    elif isinstance(value, LocatedList) and 2 <= len(value) <= 4:
-        parts = list(value)
-    else:
-        ctx.error(mark, path, f"expected a pattern like 4-7-8, got {schema.describe(value)}", hint)
-        return None
-    if len(parts) == 2:
-        parts = [parts[0], 0, parts[1]]
-    phases = []
-    for i, part in enumerate(parts):
-        try:
-            phases.append(parse_duration(part, allow_zero=True))
-        except DurationError as exc:
-            ctx.error(mark, f"{path}[{i}]", str(exc), hint)
-            return None
-    if phases[0] == 0 or phases[2] == 0:
-        ctx.error(mark, path, "inhale and exhale must last longer than zero", hint)
-        return None
-    if max(phases) > 120_000_000:
-        ctx.error(mark, path, "a breathing phase longer than two minutes is not a breath", hint)
-        return None
-    return tuple(phases)
+    def include(self, ref: str, ctx: Ctx, path: str, mark: Mark) -> list[StepT]:
+        return _include(ref, self._state, ctx, path, mark)
 
-
-def _point(
-    checked: dict[str, Any],
-    state: _State,
-    ctx: Ctx,
-    path: str,
-    mark: Mark,
-    title: str,
-    origin: Origin,
-) -> PointStep | None:
-    code = checked["point"]
-    point = state.catalogue.resolve(code)
-    if point is None:
-        close = state.catalogue.suggest(code)
-        hint = f"did you mean {' or '.join(close)}? " if close else ""
-        ctx.error(
-            mark,
-            f"{path}.point",
-            f"unknown point {code!r}",
-            hint + "`voiceguide points` lists the catalogue; a routine can add points under `points:`",
-        )
-        return None
-    d = state.defaults
-    chime = checked.get("chime", d.chime)
-    if not _check_sound(chime, state, ctx, f"{path}.chime", mark):
-        return None
-    default_sides = "single" if point.sides == "midline" else (d.sides or "together")
-    sides = checked.get("sides", default_sides)
-    if point.sides == "midline" and sides == "alternate":
-        ctx.error(
-            mark,
-            f"{path}.sides",
-            f"{point.code} is a single point on the midline; it has no sides",
-            "remove `sides: alternate`",
-        )
-        return None
-    hold = checked.get("hold") or d.hold_us or point.hold_us or 60_000_000
-    if hold > 600_000_000:
-        ctx.error(
-            mark,
-            f"{path}.hold",
-            "a hold longer than ten minutes is not safe to guide",
-            "sources advise one to three minutes per point",
-        )
-        return None
-    if hold > 300_000_000:
-        ctx.warn(
-            mark,
-            f"{path}.hold",
-            "holds longer than five minutes are unusual",
-            "sources advise one to three minutes per point",
-        )
-    return PointStep(
-        point=point,
-        hold_us=hold,
-        sides=sides,
-        name=checked.get("name", point.name),
-        location=checked.get("location", point.location),
-        technique=checked.get("technique", point.technique),
-        remind_every_us=checked.get("remind_every", d.remind_every_us),
-        countdown=checked.get("countdown", d.countdown),
-        chime=chime,
-        title=title,
-        origin=origin,
-    )
+    def expand(self, inner: tuple[StepT, ...], times: int, ctx: Ctx, path: str, mark: Mark) -> bool:
+        self._state.leaves += count_leaves(inner) * (times - 1)
+        if self._state.leaves > MAX_STEPS:
+            ctx.error(mark, path, f"repeating expands the routine past {MAX_STEPS:,} steps",
+                      "lower the repeat count")
+            return False
+        return True
 
 
 def _check_sound(name: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> bool:
@@ -474,16 +292,16 @@ def _check_sound(name: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> b
             )
             return False
         try:
-            with wave.open(str(candidate), "rb") as w:
-                if w.getnchannels() not in (1, 2) or w.getnframes() == 0:
-                    raise wave.Error("not mono or stereo PCM with samples")
-        except Exception as exc:  # wave raises assorted errors on malformed files
+            info = sound_info(candidate)
+            if info.channels not in (1, 2) or info.frames <= 0:
+                raise ValueError("not mono or stereo audio with samples")
+        except Exception as exc:  # libsndfile raises assorted errors on malformed files
             ctx.error(
                 mark,
                 path,
                 f"the sound file {_display(candidate)} is not usable audio "
                 f"({str(exc) or type(exc).__name__})",
-                "use a PCM WAV file (e.g. `sox in.mp3 -b 16 out.wav`)",
+                "use a WAV file (e.g. `sox in.mp3 -b 16 out.wav`)",
             )
             return False
         state.sounds[name] = str(candidate.resolve())

@@ -1,4 +1,4 @@
-"""A validated routine: plain immutable data, produced by :mod:`voiceguide.loader`.
+"""A validated routine: plain immutable data, produced by :mod:`voiceguide.routine.loader`.
 
 Everything here has already been checked; later stages never need to re-validate or re-read files.
 Durations are integer microseconds. ``origin`` lets later stages name the step in a message.
@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-
-from voiceguide.routine.catalogue import Point
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -36,77 +35,31 @@ class Voice:
     volume: float | None = None
 
 
+# The language's defaults, in one place (docs/routine-format.md states the same numbers).
+DEFAULT_HOLD_US = 60_000_000  # a point with no hold of its own
+DEFAULT_REMIND_EVERY_US = 30_000_000
+DEFAULT_COUNTDOWN = 3
+DEFAULT_CYCLES = 3  # breathing cycles
+
+
 @dataclass(frozen=True)
 class Defaults:
-    hold_us: int | None = None  # None: the point's own default, else 60 s
-    remind_every_us: int = 30_000_000
-    countdown: int = 3
+    hold_us: int | None = None  # None: the point's own default, else DEFAULT_HOLD_US
+    remind_every_us: int = DEFAULT_REMIND_EVERY_US
+    countdown: int = DEFAULT_COUNTDOWN
     chime: str = "bell"
     breathe_cue: str = "words"
     sides: str | None = None
 
 
-@dataclass(frozen=True)
-class Say:
-    text: str
-    title: str = ""
-    origin: Origin = NOWHERE
+class StepT(Protocol):
+    """Any validated step; each kind's own dataclass lives in :mod:`voiceguide.routine.steps`."""
 
+    @property
+    def title(self) -> str: ...
 
-@dataclass(frozen=True)
-class Pause:
-    duration_us: int
-    title: str = ""
-    origin: Origin = NOWHERE
-
-
-@dataclass(frozen=True)
-class Breathe:
-    phases_us: tuple[int, ...]  # inhale, hold, exhale[, hold]; 0 = skipped
-    cycles: int
-    cue: str  # words | count | tones
-    title: str = ""
-    origin: Origin = NOWHERE
-
-
-@dataclass(frozen=True)
-class PointStep:
-    point: Point
-    hold_us: int
-    sides: str  # together | alternate | single
-    name: str
-    location: str
-    technique: str
-    remind_every_us: int
-    countdown: int
-    chime: str
-    title: str = ""
-    origin: Origin = NOWHERE
-
-
-@dataclass(frozen=True)
-class SoundStep:
-    sound: str
-    title: str = ""
-    origin: Origin = NOWHERE
-
-
-@dataclass(frozen=True)
-class Section:
-    title: str
-    steps: tuple[StepT, ...]
-    origin: Origin = NOWHERE
-
-
-@dataclass(frozen=True)
-class Repeat:
-    times: int
-    steps: tuple[StepT, ...]
-    title: str = ""
-    origin: Origin = NOWHERE
-
-
-StepT = Say | Pause | Breathe | PointStep | SoundStep | Section | Repeat
+    @property
+    def origin(self) -> Origin: ...
 
 
 def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
@@ -129,14 +82,3 @@ class Routine:
     caution_texts: Mapping[str, str] = field(default_factory=_frozen)  # tag -> spoken sentence
     avoided: tuple[str, ...] = ()  # point codes left out because of --avoid
     avoid_tags: tuple[str, ...] = ()
-
-
-def iter_points(steps: tuple[StepT, ...]) -> list[PointStep]:
-    """Every point step, depth first (sections and repeats included once)."""
-    found: list[PointStep] = []
-    for step in steps:
-        if isinstance(step, PointStep):
-            found.append(step)
-        elif isinstance(step, (Section, Repeat)):
-            found.extend(iter_points(step.steps))
-    return found

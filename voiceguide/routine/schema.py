@@ -6,7 +6,6 @@ itself as JSON Schema, so the editor's completion and ``voiceguide check`` can n
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voiceguide.errors import Problem
+from voiceguide.hints import did_you_mean
 from voiceguide.routine.source import LocatedDict, LocatedList, Mark
 from voiceguide.units import DurationError, parse_duration
 
@@ -171,8 +171,7 @@ class Choice(Node):
     def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
         if value in self.values:
             return value
-        close = difflib.get_close_matches(str(value), self.values, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else "use one of " + ", ".join(self.values)
+        hint = did_you_mean(str(value), self.values, end="?") or "use one of " + ", ".join(self.values)
         return ctx.error(mark, path, f"{describe(value)} is not one of {', '.join(self.values)}", hint)
 
     def json(self) -> dict[str, Any]:
@@ -215,12 +214,11 @@ class TextMap(Node):
         known = self.known() if self.known else {}
         for key, text in value.items():
             if known and key not in known and not (key.startswith("n") and key[1:].isdigit()):
-                close = difflib.get_close_matches(key, list(known), n=1)
                 ctx.warn(
                     value.key_marks[key],
                     f"{path}.{key}",
                     f"unknown phrase {key!r}",
-                    f"did you mean {close[0]!r}?" if close else "`voiceguide phrases` lists them",
+                    did_you_mean(key, known, end="?") or "`voiceguide phrases` lists them",
                 )
                 continue
             checked = Text().check(text, ctx, f"{path}.{key}", value.where(key))
@@ -304,8 +302,7 @@ class Obj(Node):
 
 
 def warn_unknown(ctx: Ctx, mark: Mark, path: str, key: str, known: list[str]) -> None:
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(known)
+    hint = did_you_mean(key, known, end="?") or "known keys: " + ", ".join(known)
     ctx.warn(mark, path, f"unknown key {key!r} is ignored", hint)
 
 
@@ -365,101 +362,7 @@ TOP = Obj(
 
 FRAGMENT_KEYS = ("steps", "cautions", "points", "phrases", "title", "summary")
 
-# Each step kind: its own key's node, then the other keys it accepts.
-STEP_KINDS: dict[str, tuple[Node, dict[str, Key]]] = {
-    "say": (Text("Words to speak."), {}),
-    "pause": (Duration("Silence of exactly this long."), {}),
-    "breathe": (
-        Raw(
-            "Paced breathing: a pattern like 4-7-8, or a mapping.",
-            {
-                "anyOf": [
-                    {"type": "string"},
-                    {
-                        "type": "object",
-                        "properties": {
-                            "pattern": {
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {"type": "array", "items": {"type": "number"}},
-                                ]
-                            },
-                            "cycles": {"type": "integer", "minimum": 1, "maximum": 100},
-                            "cue": {"enum": list(CUES)},
-                        },
-                        "additionalProperties": False,
-                    },
-                ]
-            },
-        ),
-        {},
-    ),
-    "point": (
-        Text("The point's code, alias or pinyin name (see `voiceguide points`).", 40),
-        {
-            "hold": Key(Duration("How long to hold (per side when alternating).")),
-            "sides": Key(Choice(SIDES, "together, alternate (left then right) or single.")),
-            "name": Key(Text("The spoken name, instead of the catalogue's.")),
-            "location": Key(Text("How to find the point, instead of the catalogue's.")),
-            "technique": Key(Text("How to press, instead of the catalogue's.")),
-            "remind_every": Key(Duration("Say the time left this often; 0 or off: never.", allow_zero=True)),
-            "countdown": Key(Number("Count down the last N seconds (0: none).", 0, 10)),
-            "chime": Key(Text("Sound that ends the hold.")),
-        },
-    ),
-    "sound": (
-        Text("A cue sound: bell, chime, tick, inhale, hold, exhale, or a WAV file.", 200),
-        {},
-    ),
-    "section": (
-        Text("The section's name.", 200),
-        {"steps": Key(Raw("Steps of the section.", {"$ref": "#/$defs/steps"}), required=True)},
-    ),
-    "repeat": (
-        Number("How many times to repeat the steps.", 1, 100),
-        {"steps": Key(Raw("Steps to repeat.", {"$ref": "#/$defs/steps"}), required=True)},
-    ),
-    "include": (Text("Another routine file, relative to this one.", 500), {}),
-}
 COMMON_STEP_KEYS = {"title": Key(Text("A name for this step in `show`, the player and split files.", 200))}
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) for routine files, generated from the declarations above."""
-    step_variants = []
-    for kind, (node, extra) in STEP_KINDS.items():
-        keys = {kind: Key(node, required=True), **extra, **COMMON_STEP_KEYS}
-        step_variants.append(Obj(keys, f"A `{kind}` step.").json())
-    schema = TOP.json()
-    schema["properties"]["points"] = {
-        "type": "object",
-        "description": "Points to add to the catalogue or override, keyed by code.",
-        "additionalProperties": {
-            "type": "object",
-            "properties": {
-                "names": {"type": "array", "items": {"type": "string"}},
-                "pinyin": {"type": "string"},
-                "aliases": {"type": "array", "items": {"type": "string"}},
-                "sides": {"enum": ["bilateral", "midline"]},
-                "location": {"type": "string"},
-                "technique": {"type": "string"},
-                "hold": DURATION_JSON,
-                "cautions": {"type": "array", "items": {"type": "string"}},
-                "notes": {"type": "string"},
-            },
-            "additionalProperties": False,
-        },
-    }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://voiceguide.invalid/routine.schema.json",
-        "title": "voiceguide routine",
-        **{k: v for k, v in schema.items()},
-        "$defs": {
-            "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
-            "step": {"oneOf": step_variants},
-        },
-    }
 
 
 DURATION_JSON = Duration("").json()

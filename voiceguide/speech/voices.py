@@ -7,10 +7,10 @@ speech engines and the CLI can all use it without import cycles.
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from voiceguide.errors import UsageError
+from voiceguide.hints import close_matches, suggestion
 from voiceguide.speech.engine import VoiceInfo
 from voiceguide.speech.registry import get_engine
 
@@ -99,8 +99,8 @@ def pick_voice(voices: list[VoiceInfo], language: str, requested: str | None) ->
         if found is not None:
             return found.id
         candidates = [v.id for v in voices] + [v.name for v in voices]
-        close = difflib.get_close_matches(requested.strip(), candidates, n=3, cutoff=0.6)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        close = close_matches(requested.strip(), candidates, n=3)
+        hint = " " + suggestion(close, sep=", ", end="?", capital=True) if close else ""
         raise UsageError(
             f"unknown voice {requested.strip()!r}.{hint} "
             "Run `voiceguide voices` (add --engine NAME for another engine) to see the voice ids "

@@ -1,8 +1,8 @@
-"""Routine → timeline. Pure: speech and sound lengths come from a :class:`~voiceguide.media.Durations`.
+"""Step plans → timeline. Pure: speech and sound lengths come from a ``Durations`` object.
 
-Compilation has two stages so the player can start at once: :func:`plan` turns each top-level step
-into a list of operations that needs no durations; :func:`layout` places one step's operations on
-the clock. :func:`compile_routine` lays out every step, one after another.
+The routine stage plans each top-level step (:func:`voiceguide.routine.plan.plan`: what is said
+and played, no times); :func:`layout` places one step's operations on the clock, so the player can
+lay out a step at a time, and :func:`compile_routine` lays out every step, one after another.
 
 Timing rules (documented in docs/routine-format.md): sequential speech takes exactly its length;
 a *block* (a hold, or a breathing phase) lasts exactly its duration and its cues sit at fixed
@@ -12,75 +12,18 @@ one is a problem reported with the step's file and line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from voiceguide.errors import Problem, RoutineError
-from voiceguide.routine.model import (
-    Breathe,
-    Origin,
-    Pause,
-    PointStep,
-    Repeat,
-    Routine,
-    Say,
-    Section,
-    SoundStep,
-    StepT,
-)
-from voiceguide.routine.phrases import caution_sentence, merged, number_word, say, time_words
+from voiceguide.routine.model import Routine
+from voiceguide.routine.ops import Block, Play, Silence, Speak, StepPlan
+from voiceguide.routine.plan import plan
 from voiceguide.routine.voice import VoiceSettings, voice_settings
 from voiceguide.timeline.durations import Durations
-from voiceguide.timeline.model import Event, PointInfo, Span, Step, Timeline
+from voiceguide.timeline.model import Event, Span, Step, Timeline
 from voiceguide.units import US
 
 MAX_SESSION_US = 6 * 3600 * US
-CHIME_SLOT_US = 700_000  # the bell rings on under "release"; this is when "release" starts
-FIRST_REMINDER_US = 5 * US  # no "time left" right on top of "press now"
-
-
-# ---- operations ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Speak:
-    text: str
-    role: str
-
-
-@dataclass(frozen=True)
-class Play:
-    sound: str
-    role: str
-    slot_us: int | None = None  # None: wait for the whole sound
-
-
-@dataclass(frozen=True)
-class Silence:
-    duration_us: int
-
-
-@dataclass(frozen=True)
-class Block:
-    """A stretch of exactly ``duration_us`` with cues at fixed offsets from its start."""
-
-    kind: str  # hold | inhale | hold-in | exhale | hold-out
-    duration_us: int
-    cues: tuple[tuple[int, Speak | Play], ...]
-    side: str = ""
-    point: PointInfo | None = None  # the point being held, for live views
-
-
-Op = Speak | Play | Silence | Block
-
-
-@dataclass(frozen=True)
-class StepPlan:
-    title: str
-    kind: str
-    ops: tuple[Op, ...]
-    origin: Origin
-    point: PointInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -89,177 +32,6 @@ class StepLayout:
     events: tuple[Event, ...]
     spans: tuple[Span, ...]
     problems: tuple[Problem, ...] = ()
-
-
-# ---- planning --------------------------------------------------------------------------------
-
-
-def plan(routine: Routine) -> tuple[StepPlan, ...]:
-    """One plan per top-level step, preceded by the introduction (title, notices, cautions)."""
-    phrases = merged(routine.phrases)
-    intro: list[Op] = [Speak(say(phrases, "welcome", title=routine.title), "title")]
-    if routine.avoided or routine.cautions:
-        intro.append(Speak(say(phrases, "before_you_begin"), "caution"))
-    if routine.avoided:
-        intro.append(Speak(say(phrases, "avoided", tags=" and ".join(routine.avoid_tags)), "avoided"))
-    intro.extend(Speak(say(phrases, "caution", text=c), "caution") for c in routine.cautions)
-    intro.append(Silence(US))
-    plans = [StepPlan("Introduction", "intro", tuple(intro), Origin(str(routine.source), 1, 1))]
-    announced: set[str] = set()
-    for step in routine.steps:
-        ops = tuple(_ops(step, routine, phrases, announced))
-        plans.append(StepPlan(_title(step), _kind(step), ops, step.origin, _point_info(step)))
-    return tuple(plans)
-
-
-def _kind(step: StepT) -> str:
-    return {
-        Say: "say",
-        Pause: "pause",
-        Breathe: "breathe",
-        PointStep: "point",
-        SoundStep: "sound",
-        Section: "section",
-        Repeat: "repeat",
-    }[type(step)]
-
-
-def _title(step: StepT) -> str:
-    if isinstance(step, Section):
-        return step.title
-    if step.title:
-        return step.title
-    if isinstance(step, PointStep):
-        return f"{step.point.code} {step.name}"
-    if isinstance(step, Say):
-        return step.text if len(step.text) <= 48 else step.text[:47].rstrip() + "…"
-    if isinstance(step, Pause):
-        return f"Pause {step.duration_us / US:g} s"
-    if isinstance(step, Breathe):
-        pattern = "-".join(f"{p / US:g}" for p in step.phases_us)
-        return f"Breathe {pattern} ×{step.cycles}"
-    if isinstance(step, SoundStep):
-        return f"Sound: {step.sound}"
-    return f"Repeat ×{step.times}"
-
-
-def _point_info(step: StepT) -> PointInfo | None:
-    if not isinstance(step, PointStep):
-        return None
-    return PointInfo(step.point.code, step.name, step.point.pinyin, step.location, step.sides)
-
-
-def _ops(step: StepT, routine: Routine, phrases: Mapping[str, str], announced: set[str]) -> list[Op]:
-    if isinstance(step, Say):
-        return [Speak(step.text, "say")]
-    if isinstance(step, Pause):
-        return [Silence(step.duration_us)]
-    if isinstance(step, SoundStep):
-        return [Play(step.sound, "sound")]
-    if isinstance(step, Breathe):
-        return _breathe_ops(step, phrases)
-    if isinstance(step, PointStep):
-        return _point_ops(step, routine, phrases, announced)
-    inner: list[Op] = []
-    times = step.times if isinstance(step, Repeat) else 1
-    for _ in range(times):
-        for sub in step.steps:
-            inner.extend(_ops(sub, routine, phrases, announced))
-    return inner
-
-
-_PHASES = (
-    ("inhale", "breathe_in", "count_in", "inhale"),
-    ("hold-in", "hold_in", "count_hold", "hold"),
-    ("exhale", "breathe_out", "count_out", "exhale"),
-    ("hold-out", "hold_out", "count_hold", "hold"),
-)
-
-
-def _breathe_ops(step: Breathe, phrases: Mapping[str, str]) -> list[Op]:
-    ops: list[Op] = []
-    for _ in range(step.cycles):
-        for (kind, word_key, count_key, tone), length in zip(_PHASES, step.phases_us, strict=False):
-            if not length:
-                continue
-            cues: list[tuple[int, Speak | Play]]
-            if step.cue == "tones":
-                cues = [(0, Play(tone, kind, slot_us=length))]
-            elif step.cue == "words":
-                cues = [(0, Speak(say(phrases, word_key), kind))]
-            else:
-                cues = [(0, Speak(say(phrases, count_key), kind))]
-                n = 2
-                while n * US <= length:  # only whole seconds: a count word gets its full second
-                    cues.append(((n - 1) * US, Speak(number_word(n, phrases), "count")))
-                    n += 1
-            ops.append(Block(kind, length, tuple(cues)))
-    return ops
-
-
-def _hold(step: PointStep, phrases: Mapping[str, str], side: str) -> list[Op]:
-    hold = step.hold_us
-    cues: list[tuple[int, Speak | Play]] = [(0, Speak(say(phrases, "press_now"), "press"))]
-    countdown_us = step.countdown * US
-    if step.remind_every_us:
-        remaining = (hold - 1) // step.remind_every_us * step.remind_every_us
-        while remaining > countdown_us and remaining > 0:
-            if remaining % US == 0 and hold - remaining >= FIRST_REMINDER_US:
-                text = say(phrases, "time_left", time=time_words(remaining // US, phrases))
-                cues.append((hold - remaining, Speak(text[:1].upper() + text[1:], "reminder")))
-            remaining -= step.remind_every_us
-    for n in range(min(step.countdown, hold // US - 1), 0, -1):
-        cues.append((hold - n * US, Speak(number_word(n, phrases), "countdown")))
-    return [
-        Block("hold", hold, tuple(sorted(cues, key=lambda c: c[0])), side, _point_info(step)),
-        Play(step.chime, "chime", slot_us=CHIME_SLOT_US),
-        Speak(say(phrases, "release"), "release"),
-    ]
-
-
-def _point_ops(
-    step: PointStep, routine: Routine, phrases: Mapping[str, str], announced: set[str]
-) -> list[Op]:
-    ops: list[Op] = []
-    if step.point.code not in announced:
-        announced.add(step.point.code)
-        for tag in step.point.cautions:
-            ops.append(Speak(caution_sentence(routine.caution_texts, tag), "caution"))
-    ops.append(Speak(say(phrases, "point_intro", name=step.name), "intro"))
-    ops.append(Speak(step.location, "location"))
-    ops.append(Speak(step.technique, "technique"))
-    if step.sides == "alternate":
-        ops.append(Speak(say(phrases, "left_side"), "side"))
-        ops.extend(_hold(step, phrases, "left"))
-        ops.append(Speak(say(phrases, "switch_sides"), "switch"))
-        ops.append(Speak(say(phrases, "right_side"), "side"))
-        ops.extend(_hold(step, phrases, "right"))
-    else:
-        ops.extend(_hold(step, phrases, "both" if step.sides == "together" else ""))
-    return ops
-
-
-def op_texts(op: Op) -> list[str]:
-    """The texts one operation speaks, in order."""
-    if isinstance(op, Speak):
-        return [op.text]
-    if isinstance(op, Block):
-        return [cue.text for _, cue in op.cues if isinstance(cue, Speak)]
-    return []
-
-
-def op_sounds(op: Op) -> list[str]:
-    """The cue sounds one operation plays, in order."""
-    if isinstance(op, Play):
-        return [op.sound]
-    if isinstance(op, Block):
-        return [cue.sound for _, cue in op.cues if isinstance(cue, Play)]
-    return []
-
-
-def utterances(step_plan: StepPlan) -> list[str]:
-    """Every text the step speaks, in order (what the player synthesizes ahead)."""
-    return [text for op in step_plan.ops for text in op_texts(op)]
 
 
 # ---- layout ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Protocol
 
+from voiceguide.soundinfo import sound_info
 from voiceguide.units import US
 
 _WORD = re.compile(r"[\w']+")
@@ -37,10 +38,8 @@ def estimate_speech_us(text: str, rate_wpm: int) -> int:
 def wav_length_us(path: Path) -> int:
     """Length of a sound file from its header (cheap: no samples are read). Any format the
     audio stage decodes (float or 24-bit WAV, FLAC, Ogg) is measured the same way."""
-    import soundfile  # the audio stage's decoder; loaded only when a sound is measured
-
-    info = soundfile.info(str(path))
-    return round(int(info.frames) * US / int(info.samplerate))
+    info = sound_info(path)
+    return round(info.frames * US / info.sample_rate)
 
 
 class EstimatedDurations:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+from voiceguide.routine.ops import PointInfo
 from voiceguide.routine.voice import VoiceSettings
 from voiceguide.units import us_to_s
 
@@ -43,17 +44,6 @@ class Event:
     @property
     def duration(self) -> float:
         return us_to_s(self.duration_us)
-
-
-@dataclass(frozen=True)
-class PointInfo:
-    """What the live view shows about the point being pressed."""
-
-    code: str
-    name: str
-    pinyin: str
-    location: str
-    sides: str  # how the step does it: "together" | "alternate" | "single"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ Prints, in one run on this machine:
   it (a fresh process each time, start-up included);
 - peak memory (max RSS of the process) exporting a generated two-hour routine.
 
-Targets (issue 3, on the 2-core reference machine): cold <= 0.5 x reference, warm <= 0.1 x
+Targets (on the 2-core reference machine): cold <= 0.5 x reference, warm <= 0.1 x
 reference, peak RSS for two hours <= 150 MB.
 """
 

@@ -1,4 +1,4 @@
-"""Faults a user's machine throws at voiceguide (issue 6), each reproduced for real.
+"""Faults a user's machine throws at voiceguide, each reproduced for real.
 
 Every test runs the command as a separate process (``python -m voiceguide ...``) so exit codes,
 signals and stray tracebacks are what a user would see: no speech library (hidden from pyttsx3),

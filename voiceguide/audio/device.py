@@ -1,8 +1,8 @@
 """Sound output for the player: simpleaudio behind a three-method interface.
 
 Why an interface: the scheduler in :mod:`voiceguide.player` is tested against a fake output and a
-fake clock, and never touches a device. Facts about simpleaudio that shape this module (measured;
-see issue 4): every ``play_buffer`` opens the device anew, so the player starts each block on its
+fake clock, and never touches a device. Facts about simpleaudio that shape this module (measured):
+every ``play_buffer`` opens the device anew, so the player starts each block on its
 own clock time instead of chaining blocks; ``stop()`` lets roughly 0.3 s more sound out while
 ALSA drains; and leaving the interpreter while a playback thread still runs can crash, so
 :meth:`SimpleaudioOutput.close` stops everything and waits for silence first. We depend on the

@@ -42,7 +42,11 @@ ARTICLE_POINTS = {"BL23", "BL52", "GV3", "BL53", "BL40", "CV6", "LI4", "LI11"}
 REFERENCE_POINTS = ARTICLE_POINTS | {
     "GB30", "GB20", "GB21", "TE3", "LI10", "PC6", "HT7", "EX-HN3", "SP6",
 }
+# Points people often ask for, added beyond the reference (each with its WHO location).
+COMMON_POINTS = {"ST36", "LV3", "GV20", "KI1", "KI3", "SP9", "ST6", "ST7", "GB34"}
 PREGNANCY_POINTS = {"LI4", "SP6", "GB21", "CV6", "BL53", "GV3"}  # flagged in the reference
+# LV3 is paired with LI4 in the tradition that avoids both in pregnancy; KI3 is avoided by some.
+PREGNANCY_COMMON_POINTS = {"LV3", "KI3"}
 EXPECTED_ROUTINES = {
     "lower-back-pain", "lower-back-pain-quick", "neck-shoulder-tension", "tension-headache",
     "nausea-relief", "sleep-wind-down", "box-breathing", "breathing-4-7-8", "coherent-breathing",
@@ -261,13 +265,13 @@ CATALOGUE = load_catalogue()
 
 
 def test_catalogue_has_every_point_of_the_reference() -> None:
-    assert set(CATALOGUE.points) == REFERENCE_POINTS
+    assert set(CATALOGUE.points) == REFERENCE_POINTS | COMMON_POINTS
 
 
 def test_codes_are_unique_even_ignoring_case_and_punctuation() -> None:
     raw = yaml.safe_load((REPO / "voiceguide" / "routine" / "data" / "points.yaml").read_text("utf-8"))
     keys = [normalize(code) for code in raw["points"]]
-    assert len(keys) == len(set(keys)) == len(REFERENCE_POINTS)
+    assert len(keys) == len(set(keys)) == len(REFERENCE_POINTS | COMMON_POINTS)
 
 
 def test_every_alias_and_pinyin_name_finds_exactly_one_point() -> None:
@@ -297,7 +301,7 @@ def test_legacy_codes_and_names_of_the_reference_resolve(alias: str, code: str) 
 
 def test_pregnancy_flagged_points_of_the_reference_carry_the_tag() -> None:
     tagged = {code for code, p in CATALOGUE.points.items() if "pregnancy" in p.cautions}
-    assert tagged == PREGNANCY_POINTS
+    assert tagged == PREGNANCY_POINTS | PREGNANCY_COMMON_POINTS
 
 
 def test_other_cautions_sit_on_the_points_the_reference_names() -> None:

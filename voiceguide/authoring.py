@@ -62,6 +62,11 @@ def find_points(query: str | None = None) -> list[Point]:
     return catalogue.search(query)
 
 
+def resolve_point(query: str) -> Point | None:
+    """The point a code, alias or pinyin name names exactly (None for a search word)."""
+    return load_catalogue().resolve(query)
+
+
 def suggest_points(query: str) -> list[str]:
     return load_catalogue().suggest(query)
 

@@ -170,7 +170,8 @@ def points(
         None, help="A code (BL23), legacy code (B47) or name.", show_default=False
     ),
 ) -> None:
-    """Search the point catalogue; one match is shown in full."""
+    """Search the point catalogue by code, name, body part or use (`points wrist`, `points
+    nausea`), best match first; a code or a single match is shown in full."""
     from rich.table import Table
 
     found = api.find_points(query)
@@ -178,8 +179,9 @@ def points(
         suggestions = api.suggest_points(query)
         hint = " " + suggestion(suggestions, quote=False, end="?", capital=True) if suggestions else ""
         raise UsageError(f"no point matches {query!r}.{hint} Run `voiceguide points` for the list.")
-    if query and len(found) == 1:
-        point = found[0]
+    exact = api.resolve_point(query) if query else None
+    if query and (exact is not None or len(found) == 1):
+        point = exact or found[0]
         console.print(f"[bold]{point.code}[/bold] {point.pinyin} — {', '.join(point.names)}")
         rows = [
             ("Also known as", ", ".join(point.aliases) or "—"),

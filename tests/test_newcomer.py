@@ -1,0 +1,44 @@
+"""What a newcomer runs into in the first hour: finding points, writing a first routine."""
+
+from __future__ import annotations
+
+import pytest
+
+from voiceguide.authoring import find_points, resolve_point
+from voiceguide.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("query", "first", "also"),
+    [
+        ("wrist", "PC6", {"HT7", "TE3"}),  # the wrist point people ask for, then the others
+        ("nausea", "PC6", set()),
+        ("knee", "BL40", {"ST36", "GB34", "SP9"}),  # the one at the knee before those below it
+        ("inner ankle", "KI3", {"SP6"}),  # at the ankle, then the one four fingers above it
+    ],
+)
+def test_point_search_finds_body_parts_and_uses_best_first(query: str, first: str, also: set[str]) -> None:
+    codes = [p.code for p in find_points(query)]
+    assert codes and codes[0] == first, codes
+    assert also <= set(codes)
+
+
+def test_a_search_word_lists_matches_and_a_code_shows_the_point(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "points", "wrist")
+    assert code == 0 and out.index("PC6") < out.index("HT7")
+    code, out, _ = run(capsys, "points", "LR3")  # an alias of a newly added point
+    assert code == 0 and out.startswith("LV3 Taichong") and "Location" in out
+
+
+@pytest.mark.parametrize("code", ["ST36", "LV3", "GV20", "KI1", "KI3", "SP9", "ST6", "ST7", "GB34"])
+def test_commonly_asked_points_are_in_the_catalogue(code: str) -> None:
+    point = resolve_point(code)
+    assert point is not None and point.code == code
+    assert point.location and point.technique and "WHO:" in point.notes
+    assert resolve_point(point.pinyin) is point

@@ -13,6 +13,7 @@ from voiceguide.pipeline import build_timeline, check_file
 from voiceguide.routine.catalogue import Point, load_catalogue
 from voiceguide.routine.json_schema import json_schema
 from voiceguide.routine.library import shipped_routines, user_routines, user_routines_dir
+from voiceguide.routine.locale import check_language, locale_code
 from voiceguide.routine.phrases import PHRASES
 from voiceguide.units import format_duration
 
@@ -41,13 +42,19 @@ class RoutineEntry:
     path: Path
 
 
-def list_routines() -> list[RoutineEntry]:
-    """Shipped and user routines with their estimated length (a broken file is listed as such)."""
+def list_routines(language: str | None = None) -> list[RoutineEntry]:
+    """Shipped and user routines with their estimated length (a broken file is listed as such).
+
+    With ``language``, only the routines written in it (a shipped routine's translation too)."""
+    if language is not None:
+        language = check_language(language)
     entries = []
-    for where, paths in (("shipped", shipped_routines()), ("yours", user_routines())):
+    for where, paths in (("shipped", shipped_routines(language)), ("yours", user_routines())):
         for path in paths:
             try:
                 timeline = build_timeline(path, estimate=True)
+                if language is not None and locale_code(timeline.voice.language) != locale_code(language):
+                    continue
                 title, length = timeline.title, "~" + format_duration(timeline.total_us)
             except VoiceguideError:
                 title, length = "(has errors: run `voiceguide check`)", "?"

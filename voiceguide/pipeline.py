@@ -59,9 +59,10 @@ def build_timeline(
     voice: str | None = None,
     rate: int | None = None,
     volume: float | None = None,
+    language: str | None = None,
 ) -> Timeline:
     """Load, validate and compile a routine (path or shipped name) into its timeline."""
-    routine = load_routine(ref, avoid=avoid)
+    routine = load_routine(ref, avoid=avoid, language=language)
     settings = voice_settings(routine, engine=engine, voice=voice, rate=rate, volume=volume)
     durations = durations_for(settings, routine.sounds, estimate=estimate)
     return compile_routine(routine, durations, settings)

@@ -11,6 +11,7 @@ from voiceguide import authoring as api
 from voiceguide.cli._app import (
     AVOID_HELP,
     ENGINE_HELP,
+    LANGUAGE_HELP,
     RATE_HELP,
     ROUTINE_HELP,
     VOICE_HELP,
@@ -48,11 +49,14 @@ ESTIMATE_HELP = "Estimate speech lengths from word counts instead of synthesizin
 
 
 @app.command("list", epilog="\x08\nExamples:\n  voiceguide list\n  voiceguide show box-breathing --estimate")
-def list_routines() -> None:
+def list_routines(
+    language: str | None = typer.Option(None, "--language", "-l", metavar="CODE",
+                                        help="Only routines in this language (en, es, de, fr, zh)."),
+) -> None:
     """List the shipped routines and your own, with their estimated length."""
     from rich.table import Table
 
-    entries = api.list_routines()
+    entries = api.list_routines(language)
     table = Table(title="Routines", title_justify="left")
     for column in ("name", "title", "length", "where"):
         table.add_column(column)
@@ -117,10 +121,12 @@ def show(
     rate: int | None = typer.Option(None, "--rate", min=80, max=300, metavar="WPM",
                                     help=RATE_HELP),
     events: bool = typer.Option(False, "--events", help="List every event, silences included."),
+    language: str | None = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP),
 ) -> None:
     """Show the planned session: when each step starts, what is said, holds and totals."""
     timeline = api.build_timeline(
-        routine, avoid=avoid, estimate=estimate, engine=engine, voice=voice, rate=rate
+        routine, avoid=avoid, estimate=estimate, engine=engine, voice=voice, rate=rate,
+        language=language,
     )
     if as_json:
         typer.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))

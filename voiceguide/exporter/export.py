@@ -137,6 +137,7 @@ def export(
     volume: float | None = None,
     progress: bool | Progress | None = None,
     stdout: BinaryIO | None = None,
+    language: str | None = None,
 ) -> ExportResult:
     """Export a routine (path, shipped name or compiled Timeline) to ``path`` and/or ``split_dir``.
 
@@ -163,7 +164,8 @@ def export(
             timeline, renderer = routine, renderer_for(routine, sample_rate=sample_rate)
         else:
             timeline, durations = _build(routine, avoid=avoid, engine=engine, voice=voice,
-                                         rate=rate, volume=volume, report=report)
+                                         rate=rate, volume=volume, report=report,
+                                         language=language)
             renderer = renderer_for(timeline, durations, sample_rate=sample_rate)
         result = ExportResult(timeline, sample_rate, renderer.channels, renderer.total_frames)
         total = renderer.total_frames * ((out_path is not None or to_stdout)
@@ -195,11 +197,11 @@ def export(
 
 
 def _build(routine: str | Path, *, avoid: Sequence[str], engine: str | None, voice: str | None,
-           rate: int | None, volume: float | None, report: Progress
+           rate: int | None, volume: float | None, report: Progress, language: str | None = None,
            ) -> tuple[Timeline, MeasuredDurations]:
     from voiceguide.pipeline import compile_measured, load_routine, voice_settings
 
-    loaded = load_routine(routine, avoid=avoid)
+    loaded = load_routine(routine, avoid=avoid, language=language)
     settings = voice_settings(loaded, engine=engine, voice=voice, rate=rate, volume=volume)
     return compile_measured(loaded, settings, report)
 

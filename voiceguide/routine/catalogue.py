@@ -45,6 +45,7 @@ class Point:
     hold_us: int | None = None
     cautions: tuple[str, ...] = ()
     notes: str = ""
+    characters: str = ""  # the name in Chinese characters, where a locale gives it
 
     @property
     def name(self) -> str:

@@ -49,20 +49,29 @@ def _routines_in(folder: Path) -> list[Path]:
     )
 
 
-def shipped_routines() -> list[Path]:
-    return _routines_in(shipped_scripts_dir())
+def shipped_routines(language: str | None = None) -> list[Path]:
+    """The shipped routines; with ``language`` (other than English), its translations."""
+    folder = shipped_scripts_dir()
+    if language and language.split("-")[0] != "en":
+        folder = folder / language.split("-")[0]
+    return _routines_in(folder)
 
 
 def user_routines() -> list[Path]:
     return _routines_in(user_routines_dir())
 
 
-def resolve_routine(ref: str | Path) -> Path:
-    """A routine file from a path, or a shipped or user routine's name (``lower-back-pain``)."""
+def resolve_routine(ref: str | Path, language: str | None = None) -> Path:
+    """A routine file from a path, or a shipped or user routine's name (``lower-back-pain``).
+
+    With ``language``, a shipped routine's translation (``scripts/es/NAME.yaml``) comes first."""
     path = Path(ref).expanduser()
     if path.suffix in ROUTINE_SUFFIXES or path.exists() or os.sep in str(ref):
         return path  # a path: the loader reports it if it does not exist
-    for folder in (user_routines_dir(), shipped_scripts_dir()):
+    folders = [user_routines_dir(), shipped_scripts_dir()]
+    if language:
+        folders.insert(0, shipped_scripts_dir() / language)
+    for folder in folders:
         for suffix in ROUTINE_SUFFIXES:
             candidate = folder / f"{ref}{suffix}"
             if candidate.is_file():

@@ -96,9 +96,12 @@ def _write_wav(out: IO[bytes], renderer: Renderer, start_us: int, end_us: int | 
 
 
 def slug(text: str, fallback: str = "step") -> str:
-    """``"CV6: Sea of Qi"`` -> ``"cv6-sea-of-qi"`` (ASCII, safe on every filesystem)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    s = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    """``"CV6: Sea of Qi"`` -> ``"cv6-sea-of-qi"``, ``"Respiración"`` -> ``"respiracion"``,
+    ``"肾俞"`` -> ``"肾俞"``: accents are folded, letters of scripts without a Latin form are kept
+    (file names are UTF-8 on every current filesystem), and nothing a shell or a filesystem treats
+    specially survives."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    s = re.sub(r"[\W_]+", "-", unicodedata.normalize("NFC", folded).lower()).strip("-")
     if len(s) > 40:  # long titles (a step titled by its text) are cut at a word boundary
         s = s[:41].rsplit("-", 1)[0] if "-" in s[:41] else s[:40]
     return s.strip("-") or fallback

@@ -42,3 +42,38 @@ def test_commonly_asked_points_are_in_the_catalogue(code: str) -> None:
     assert point is not None and point.code == code
     assert point.location and point.technique and "WHO:" in point.notes
     assert resolve_point(point.pinyin) is point
+
+
+# ---- durations as people write them ---------------------------------------------------------
+
+from voiceguide.units import DurationError, format_stamp, parse_duration  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"),
+    [
+        ("90s", 90), ("90 s", 90), ("90 seconds", 90), ("2min", 120), ("2 min", 120),
+        ("2 minutes", 120), ("1m30s", 90), ("1m 30s", 90), ("1 min 30 s", 90), ("1:30", 90),
+        ("0:45", 45), ("1.5m", 90), ("500ms", 0.5), ("90", 90), (90, 90), ("1h", 3600),
+    ],
+)
+def test_durations_in_the_forms_people_write(written: object, seconds: float) -> None:
+    assert parse_duration(written) == round(seconds * 1_000_000)
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [("1m30", "1m 30s"), ("1:75", "m:ss"), ("three minutes", "90s"), ("2 fortnights", "not a unit")],
+)
+def test_ambiguous_or_unknown_durations_are_refused_with_a_hint(written: str, hint: str) -> None:
+    with pytest.raises(DurationError) as err:
+        parse_duration(written)
+    assert hint in err.value.hint
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(0, " 0:00.0"), (59.94, " 0:59.9"), (59.96, " 1:00.0"), (179.96, " 3:00.0"), (600.04, "10:00.0")],
+)
+def test_clock_stamps_round_before_carrying_minutes(seconds: float, shown: str) -> None:
+    assert format_stamp(round(seconds * 1_000_000)) == shown

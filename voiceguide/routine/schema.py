@@ -151,7 +151,10 @@ class Duration(Node):
             return ctx.error(mark, path, str(exc), exc.hint)
 
     def json(self) -> dict[str, Any]:
-        pattern = r"^\s*(off|(\d+(\.\d+)?|\.\d+)\s*(h|ms|m|s)?(\s*(\d+(\.\d+)?|\.\d+)\s*(h|ms|m|s))*)\s*$"
+        unit = r"(h|hrs?|hours?|ms|msec|milliseconds?|m|mins?|minutes?|s|secs?|seconds?)"
+        number = r"(\d+(\.\d+)?|\.\d+)"
+        pattern = (rf"^\s*(off|{number}\s*{unit}?(\s*{number}\s*{unit})*"
+                   r"|(\d+:)?\d+:[0-5]\d(\.\d+)?)\s*$")
         off = [{"const": False}] if self.allow_zero else []  # YAML reads a bare `off` as false
         return {
             "description": self.doc + " Write 90s, 1m30s, 2m, 1.5m, 500ms or seconds.",

@@ -77,3 +77,74 @@ def test_ambiguous_or_unknown_durations_are_refused_with_a_hint(written: str, hi
 )
 def test_clock_stamps_round_before_carrying_minutes(seconds: float, shown: str) -> None:
     assert format_stamp(round(seconds * 1_000_000)) == shown
+
+
+# ---- writing a first routine ------------------------------------------------------------------
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from voiceguide.routine.json_schema import json_schema  # noqa: E402
+
+
+def test_new_then_show_by_name_finds_the_file_in_this_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "new", "my-routine")[0] == 0
+    code, out, _ = run(capsys, "show", "my-routine", "--estimate")
+    assert code == 0 and out.startswith("My routine")
+    code, out, _ = run(capsys, "list")
+    row = next(line for line in out.splitlines() if "my-routine" in line)
+    assert "here" in row
+
+
+def test_the_new_routines_schema_line_works_offline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "new", "evening", "--dir", str(tmp_path))[0] == 0
+    first = (tmp_path / "evening.yaml").read_text("utf-8").splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=file://")
+    schema_file = Path(first.split("$schema=file://", 1)[1])
+    assert json.loads(schema_file.read_text("utf-8")) == json_schema()
+    assert "invalid" not in first
+
+
+def test_the_routine_reference_is_readable_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "docs")
+    assert code == 0 and "routine-format" in out.split()
+    code, out, _ = run(capsys, "docs", "routine-format")
+    assert code == 0 and "## Durations" in out
+    code, _, err = run(capsys, "docs", "routine-formats")
+    assert code == 2 and "did you mean 'routine-format'" in err
+
+
+def test_an_indentation_mistake_gets_a_hint_with_the_right_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: T\n summary: x\nsteps:\n  - say: Hi\n", encoding="utf-8")
+    code, out, _ = run(capsys, "check", "--parsable", str(bad))
+    assert code == 2 and "indented deeper than `title`" in out and "column 1" in out
+    bad.write_text("title: T\nsteps:\n  - say: Note: breathe\n", encoding="utf-8")
+    code, out, _ = run(capsys, "check", "--parsable", str(bad))
+    assert code == 2 and "must be quoted" in out
+
+
+def test_problems_come_in_file_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: T\nsteps:\n  - pause: forever\n  - point: NOPE1\n  - pause: never\n"
+                   "defualts: {hold: 1m}\n", encoding="utf-8")
+    code, out, _ = run(capsys, "check", "--parsable", str(bad))
+    lines = [int(line.split(":")[1]) for line in out.splitlines() if line.startswith(str(bad))]
+    assert code == 2 and len(lines) >= 4 and lines == sorted(lines)
+
+
+@pytest.mark.parametrize("written", ["both", "left", "right"])
+def test_sides_people_write_get_a_hint_naming_the_accepted_values(
+    written: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"title: T\nsteps:\n  - point: LI4\n    sides: {written}\n", encoding="utf-8")
+    code, out, _ = run(capsys, "check", "--parsable", str(bad))
+    assert code == 2 and "together" in out and ("alternate" in out or "single" in out)

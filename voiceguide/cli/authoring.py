@@ -262,3 +262,27 @@ def phrases() -> None:
         table.add_row(key, text)
     console.print(table)
     console.print("Numbers are spoken as words; override n0…n99 for another language.")
+
+
+DOCS_EXAMPLES = (
+    "\x08\nExamples:\n  voiceguide docs\n  voiceguide docs routine-format\n  voiceguide docs safety"
+)
+
+
+@app.command(epilog=DOCS_EXAMPLES)
+def docs(
+    topic: str | None = typer.Argument(None, help="A topic; without one, the list.", show_default=False),
+) -> None:
+    """Read the documentation that comes with voiceguide (the routine format, writing a routine,
+    safety, adding a language), also in an installed copy without the source tree."""
+    if topic is None:
+        for name in api.doc_topics():
+            typer.echo(name)
+        return
+    text = api.doc_text(topic)
+    if console.is_terminal:
+        from rich.markdown import Markdown
+
+        console.print(Markdown(text))
+    else:
+        typer.echo(text, nl=False)

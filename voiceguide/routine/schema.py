@@ -170,11 +170,14 @@ class Duration(Node):
 class Choice(Node):
     values: tuple[str, ...] = ()
     doc: str = ""
+    # Words people write that are not values, with what they most likely mean.
+    meant: dict[str, str] = field(default_factory=dict)
 
     def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
         if value in self.values:
             return value
-        hint = did_you_mean(str(value), self.values, end="?") or "use one of " + ", ".join(self.values)
+        hint = (self.meant.get(str(value).strip().lower())
+                or did_you_mean(str(value), self.values, end="?") or "use one of " + ", ".join(self.values))
         return ctx.error(mark, path, f"{describe(value)} is not one of {', '.join(self.values)}", hint)
 
     def json(self) -> dict[str, Any]:
@@ -313,6 +316,14 @@ def warn_unknown(ctx: Ctx, mark: Mark, path: str, key: str, known: list[str]) ->
 # The language itself.
 
 SIDES = ("together", "alternate", "single")
+SIDES_MEANT = {
+    "both": "write `together` to press both sides at once, or `alternate` for left, then right",
+    "left": "`sides` says how to do both sides (together, alternate or single); for one side only "
+    "write `single` and say which side in the step's `technique`",
+    "right": "`sides` says how to do both sides (together, alternate or single); for one side only "
+    "write `single` and say which side in the step's `technique`",
+    "each": "write `alternate` for left, then right, each a full hold",
+}
 CUES = ("words", "count", "tones")
 
 
@@ -340,7 +351,7 @@ DEFAULTS = Obj(
         "countdown": Key(Number("Count down the last N seconds of a hold (0: no countdown).", 0, 10)),
         "chime": Key(Text("Sound that ends a hold.")),
         "breathe_cue": Key(Choice(CUES, "Default cue for breathe steps.")),
-        "sides": Key(Choice(SIDES, "Default way to do bilateral points.")),
+        "sides": Key(Choice(SIDES, "Default way to do bilateral points.", SIDES_MEANT)),
     },
     "Defaults for the steps below.",
 )

@@ -148,3 +148,10 @@ def test_sides_people_write_get_a_hint_naming_the_accepted_values(
     bad.write_text(f"title: T\nsteps:\n  - point: LI4\n    sides: {written}\n", encoding="utf-8")
     code, out, _ = run(capsys, "check", "--parsable", str(bad))
     assert code == 2 and "together" in out and ("alternate" in out or "single" in out)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import voiceguide
+
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"voiceguide {voiceguide.__version__}"

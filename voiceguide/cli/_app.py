@@ -21,12 +21,6 @@ LANGUAGE_HELP = ("Speak the session in this language (en, es, de, fr, zh): a shi
 
 app = typer.Typer(
     name="voiceguide",
-    help=(
-        "Turn a written routine (acupressure, breathing, stretching) into a spoken, precisely "
-        "timed session you can follow with your hands busy and your eyes closed.\n\n"
-        "Start with `voiceguide list`, then `voiceguide show lower-back-pain`, "
-        "`voiceguide play lower-back-pain` or `voiceguide export lower-back-pain -o session.wav`."
-    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -73,3 +67,23 @@ def say(text: str) -> None:
 def say_err(text: str) -> None:
     """One plain line on stderr, printed exactly."""
     typer.echo(text, err=True)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from voiceguide import __version__
+
+        typer.echo(f"voiceguide {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                 help="Print voiceguide's version and exit."),
+) -> None:
+    """Turn a written routine (acupressure, breathing, stretching) into a spoken, precisely timed
+    session you can follow with your hands busy and your eyes closed.
+
+    Start with `voiceguide list`, then `voiceguide show lower-back-pain`, `voiceguide play
+    lower-back-pain` or `voiceguide export lower-back-pain -o session.wav`."""

@@ -155,3 +155,21 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
     code, out, _ = run(capsys, "--version")
     assert code == 0 and out.strip() == f"voiceguide {voiceguide.__version__}"
+
+
+TYPO = "title: T\ndefualts: {hold: 10s}\nsteps:\n  - point: LI4\n    side: alternate\n"
+
+
+@pytest.mark.parametrize("command", [["show", "--estimate"], ["export", "-o", "{out}"]])
+def test_a_typo_is_reported_by_every_command_that_runs_the_routine(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    routine = tmp_path / "typo.yaml"
+    routine.write_text(TYPO, encoding="utf-8")
+    argv = [a.format(out=tmp_path / "typo.wav") for a in command]
+    code, _, err = run(capsys, argv[0], str(routine), *argv[1:])
+    assert code == 0
+    assert "unknown key 'defualts'" in err and "did you mean 'defaults'" in err
+    assert "unknown key 'side'" in err and "did you mean 'sides'" in err
+    code, _, err = run(capsys, argv[0], str(routine), *argv[1:], "--strict")
+    assert code == 2 and "error: defualts" in err

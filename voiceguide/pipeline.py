@@ -60,9 +60,12 @@ def build_timeline(
     rate: int | None = None,
     volume: float | None = None,
     language: str | None = None,
+    strict: bool = False,
 ) -> Timeline:
-    """Load, validate and compile a routine (path or shipped name) into its timeline."""
-    routine = load_routine(ref, avoid=avoid, language=language)
+    """Load, validate and compile a routine (path or shipped name) into its timeline.
+
+    Warnings travel on ``Timeline.warnings``; ``strict`` makes them errors instead."""
+    routine = load_routine(ref, avoid=avoid, language=language, strict=strict)
     settings = voice_settings(routine, engine=engine, voice=voice, rate=rate, volume=volume)
     durations = durations_for(settings, routine.sounds, estimate=estimate)
     return compile_routine(routine, durations, settings)

@@ -15,10 +15,12 @@ from voiceguide.cli._app import (
     LANGUAGE_HELP,
     RATE_HELP,
     ROUTINE_HELP,
+    STRICT_HELP,
     VOICE_HELP,
     app,
     console,
     console_err,
+    print_warnings,
     say,
 )
 from voiceguide.errors import EXIT_INVALID, UsageError
@@ -134,12 +136,14 @@ def show(
                                     help=RATE_HELP),
     events: bool = typer.Option(False, "--events", help="List every event, silences included."),
     language: str | None = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP),
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
 ) -> None:
     """Show the planned session: when each step starts, what is said, holds and totals."""
     timeline = _api().build_timeline(
         routine, avoid=avoid, estimate=estimate, engine=engine, voice=voice, rate=rate,
-        language=language,
+        language=language, strict=strict,
     )
+    print_warnings(timeline.warnings)
     if as_json:
         typer.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
         return

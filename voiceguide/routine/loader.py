@@ -154,6 +154,7 @@ def _load(path: Path, avoid: Sequence[str], language: str | None = None
     )
     if any(p.severity == "error" for p in state.problems):
         return None, state.problems
+    routine = replace(routine, warnings=tuple(p for p in state.problems if p.severity == "warning"))
     if avoid:
         routine = _avoiding(routine, tuple(avoid))
     return routine, state.problems

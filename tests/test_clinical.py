@@ -8,6 +8,7 @@ many breaths they hold, and which hand presses which.
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -252,3 +253,114 @@ def test_kidney_shu_height_is_counted_from_the_hip_bone_line() -> None:
 def test_quick_routine_says_its_holds_are_short() -> None:
     summary = voiceguide.load_routine("lower-back-pain-quick").summary
     assert "20 to 30 seconds" in summary and "one to two minutes" in summary
+
+
+# ---- --avoid: what is left must still make sense -------------------------------------------------
+
+TAGS = sorted({tag for p in voiceguide.load_catalogue().points.values() for tag in p.cautions})
+SUPINE_OR_KNEES_TO_CHEST = re.compile(
+    r"lie (?:down )?on your back|lying on your back|lie flat|knees? (?:up )?(?:toward|to) your chest"
+    r"|draw(?:ing)? your knees up",
+    re.IGNORECASE,
+)
+
+
+def leaves(steps: tuple[object, ...]) -> list[object]:
+    """Steps in the order they are heard (sections opened, a repeat's steps once)."""
+    from voiceguide.routine.steps import kind_of
+
+    out: list[object] = []
+    for step in steps:
+        children = kind_of(step).children(step)  # type: ignore[arg-type]
+        out.extend(leaves(children) if children else [step])
+    return out
+
+
+def kind(step: object) -> str:
+    from voiceguide.routine.steps import kind_of
+
+    return kind_of(step).name  # type: ignore[arg-type]
+
+
+def where(step: object) -> tuple[str, int, int]:
+    origin = step.origin  # type: ignore[attr-defined]
+    return (origin.file, origin.line, origin.column)
+
+
+def written_for(path: Path) -> list[tuple[set[str], set[str], str]]:
+    """(points named by `for:`, its `unless_avoiding:` tags, text) of every `say` with `for:`."""
+    import yaml
+
+    found: list[tuple[set[str], set[str], str]] = []
+
+    def walk(steps: list[dict[str, object]]) -> None:
+        for step in steps:
+            if "for" in step and "say" in step:
+                unless = {str(t) for t in step.get("unless_avoiding", ())}  # type: ignore[attr-defined]
+                text = " ".join(str(step["say"]).split())
+                found.append(({str(c) for c in step["for"]}, unless, text))  # type: ignore[attr-defined]
+            for key in ("steps", "instead"):
+                if isinstance(step.get(key), list):
+                    walk(step[key])  # type: ignore[arg-type]
+
+    walk(yaml.safe_load(path.read_text("utf-8"))["steps"])
+    return found
+
+
+@pytest.mark.parametrize("tag", TAGS)
+@pytest.mark.parametrize("name", ROUTINES)
+def test_avoiding_leaves_no_step_about_a_removed_point(name: str, tag: str) -> None:
+    t = timeline(name, avoid=(tag,))
+    said = " ".join(e.text for e in t.events if e.kind == "speech")
+    catalogue = voiceguide.load_catalogue()
+    for code in t.avoided:
+        point = catalogue.points[code]
+        assert point.location not in said and f"{point.name}." not in said, code
+    for codes, unless, text in written_for(SCRIPTS / f"{name}.yaml"):
+        if codes <= set(t.avoided) or tag in unless:
+            assert text not in said, f"{text!r} belongs to {sorted(codes)}, all left out"
+        elif not codes & set(t.avoided):
+            assert text in said, f"{text!r} is left out though its points stay"
+
+
+@pytest.mark.parametrize("tag", TAGS)
+@pytest.mark.parametrize("name", ROUTINES)
+def test_avoiding_brings_no_two_steps_of_a_kind_together(name: str, tag: str) -> None:
+    """No two breathing steps (or pauses, or sayings) back to back that the author did not write."""
+    full = leaves(voiceguide.load_routine(name).steps)
+    written = {(where(a), where(b)) for a, b in itertools.pairwise(full)}
+    in_full = {where(s) for s in full}
+    kept = leaves(voiceguide.load_routine(name, avoid=(tag,)).steps)
+    for a, b in itertools.pairwise(kept):
+        if kind(a) != kind(b):
+            continue
+        replacement = where(a) not in in_full and where(b) not in in_full  # one `instead:` list
+        assert (where(a), where(b)) in written or replacement, (
+            f"{kind(a)} at {where(a)[1]} then {kind(b)} at {where(b)[1]}"
+        )
+
+
+@pytest.mark.parametrize("name", ROUTINES)
+def test_a_pregnant_listener_is_never_asked_to_lie_on_their_back(name: str) -> None:
+    for text in spoken(name, avoid=("pregnancy",)):
+        assert not SUPINE_OR_KNEES_TO_CHEST.search(text), text
+
+
+@pytest.mark.parametrize("name", BACK_ROUTINES)
+def test_a_pregnant_listener_still_does_the_back_of_the_knee_sitting(name: str) -> None:
+    t = timeline(name, avoid=("pregnancy",))
+    step = next(s for s in t.steps if s.point is not None and s.point.code == "BL40")
+    said = " ".join(e.text for e in t.step_events(step.index) if e.kind == "speech")
+    assert "Sitting" in said and "right angle" in said and "Lift your feet" not in said
+    everything = " ".join(spoken(name, avoid=("pregnancy",)))
+    assert "Slide your hands out" not in everything and "sitting" in everything
+    assert SUPINE_OR_KNEES_TO_CHEST.search(" ".join(spoken(name))), "lying down without the filter"
+
+
+@pytest.mark.parametrize("name", BACK_ROUTINES)
+def test_the_avoid_option_is_offered_only_when_it_is_not_already_on(name: str) -> None:
+    offer = "start with the option, avoid pregnancy"
+    assert any(offer in s for s in spoken(name))
+    assert not any(offer in s for s in spoken(name, avoid=("pregnancy",)))
+    assert not any(offer in c for c in timeline(name, avoid=("pregnancy",)).cautions)
+    assert any(offer in c for c in timeline(name, avoid=("artificial-hip",)).cautions)

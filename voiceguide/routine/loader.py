@@ -247,8 +247,8 @@ def _guarded(loaded: list[StepT], item: Item, state: _State) -> list[StepT]:
         point = state.catalogue.resolve(key)
         if point is None:
             where = raw["for"].where(i) if isinstance(raw["for"], LocatedList) else raw.where("for")
-            ctx.error(where, f"{path}.for", f"unknown point {key!r}",
-                      suggestion(state.catalogue.suggest(key)) + "`voiceguide points` lists them")
+            hint = suggestion(state.catalogue.suggest(key), quote=False)
+            ctx.error(where, f"{path}.for", f"unknown point {key!r}", hint + "`voiceguide points` lists them")
         else:
             points.append(point)
     tags = tuple(item.checked.get("unless_avoiding", ()))

@@ -42,9 +42,15 @@ ARTICLE_POINTS = {"BL23", "BL52", "GV3", "BL53", "BL40", "CV6", "LI4", "LI11"}
 REFERENCE_POINTS = ARTICLE_POINTS | {
     "GB30", "GB20", "GB21", "TE3", "LI10", "PC6", "HT7", "EX-HN3", "SP6",
 }
-CATALOGUE_POINTS = REFERENCE_POINTS | {"BL54"}  # Zhibian, the WHO point BL54 (not Weizhong)
+# Points people often ask for, added beyond the reference (each with its WHO location), and
+# Zhibian, the WHO point BL54 (not Weizhong, which some older books number BL54).
+COMMON_POINTS = {"ST36", "LV3", "GV20", "KI1", "KI3", "SP9", "ST6", "ST7", "GB34", "BL54"}
+CATALOGUE_POINTS = REFERENCE_POINTS | COMMON_POINTS
 # flagged in the reference, and the lumbar points BL23 and BL52 (lumbosacral, see docs/safety.md)
-PREGNANCY_POINTS = {"LI4", "SP6", "GB21", "CV6", "BL53", "GV3", "BL23", "BL52", "BL54"}
+PREGNANCY_POINTS = {"LI4", "SP6", "GB21", "CV6", "BL53", "GV3", "BL23", "BL52"}
+# LV3 is paired with LI4 in the tradition that avoids both in pregnancy; KI3 is avoided by some;
+# BL54 is a sacral-level point like BL53.
+PREGNANCY_COMMON_POINTS = {"LV3", "KI3", "BL54"}
 EXPECTED_ROUTINES = {
     "lower-back-pain", "lower-back-pain-quick", "neck-shoulder-tension", "tension-headache",
     "nausea-relief", "sleep-wind-down", "box-breathing", "breathing-4-7-8", "coherent-breathing",
@@ -299,7 +305,7 @@ def test_legacy_codes_and_names_of_the_reference_resolve(alias: str, code: str) 
 
 def test_pregnancy_flagged_points_of_the_reference_carry_the_tag() -> None:
     tagged = {code for code, p in CATALOGUE.points.items() if "pregnancy" in p.cautions}
-    assert tagged == PREGNANCY_POINTS
+    assert tagged == PREGNANCY_POINTS | PREGNANCY_COMMON_POINTS
 
 
 def test_other_cautions_sit_on_the_points_the_reference_names() -> None:
@@ -324,7 +330,7 @@ def test_every_caution_tag_has_its_spoken_text() -> None:
 def test_point_is_complete_and_speakable(code: str) -> None:
     point = CATALOGUE.points[code]
     assert point.pinyin and point.names and point.location and point.technique
-    assert point.sides == ("midline" if code in {"CV6", "GV3", "EX-HN3"} else "bilateral")
+    assert point.sides == ("midline" if code in {"CV6", "GV3", "EX-HN3", "GV20"} else "bilateral")
     assert point.hold_us is not None and 30_000_000 <= point.hold_us <= 180_000_000, \
         "sources cap a point at three minutes"
     for text in (point.name, point.location, point.technique):

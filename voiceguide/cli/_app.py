@@ -16,6 +16,8 @@ ENGINE_HELP = "Speech engine: pyttsx3 or piper."
 VOICE_HELP = "Voice id or name (see `voiceguide voices`)."
 RATE_HELP = "Words per minute (80-300)."
 VOLUME_HELP = "Speech volume, 0 to 1."
+LANGUAGE_HELP = ("Speak the session in this language (en, es, de, fr, zh): a shipped routine's "
+                 "translation, and voiceguide's own phrases and point texts.")
 
 app = typer.Typer(
     name="voiceguide",

@@ -11,6 +11,7 @@ from voiceguide import authoring as api
 from voiceguide.cli._app import (
     AVOID_HELP,
     ENGINE_HELP,
+    LANGUAGE_HELP,
     RATE_HELP,
     ROUTINE_HELP,
     VOICE_HELP,
@@ -48,11 +49,14 @@ ESTIMATE_HELP = "Estimate speech lengths from word counts instead of synthesizin
 
 
 @app.command("list", epilog="\x08\nExamples:\n  voiceguide list\n  voiceguide show box-breathing --estimate")
-def list_routines() -> None:
+def list_routines(
+    language: str | None = typer.Option(None, "--language", "-l", metavar="CODE",
+                                        help="Only routines in this language (en, es, de, fr, zh)."),
+) -> None:
     """List the shipped routines and your own, with their estimated length."""
     from rich.table import Table
 
-    entries = api.list_routines()
+    entries = api.list_routines(language)
     table = Table(title="Routines", title_justify="left")
     for column in ("name", "title", "length", "where"):
         table.add_column(column)
@@ -117,10 +121,12 @@ def show(
     rate: int | None = typer.Option(None, "--rate", min=80, max=300, metavar="WPM",
                                     help=RATE_HELP),
     events: bool = typer.Option(False, "--events", help="List every event, silences included."),
+    language: str | None = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP),
 ) -> None:
     """Show the planned session: when each step starts, what is said, holds and totals."""
     timeline = api.build_timeline(
-        routine, avoid=avoid, estimate=estimate, engine=engine, voice=voice, rate=rate
+        routine, avoid=avoid, estimate=estimate, engine=engine, voice=voice, rate=rate,
+        language=language,
     )
     if as_json:
         typer.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
@@ -170,7 +176,8 @@ def points(
         None, help="A code (BL23), legacy code (B47) or name.", show_default=False
     ),
 ) -> None:
-    """Search the point catalogue; one match is shown in full."""
+    """Search the point catalogue by code, name, body part or use (`points wrist`, `points
+    nausea`), best match first; a code or a single match is shown in full."""
     from rich.table import Table
 
     found = api.find_points(query)
@@ -178,8 +185,9 @@ def points(
         suggestions = api.suggest_points(query)
         hint = " " + suggestion(suggestions, quote=False, end="?", capital=True) if suggestions else ""
         raise UsageError(f"no point matches {query!r}.{hint} Run `voiceguide points` for the list.")
-    if query and len(found) == 1:
-        point = found[0]
+    exact = api.resolve_point(query) if query else None
+    if query and (exact is not None or len(found) == 1):
+        point = exact or found[0]
         console.print(f"[bold]{point.code}[/bold] {point.pinyin} — {', '.join(point.names)}")
         rows = [
             ("Also known as", ", ".join(point.aliases) or "—"),
@@ -254,3 +262,27 @@ def phrases() -> None:
         table.add_row(key, text)
     console.print(table)
     console.print("Numbers are spoken as words; override n0…n99 for another language.")
+
+
+DOCS_EXAMPLES = (
+    "\x08\nExamples:\n  voiceguide docs\n  voiceguide docs routine-format\n  voiceguide docs safety"
+)
+
+
+@app.command(epilog=DOCS_EXAMPLES)
+def docs(
+    topic: str | None = typer.Argument(None, help="A topic; without one, the list.", show_default=False),
+) -> None:
+    """Read the documentation that comes with voiceguide (the routine format, writing a routine,
+    safety, adding a language), also in an installed copy without the source tree."""
+    if topic is None:
+        for name in api.doc_topics():
+            typer.echo(name)
+        return
+    text = api.doc_text(topic)
+    if console.is_terminal:
+        from rich.markdown import Markdown
+
+        console.print(Markdown(text))
+    else:
+        typer.echo(text, nl=False)

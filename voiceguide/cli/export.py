@@ -9,6 +9,7 @@ import typer
 from voiceguide.cli._app import (
     AVOID_HELP,
     ENGINE_HELP,
+    LANGUAGE_HELP,
     RATE_HELP,
     ROUTINE_HELP,
     VOICE_HELP,
@@ -48,6 +49,7 @@ def export(
     sample_rate: int = typer.Option(
         22050, "--sample-rate", metavar="HZ",
         help="Output sample rate: " + ", ".join(str(r) for r in SAMPLE_RATES) + "."),
+    language: str | None = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP),
 ) -> None:
     """Export a routine to audio: one file, WAV on stdout, or one file per step.
 
@@ -56,7 +58,7 @@ def export(
     """
     result = export_session(
         routine, output, split_dir=split, captions=captions, sample_rate=sample_rate,
-        avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume)
+        avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume, language=language)
     if output == "-":
         return  # stdout is the audio: say nothing
     say_err(f"Exported {result.timeline.title!r} ({format_duration(result.timeline.total_us)}):")

@@ -96,9 +96,12 @@ def _write_wav(out: IO[bytes], renderer: Renderer, start_us: int, end_us: int | 
 
 
 def slug(text: str, fallback: str = "step") -> str:
-    """``"CV6: Sea of Qi"`` -> ``"cv6-sea-of-qi"`` (ASCII, safe on every filesystem)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    s = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    """``"CV6: Sea of Qi"`` -> ``"cv6-sea-of-qi"``, ``"Respiración"`` -> ``"respiracion"``,
+    ``"肾俞"`` -> ``"肾俞"``: accents are folded, letters of scripts without a Latin form are kept
+    (file names are UTF-8 on every current filesystem), and nothing a shell or a filesystem treats
+    specially survives."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    s = re.sub(r"[\W_]+", "-", unicodedata.normalize("NFC", folded).lower()).strip("-")
     if len(s) > 40:  # long titles (a step titled by its text) are cut at a word boundary
         s = s[:41].rsplit("-", 1)[0] if "-" in s[:41] else s[:40]
     return s.strip("-") or fallback
@@ -137,6 +140,7 @@ def export(
     volume: float | None = None,
     progress: bool | Progress | None = None,
     stdout: BinaryIO | None = None,
+    language: str | None = None,
 ) -> ExportResult:
     """Export a routine (path, shipped name or compiled Timeline) to ``path`` and/or ``split_dir``.
 
@@ -163,7 +167,8 @@ def export(
             timeline, renderer = routine, renderer_for(routine, sample_rate=sample_rate)
         else:
             timeline, durations = _build(routine, avoid=avoid, engine=engine, voice=voice,
-                                         rate=rate, volume=volume, report=report)
+                                         rate=rate, volume=volume, report=report,
+                                         language=language)
             renderer = renderer_for(timeline, durations, sample_rate=sample_rate)
         result = ExportResult(timeline, sample_rate, renderer.channels, renderer.total_frames)
         total = renderer.total_frames * ((out_path is not None or to_stdout)
@@ -195,11 +200,11 @@ def export(
 
 
 def _build(routine: str | Path, *, avoid: Sequence[str], engine: str | None, voice: str | None,
-           rate: int | None, volume: float | None, report: Progress
+           rate: int | None, volume: float | None, report: Progress, language: str | None = None,
            ) -> tuple[Timeline, MeasuredDurations]:
     from voiceguide.pipeline import compile_measured, load_routine, voice_settings
 
-    loaded = load_routine(routine, avoid=avoid)
+    loaded = load_routine(routine, avoid=avoid, language=language)
     settings = voice_settings(loaded, engine=engine, voice=voice, rate=rate, volume=volume)
     return compile_measured(loaded, settings, report)
 

@@ -17,11 +17,20 @@ from voiceguide.routine import schema
 from voiceguide.routine.avoid import avoiding
 from voiceguide.routine.catalogue import Catalogue, caution_tags, load_catalogue, parse_points
 from voiceguide.routine.library import resolve_routine, shipped_scripts_dir, shipped_sounds_dir
+from voiceguide.routine.locale import (
+    ENGLISH,
+    Locale,
+    check_language,
+    load_locale,
+    localized,
+    missing,
+    phrase_table,
+)
 from voiceguide.routine.model import Defaults, Origin, Routine, StepT, Voice
 from voiceguide.routine.phrases import PHRASES, placeholders
 from voiceguide.routine.schema import INVALID, Ctx
 from voiceguide.routine.source import LocatedDict, LocatedList, Mark, parse, read_source
-from voiceguide.routine.steps import KINDS, Guarded, count_leaves
+from voiceguide.routine.steps import KINDS, Guarded, count_leaves, iter_points
 from voiceguide.routine.steps.base import Item
 from voiceguide.soundinfo import sound_info
 
@@ -42,6 +51,7 @@ class _State:
     stack: list[Path] = field(default_factory=list)  # include chain, for cycles
     leaves: int = 0
     defaults: Defaults = field(default_factory=Defaults)
+    language: str | None = None  # asked for on the command line: wins over the routine's
 
 
 def _display(path: Path) -> str:
@@ -59,12 +69,17 @@ def _allowed(path: Path, state: _State) -> bool:
     return any(resolved == r or r in resolved.parents for r in roots)
 
 
-def load_routine(ref: str | Path, *, avoid: Sequence[str] = (), strict: bool = False) -> Routine:
+def load_routine(ref: str | Path, *, avoid: Sequence[str] = (), strict: bool = False,
+                 language: str | None = None) -> Routine:
     """Load and validate a routine (path or shipped name); raises RoutineError listing every error.
 
-    Warnings do not stop loading unless ``strict`` is true.
+    Warnings do not stop loading unless ``strict`` is true. ``language`` (a code such as ``es``)
+    picks a shipped routine's translation when there is one, and speaks everything voiceguide
+    itself says in that language.
     """
-    routine, problems = _load(resolve_routine(ref), avoid)
+    if language is not None:
+        language = check_language(language)
+    routine, problems = _load(resolve_routine(ref, language), avoid, language)
     errors = [p.as_error() for p in problems] if strict else [p for p in problems if p.severity == "error"]
     if errors or routine is None:
         raise RoutineError(errors or problems)
@@ -76,9 +91,10 @@ def load_problems(path: Path) -> tuple[Routine | None, list[Problem]]:
     return _load(path, ())
 
 
-def _load(path: Path, avoid: Sequence[str]) -> tuple[Routine | None, list[Problem]]:
+def _load(path: Path, avoid: Sequence[str], language: str | None = None
+          ) -> tuple[Routine | None, list[Problem]]:
     filename = _display(path)
-    state = _State(root=path.resolve().parent, catalogue=load_catalogue())
+    state = _State(root=path.resolve().parent, catalogue=load_catalogue(), language=language)
     known_tags = caution_tags(state.catalogue)
     for tag in avoid:
         if tag not in known_tags:
@@ -105,6 +121,9 @@ def _load(path: Path, avoid: Sequence[str]) -> tuple[Routine | None, list[Proble
         return None, ctx.problems
     state.problems = ctx.problems
     state.stack.append(path.resolve())
+    locale = _locale(data, top, state, ctx)
+    if locale is None:
+        return None, ctx.problems
     _apply_shared(data, top, state, filename)
     state.defaults = _defaults(top.get("defaults", {}))
     _check_sound(state.defaults.chime, state, ctx, "defaults.chime", data.where("defaults"))
@@ -112,10 +131,18 @@ def _load(path: Path, avoid: Sequence[str]) -> tuple[Routine | None, list[Proble
     if "steps" in data:
         steps = _steps(data["steps"], state, ctx, "steps", data.where("steps"))
     voice_data = top.get("voice", {})
+    untranslated = missing(locale, sorted({p.point.code for p in iter_points(steps)}),
+                           sorted({t for p in iter_points(steps) for t in p.point.cautions}))
+    if untranslated:
+        ctx.warn(data.where("language") if "language" in data else data.mark, "language",
+                 f"no {locale.name} text for {', '.join(untranslated)}; English is spoken instead",
+                 f"add them to voiceguide/routine/locales/{locale.code}.yaml "
+                 "(docs/adding-a-language.md)")
     routine = Routine(
         title=top.get("title", ""),
         summary=top.get("summary", ""),
-        language=top.get("language", "en"),
+        language=state.language or ENGLISH,
+        tag_names=dict(locale.tags),
         engine=top.get("engine"),
         voice=Voice(voice_data.get("name"), voice_data.get("rate"), voice_data.get("volume")),
         defaults=state.defaults,
@@ -128,6 +155,23 @@ def _load(path: Path, avoid: Sequence[str]) -> tuple[Routine | None, list[Proble
     if any(p.severity == "error" for p in state.problems):
         return None, state.problems
     return avoiding(routine, tuple(state.cautions), tuple(avoid)), state.problems
+
+
+def _locale(data: LocatedDict, top: dict[str, Any], state: _State, ctx: Ctx) -> Locale | None:
+    """The session's language (the command line's, else the routine's): its phrases and the
+    catalogue's spoken fields become the base that the routine's own ``phrases:`` override."""
+    written = top.get("language", ENGLISH)
+    try:
+        code = state.language or check_language(written)
+    except UsageError as exc:
+        ctx.error(data.where("language"), "language", str(exc),
+                  "write a code such as en, es, de, fr or zh (docs/adding-a-language.md)")
+        return None
+    state.language = code
+    locale = load_locale(code)
+    state.catalogue = localized(state.catalogue, locale)
+    state.phrases.update(phrase_table(locale))
+    return locale
 
 
 def _apply_shared(data: LocatedDict, top: dict[str, Any], state: _State, filename: str) -> None:

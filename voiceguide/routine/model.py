@@ -82,3 +82,4 @@ class Routine:
     caution_texts: Mapping[str, str] = field(default_factory=_frozen)  # tag -> spoken sentence
     avoided: tuple[str, ...] = ()  # point codes left out because of --avoid
     avoid_tags: tuple[str, ...] = ()
+    tag_names: Mapping[str, str] = field(default_factory=_frozen)  # tag -> how the language says it

@@ -151,7 +151,10 @@ class Duration(Node):
             return ctx.error(mark, path, str(exc), exc.hint)
 
     def json(self) -> dict[str, Any]:
-        pattern = r"^\s*(off|(\d+(\.\d+)?|\.\d+)\s*(h|ms|m|s)?(\s*(\d+(\.\d+)?|\.\d+)\s*(h|ms|m|s))*)\s*$"
+        unit = r"(h|hrs?|hours?|ms|msec|milliseconds?|m|mins?|minutes?|s|secs?|seconds?)"
+        number = r"(\d+(\.\d+)?|\.\d+)"
+        pattern = (rf"^\s*(off|{number}\s*{unit}?(\s*{number}\s*{unit})*"
+                   r"|(\d+:)?\d+:[0-5]\d(\.\d+)?)\s*$")
         off = [{"const": False}] if self.allow_zero else []  # YAML reads a bare `off` as false
         return {
             "description": self.doc + " Write 90s, 1m30s, 2m, 1.5m, 500ms or seconds.",
@@ -167,11 +170,14 @@ class Duration(Node):
 class Choice(Node):
     values: tuple[str, ...] = ()
     doc: str = ""
+    # Words people write that are not values, with what they most likely mean.
+    meant: dict[str, str] = field(default_factory=dict)
 
     def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
         if value in self.values:
             return value
-        hint = did_you_mean(str(value), self.values, end="?") or "use one of " + ", ".join(self.values)
+        hint = (self.meant.get(str(value).strip().lower())
+                or did_you_mean(str(value), self.values, end="?") or "use one of " + ", ".join(self.values))
         return ctx.error(mark, path, f"{describe(value)} is not one of {', '.join(self.values)}", hint)
 
     def json(self) -> dict[str, Any]:
@@ -357,6 +363,14 @@ def warn_unknown(ctx: Ctx, mark: Mark, path: str, key: str, known: list[str]) ->
 # The language itself.
 
 SIDES = ("together", "alternate", "single")
+SIDES_MEANT = {
+    "both": "write `together` to press both sides at once, or `alternate` for left, then right",
+    "left": "`sides` says how to do both sides (together, alternate or single); for one side only "
+    "write `single` and say which side in the step's `technique`",
+    "right": "`sides` says how to do both sides (together, alternate or single); for one side only "
+    "write `single` and say which side in the step's `technique`",
+    "each": "write `alternate` for left, then right, each a full hold",
+}
 CUES = ("words", "count", "tones")
 
 
@@ -384,7 +398,7 @@ DEFAULTS = Obj(
         "countdown": Key(Number("Count down the last N seconds of a hold (0: no countdown).", 0, 10)),
         "chime": Key(Text("Sound that ends a hold.")),
         "breathe_cue": Key(Choice(CUES, "Default cue for breathe steps.")),
-        "sides": Key(Choice(SIDES, "Default way to do bilateral points.")),
+        "sides": Key(Choice(SIDES, "Default way to do bilateral points.", SIDES_MEANT)),
     },
     "Defaults for the steps below.",
 )

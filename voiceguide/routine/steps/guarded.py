@@ -43,8 +43,12 @@ def _plan(step: Guarded, planning: Planning) -> list[Op]:
 
 
 KIND = StepKind(
-    "guarded", Guarded, Raw("Not written in YAML."), _load, _plan,
+    "guarded",
+    Guarded,
+    Raw("Not written in YAML."),
+    _load,
+    _plan,
     title=lambda step: step.title,
-    children=lambda step: step.steps,
+    children=lambda step: step.steps + step.instead,  # either may play: both are checked
     leaves=lambda step, count: count(step.steps) + count(step.instead),
 )

@@ -206,6 +206,53 @@ class TextList(Node):
         return {"type": "array", "items": {"type": "string"}, "description": self.doc}
 
 
+@dataclass(frozen=True)
+class Caution:
+    """A caution that ``--avoid`` with one of ``unless_avoiding`` makes pointless, so it is not said."""
+
+    text: str
+    unless_avoiding: tuple[str, ...] = ()
+
+
+@dataclass
+class CautionList(Node):
+    """``cautions:``: each item a sentence, or ``{text: ..., unless_avoiding: [TAG]}``."""
+
+    doc: str = ""
+
+    def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        if not isinstance(value, LocatedList):
+            return TextList(self.doc).check(value, ctx, path, mark)
+        item_node = Obj(
+            {
+                "text": Key(Text("The caution, printed and spoken."), required=True),
+                "unless_avoiding": Key(TextList("Caution tags whose `--avoid` makes it unneeded.")),
+            }
+        )
+        items: list[Any] = []
+        for i, v in enumerate(value):
+            if isinstance(v, LocatedDict):
+                checked = item_node.check(v, ctx, f"{path}[{i}]", value.where(i))
+                ok = checked is not INVALID and "text" in checked
+                items.append(Caution(checked["text"], checked.get("unless_avoiding", ())) if ok else INVALID)
+            else:
+                items.append(Text().check(v, ctx, f"{path}[{i}]", value.where(i)))
+        return INVALID if INVALID in items else tuple(items)
+
+    def json(self) -> dict[str, Any]:
+        conditional = {
+            "type": "object",
+            "properties": {
+                "text": {"type": "string"},
+                "unless_avoiding": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["text"],
+            "additionalProperties": False,
+        }
+        return {"type": "array", "items": {"anyOf": [{"type": "string"}, conditional]},
+                "description": self.doc}
+
+
 @dataclass
 class TextMap(Node):
     """Free keys to text (``phrases:``); ``known`` keys are checked for typos."""
@@ -366,7 +413,7 @@ TOP = Obj(
         "engine": Key(Choice(("pyttsx3", "piper"), "Speech engine.")),
         "voice": Key(VOICE),
         "defaults": Key(DEFAULTS),
-        "cautions": Key(TextList("Printed and spoken before the session.")),
+        "cautions": Key(CautionList("Printed and spoken before the session.")),
         "phrases": Key(TextMap("Overrides of built-in phrases.", _phrase_table)),
         "points": Key(Raw("Points to add to the catalogue or override.", POINT_SKETCH)),
         "steps": Key(Raw("What happens, in order.", {"$ref": "#/$defs/steps"}), required=True),
@@ -376,7 +423,13 @@ TOP = Obj(
 
 FRAGMENT_KEYS = ("steps", "cautions", "points", "phrases", "title", "summary")
 
-COMMON_STEP_KEYS = {"title": Key(Text("A name for this step in `show`, the player and split files.", 200))}
+COMMON_STEP_KEYS = {
+    "title": Key(Text("A name for this step in `show`, the player and split files.", 200)),
+    "for": Key(TextList("Points this step belongs to: left out when `--avoid` leaves out all of them.")),
+    "unless_avoiding": Key(TextList("Caution tags: `--avoid` with any of them leaves this step out.")),
+    "instead": Key(Raw("Steps played in place of this one when `--avoid` leaves it out.",
+                       {"$ref": "#/$defs/steps"})),
+}
 
 
 DURATION_JSON = Duration("").json()

@@ -145,6 +145,8 @@ class Player:
             raise
 
     def _run(self, start: int, count: int, preview: bool, prelude: int | None) -> Outcome:
+        """The session's transitions: each step's :class:`Leave` picks the step that plays next
+        (END chains on the beat; NEXT, PREVIOUS and RESTART silence first; QUIT stops)."""
         index = start if prelude is None else prelude
         jump = None if prelude is None else start  # where the session goes after the prelude
         begin_at: float | None = None  # clock time the next step is due (seamless chaining)

@@ -108,6 +108,10 @@ def _warm_engine(name: str) -> None:
         from voiceguide.speech.registry import get_engine
 
         with contextlib.suppress(VoiceguideError):
-            get_engine(name).preload()
+            engine = get_engine(name)
+            # `preload` is in the engine protocol, but Pyttsx3Engine does not define it yet.
+            preload = getattr(engine, "preload", None)
+            if preload is not None:
+                preload()
 
     threading.Thread(target=warm, name="voiceguide-warm-engine", daemon=True).start()

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from voiceguide.errors import EXIT_OK, EXIT_RUNTIME, UsageError, VoiceguideError
-from voiceguide.hints import NATURAL_INSTALL
+from voiceguide.hints import NATURAL_INSTALL, sound_server_hint
 
 Status = Literal["ok", "warn", "fail"]
 OK: Status = "ok"
@@ -45,7 +45,6 @@ SPEECH_TIMEOUT_S = 30.0
 #: Longest wait for opening the sound device (a wedged sound server must not hang the doctor).
 AUDIO_TIMEOUT_S = 10.0
 
-AUDIO_FIX = "check your sound settings; `voiceguide export` works without a device"
 
 T = TypeVar("T")
 
@@ -307,7 +306,7 @@ def _speech_rows(ctx: Context) -> Iterable[CheckResult]:
 def check_audio(ctx: Context) -> Iterable[CheckResult]:
     """Open the default output with a few milliseconds of silence: nothing is heard."""
     if ctx.isolate:
-        return _in_child("audio", ctx, ("audio output",), ctx.audio_timeout + 15, AUDIO_FIX,
+        return _in_child("audio", ctx, ("audio output",), ctx.audio_timeout + 15, sound_server_hint(),
                          (PLAY,))
     return _audio_rows(ctx)
 
@@ -323,7 +322,7 @@ def _audio_rows(ctx: Context) -> Iterable[CheckResult]:
     try:
         _with_timeout(probe, ctx.audio_timeout, "opening the sound device")
     except (AudioDeviceError, _TimedOut) as exc:
-        yield CheckResult("audio output", FAIL, _first_sentence(str(exc)), AUDIO_FIX, (PLAY,))
+        yield CheckResult("audio output", FAIL, _first_sentence(str(exc)), sound_server_hint(), (PLAY,))
         return
     yield CheckResult("audio output", OK, "the default output device opens (tested silently)")
 

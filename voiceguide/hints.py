@@ -34,3 +34,20 @@ def did_you_mean(word: str, choices: Iterable[str], *, n: int = 1, cutoff: float
                  quote: bool = True, sep: str = " or ", end: str = "? ") -> str:
     """The "did you mean" start of a hint for a mistyped ``word``; "" when nothing is close."""
     return suggestion(close_matches(word, choices, n=n, cutoff=cutoff), quote=quote, sep=sep, end=end)
+
+
+def sound_server_hint() -> str:
+    """How to get sound out of this machine, naming the sound server when none is running."""
+    import os
+    import sys
+
+    export = "`voiceguide export` works without any sound device"
+    if not sys.platform.startswith("linux"):
+        return f"check your sound settings; {export}"
+    runtime = os.environ.get("XDG_RUNTIME_DIR", f"/run/user/{os.getuid()}")
+    sockets = (os.path.join(runtime, "pulse", "native"), os.path.join(runtime, "pipewire-0"))
+    server = os.environ.get("PULSE_SERVER") or any(os.path.exists(s) for s in sockets)
+    if server:
+        return f"the sound server is running: check its output device (`pactl info`); {export}"
+    return ("no sound server is running: start PipeWire (`systemctl --user start pipewire "
+            "pipewire-pulse`) or PulseAudio (`pulseaudio --start`), then try again; " + export)

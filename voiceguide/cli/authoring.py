@@ -4,26 +4,39 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import typer
 
-from voiceguide import authoring as api
 from voiceguide.cli._app import (
     AVOID_HELP,
     ENGINE_HELP,
     LANGUAGE_HELP,
     RATE_HELP,
     ROUTINE_HELP,
+    STRICT_HELP,
     VOICE_HELP,
     app,
     console,
     console_err,
+    print_warnings,
     say,
 )
 from voiceguide.errors import EXIT_INVALID, UsageError
 from voiceguide.hints import suggestion
-from voiceguide.timeline.model import Timeline
 from voiceguide.units import format_duration, format_stamp, us_to_s
+
+if TYPE_CHECKING:
+    from voiceguide.timeline.model import Timeline
+
+
+def _api() -> ModuleType:
+    """The authoring library: the whole routine stage loads when a command runs, not for --help."""
+    from voiceguide import authoring
+
+    return authoring
+
 
 CHECK_EXAMPLES = """\b
 Examples:
@@ -56,14 +69,15 @@ def list_routines(
     """List the shipped routines and your own, with their estimated length."""
     from rich.table import Table
 
-    entries = api.list_routines(language)
+    entries = _api().list_routines(language)
     table = Table(title="Routines", title_justify="left")
     for column in ("name", "title", "length", "where"):
         table.add_column(column)
     for entry in entries:
         table.add_row(entry.name, entry.title, entry.length, entry.where)
     console.print(table)
-    console.print(f"Your own routines go in {api.user_routines_dir()} (or any folder: pass the file's path).")
+    console.print(f"Your own routines go in {_api().user_routines_dir()} "
+                  "(or any folder: pass the file's path).")
 
 
 @app.command(epilog=CHECK_EXAMPLES)
@@ -80,7 +94,7 @@ def check(
     """
     failed = False
     for path in files:
-        problems = api.check_file(path, strict=strict)
+        problems = _api().check_file(path, strict=strict)
         if not problems:
             say(f"{path}: ok")
         for problem in problems:
@@ -122,12 +136,14 @@ def show(
                                     help=RATE_HELP),
     events: bool = typer.Option(False, "--events", help="List every event, silences included."),
     language: str | None = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP),
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
 ) -> None:
     """Show the planned session: when each step starts, what is said, holds and totals."""
-    timeline = api.build_timeline(
+    timeline = _api().build_timeline(
         routine, avoid=avoid, estimate=estimate, engine=engine, voice=voice, rate=rate,
-        language=language,
+        language=language, strict=strict,
     )
+    print_warnings(timeline.warnings)
     if as_json:
         typer.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
         return
@@ -180,12 +196,12 @@ def points(
     nausea`), best match first; a code or a single match is shown in full."""
     from rich.table import Table
 
-    found = api.find_points(query)
+    found = _api().find_points(query)
     if query and not found:
-        suggestions = api.suggest_points(query)
+        suggestions = _api().suggest_points(query)
         hint = " " + suggestion(suggestions, quote=False, end="?", capital=True) if suggestions else ""
         raise UsageError(f"no point matches {query!r}.{hint} Run `voiceguide points` for the list.")
-    exact = api.resolve_point(query) if query else None
+    exact = _api().resolve_point(query) if query else None
     if query and (exact is not None or len(found) == 1):
         point = exact or found[0]
         console.print(f"[bold]{point.code}[/bold] {point.pinyin} — {', '.join(point.names)}")
@@ -195,7 +211,7 @@ def points(
             ("Location", point.location),
             ("Technique", point.technique),
             ("Default hold", format_duration(point.hold_us) if point.hold_us else "—"),
-            ("Cautions", "; ".join(f"{t}: {api.caution_text(t)}" for t in point.cautions) or "—"),
+            ("Cautions", "; ".join(f"{t}: {_api().caution_text(t)}" for t in point.cautions) or "—"),
         ]
         if point.notes:
             rows.append(("Notes", point.notes))
@@ -230,7 +246,7 @@ def new(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented starter routine to edit."""
-    path = api.new_routine(name, directory, force=force)
+    path = _api().new_routine(name, directory, force=force)
     console.print(
         f"Wrote {path}. Next: `voiceguide check {path}`, then "
         f"`voiceguide show --estimate {path}` and `voiceguide play {path}`."
@@ -242,11 +258,11 @@ def schema(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write to this file."),
 ) -> None:
     """Print the routine JSON Schema (for editor completion and validation)."""
-    text = api.schema_text()
+    text = _api().schema_text()
     if output is None:
         typer.echo(text, nl=False)
     else:
-        api.write_text(output, text)
+        _api().write_text(output, text)
         console_err.print(f"Wrote {output}")
 
 
@@ -258,7 +274,31 @@ def phrases() -> None:
     table = Table(title="Phrases", title_justify="left")
     table.add_column("key")
     table.add_column("default text")
-    for key, text in api.phrase_table().items():
+    for key, text in _api().phrase_table().items():
         table.add_row(key, text)
     console.print(table)
     console.print("Numbers are spoken as words; override n0…n99 for another language.")
+
+
+DOCS_EXAMPLES = (
+    "\x08\nExamples:\n  voiceguide docs\n  voiceguide docs routine-format\n  voiceguide docs safety"
+)
+
+
+@app.command(epilog=DOCS_EXAMPLES)
+def docs(
+    topic: str | None = typer.Argument(None, help="A topic; without one, the list.", show_default=False),
+) -> None:
+    """Read the documentation that comes with voiceguide (the routine format, writing a routine,
+    safety, adding a language), also in an installed copy without the source tree."""
+    if topic is None:
+        for name in _api().doc_topics():
+            typer.echo(name)
+        return
+    text = _api().doc_text(topic)
+    if console.is_terminal:
+        from rich.markdown import Markdown
+
+        console.print(Markdown(text))
+    else:
+        typer.echo(text, nl=False)

@@ -12,9 +12,11 @@ from voiceguide.cli._app import (
     LANGUAGE_HELP,
     RATE_HELP,
     ROUTINE_HELP,
+    STRICT_HELP,
     VOICE_HELP,
     VOLUME_HELP,
     app,
+    print_warnings,
     say,
     say_err,
 )
@@ -50,6 +52,7 @@ def export(
         22050, "--sample-rate", metavar="HZ",
         help="Output sample rate: " + ", ".join(str(r) for r in SAMPLE_RATES) + "."),
     language: str | None = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP),
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
 ) -> None:
     """Export a routine to audio: one file, WAV on stdout, or one file per step.
 
@@ -58,7 +61,8 @@ def export(
     """
     result = export_session(
         routine, output, split_dir=split, captions=captions, sample_rate=sample_rate,
-        avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume, language=language)
+        avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume, language=language,
+        strict=strict, on_warnings=print_warnings)
     if output == "-":
         return  # stdout is the audio: say nothing
     say_err(f"Exported {result.timeline.title!r} ({format_duration(result.timeline.total_us)}):")

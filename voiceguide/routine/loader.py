@@ -14,6 +14,7 @@ from typing import Any
 from voiceguide.errors import Problem, RoutineError, UsageError
 from voiceguide.hints import close_matches, did_you_mean, suggestion
 from voiceguide.routine import schema
+from voiceguide.routine.avoid import avoiding
 from voiceguide.routine.catalogue import Catalogue, caution_tags, load_catalogue, parse_points
 from voiceguide.routine.library import resolve_routine, shipped_scripts_dir, shipped_sounds_dir
 from voiceguide.routine.locale import (
@@ -29,7 +30,7 @@ from voiceguide.routine.model import Defaults, Origin, Routine, StepT, Voice
 from voiceguide.routine.phrases import PHRASES, placeholders
 from voiceguide.routine.schema import INVALID, Ctx
 from voiceguide.routine.source import LocatedDict, LocatedList, Mark, parse, read_source
-from voiceguide.routine.steps import KINDS, PointStep, Repeat, Section, count_leaves, iter_points
+from voiceguide.routine.steps import KINDS, Guarded, count_leaves, iter_points
 from voiceguide.routine.steps.base import Item
 from voiceguide.soundinfo import sound_info
 
@@ -44,7 +45,7 @@ class _State:
     root: Path  # folder tree the routine may read from
     catalogue: Catalogue
     problems: list[Problem] = field(default_factory=list)
-    cautions: list[str] = field(default_factory=list)
+    cautions: list[str | schema.Caution] = field(default_factory=list)
     phrases: dict[str, str] = field(default_factory=dict)
     sounds: dict[str, str] = field(default_factory=dict)
     stack: list[Path] = field(default_factory=list)  # include chain, for cycles
@@ -145,7 +146,6 @@ def _load(path: Path, avoid: Sequence[str], language: str | None = None
         engine=top.get("engine"),
         voice=Voice(voice_data.get("name"), voice_data.get("rate"), voice_data.get("volume")),
         defaults=state.defaults,
-        cautions=tuple(state.cautions),
         phrases=state.phrases,
         sounds=state.sounds,
         caution_texts=dict(state.catalogue.caution_texts),
@@ -154,9 +154,8 @@ def _load(path: Path, avoid: Sequence[str], language: str | None = None
     )
     if any(p.severity == "error" for p in state.problems):
         return None, state.problems
-    if avoid:
-        routine = _avoiding(routine, tuple(avoid))
-    return routine, state.problems
+    routine = replace(routine, warnings=tuple(p for p in state.problems if p.severity == "warning"))
+    return avoiding(routine, tuple(state.cautions), tuple(avoid)), state.problems
 
 
 def _locale(data: LocatedDict, top: dict[str, Any], state: _State, ctx: Ctx) -> Locale | None:
@@ -179,6 +178,10 @@ def _locale(data: LocatedDict, top: dict[str, Any], state: _State, ctx: Ctx) -> 
 def _apply_shared(data: LocatedDict, top: dict[str, Any], state: _State, filename: str) -> None:
     """Keys a routine and the fragments it includes both contribute: cautions, phrases, points."""
     state.cautions.extend(top.get("cautions", ()))
+    for i, caution in enumerate(top.get("cautions", ())):
+        if isinstance(caution, schema.Caution):
+            _check_tags(caution.unless_avoiding, state, Ctx(filename, state.problems),
+                        f"cautions[{i}].unless_avoiding", data["cautions"].where(i))
     for key, text in top.get("phrases", {}).items():
         expected = placeholders(PHRASES.get(key, ""))
         if placeholders(text) != expected:
@@ -275,7 +278,45 @@ def _step(item: Any, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[Ste
                   "includes)", "split it into several routines")
     origin = Origin(ctx.filename, mark.line, mark.column)
     written = Item(item, checked, ctx, path, mark, item.where(name), checked.get("title", ""), origin)
-    return kind.load(written, _Loader(state))
+    loaded = kind.load(written, _Loader(state))
+    if not any(key in item for key in ("for", "unless_avoiding", "instead")):
+        return loaded
+    return _guarded(loaded, written, state)
+
+
+def _guarded(loaded: list[StepT], item: Item, state: _State) -> list[StepT]:
+    """Wrap a step written with `for:`, `unless_avoiding:` or `instead:` for :func:`avoiding`."""
+    ctx, path, raw = item.ctx, item.path, item.raw
+    points = []
+    for i, key in enumerate(item.checked.get("for", ())):
+        point = state.catalogue.resolve(key)
+        if point is None:
+            where = raw["for"].where(i) if isinstance(raw["for"], LocatedList) else raw.where("for")
+            hint = suggestion(state.catalogue.suggest(key), quote=False)
+            ctx.error(where, f"{path}.for", f"unknown point {key!r}", hint + "`voiceguide points` lists them")
+        else:
+            points.append(point)
+    tags = tuple(item.checked.get("unless_avoiding", ()))
+    if "unless_avoiding" in raw:
+        _check_tags(tags, state, ctx, f"{path}.unless_avoiding", raw.where("unless_avoiding"))
+    instead: tuple[StepT, ...] = ()
+    if "instead" in raw:
+        if "for" not in raw and "unless_avoiding" not in raw:
+            ctx.error(raw.key_marks["instead"], f"{path}.instead",
+                      "`instead:` replaces a step that `--avoid` leaves out, but nothing leaves this one out",
+                      "add `for: [CODE]` (the point it belongs to) or `unless_avoiding: [TAG]`")
+        instead = _steps(raw["instead"], state, ctx, f"{path}.instead", raw.where("instead"))
+    if not loaded:
+        return []
+    return [Guarded(tuple(loaded), tuple(points), tags, instead, item.title, item.origin)]
+
+
+def _check_tags(tags: Sequence[str], state: _State, ctx: Ctx, path: str, mark: Mark) -> None:
+    known = caution_tags(state.catalogue)
+    for tag in tags:
+        if tag not in known:
+            ctx.error(mark, path, f"unknown caution tag {tag!r}",
+                      did_you_mean(tag, known) + "known tags: " + ", ".join(known))
 
 
 class _Loader:
@@ -417,26 +458,3 @@ def _located(values: dict[str, Any], like: LocatedDict) -> LocatedDict:
     out = LocatedDict(values)
     out.mark, out.key_marks, out.value_marks = like.mark, like.key_marks, like.value_marks
     return out
-
-
-def _avoiding(routine: Routine, tags: tuple[str, ...]) -> Routine:
-    """Drop every point carrying one of ``tags`` (and sections left empty)."""
-
-    def keep(steps: tuple[StepT, ...]) -> tuple[StepT, ...]:
-        out: list[StepT] = []
-        for s in steps:
-            if isinstance(s, PointStep) and set(s.point.cautions) & set(tags):
-                continue
-            if isinstance(s, (Section, Repeat)):
-                inner = keep(s.steps)
-                if inner:
-                    out.append(replace(s, steps=inner))
-                continue
-            out.append(s)
-        return tuple(out)
-
-    before = {p.point.code for p in iter_points(routine.steps)}
-    steps = keep(routine.steps)
-    after = {p.point.code for p in iter_points(steps)}
-    avoided = tuple(sorted(before - after))
-    return replace(routine, steps=steps, avoided=avoided, avoid_tags=tags)

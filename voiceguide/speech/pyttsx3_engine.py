@@ -192,6 +192,10 @@ class Pyttsx3Engine:
         self._submit(_Request(text, voice, settings.rate, settings.volume, future))
         return future.result()
 
+    def preload(self) -> None:
+        """Nothing to do ahead: espeak starts in milliseconds on the first utterance, and starting
+        it early on another thread would race the worker that must own it."""
+
     def close(self) -> None:
         """Wait for queued work. The worker and engine stay for the process: espeak can be
         initialised only once, and a second engine would not work."""

@@ -3,6 +3,8 @@
 Speech and sound depend on the machine (espeak-ng installed or not, a sound card or not, ffmpeg on
 PATH or not), and when they are missing the failure shows up deep inside a session. The doctor
 runs each dependency once, cheaply and silently, and says for every problem what to do about it.
+One module on purpose: every check is a small function beside the table that runs it, and the
+child-process isolation (a crashing speech library must not take the doctor down) serves them all.
 
 Each check gives one or more :class:`CheckResult` rows. A ``fail`` names what it breaks
 (``affects``: ``"play"`` and/or ``"export"``); a ``warn`` is something that costs speed or an

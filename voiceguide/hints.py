@@ -5,7 +5,6 @@ Kept in one place so every message that names a fix names the same one.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 
 NATURAL_INSTALL = "pip install 'voiceguide[natural]'"
@@ -18,6 +17,8 @@ FFMPEG_INSTALL = "`sudo apt-get install ffmpeg`, `brew install ffmpeg`, or from 
 
 def close_matches(word: str, choices: Iterable[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
     """The known names that look like ``word``, best first."""
+    import difflib  # only when something was mistyped
+
     return difflib.get_close_matches(word, list(choices), n=n, cutoff=cutoff)
 
 

@@ -20,8 +20,7 @@ from voiceguide.cli._app import (
     say,
     say_err,
 )
-from voiceguide.exporter.export import SAMPLE_RATES
-from voiceguide.exporter.export import export as export_session
+from voiceguide.exporter.formats import SAMPLE_RATES
 from voiceguide.units import format_duration
 
 
@@ -59,6 +58,8 @@ def export(
     Speech is synthesized once and cached, so the second export is fast; the same routine gives
     byte-identical files every time. Files appear complete or not at all.
     """
+    from voiceguide.exporter.export import export as export_session  # loaded when it runs
+
     result = export_session(
         routine, output, split_dir=split, captions=captions, sample_rate=sample_rate,
         avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume, language=language,

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 from voiceguide.errors import ExportError, Problem, UsageError
+from voiceguide.exporter.formats import SAMPLE_RATES
 from voiceguide.fileio import atomic_output, atomic_write_text, default_mode, folder_problem
 from voiceguide.hints import FFMPEG_INSTALL
 from voiceguide.timeline.model import Timeline
@@ -32,7 +33,6 @@ if TYPE_CHECKING:  # numpy-heavy modules load when an export runs, not when the 
     from voiceguide.audio.render import Renderer
     from voiceguide.speech.measured import MeasuredDurations
 
-SAMPLE_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)
 FFMPEG_FORMATS: dict[str, list[str]] = {
     ".flac": ["-c:a", "flac"],
     ".ogg": ["-c:a", "libvorbis", "-q:a", "5"],

@@ -16,7 +16,8 @@ from voiceguide.hints import close_matches, did_you_mean, suggestion
 from voiceguide.routine import schema
 from voiceguide.routine.avoid import avoiding
 from voiceguide.routine.catalogue import Catalogue, caution_tags, load_catalogue, parse_points
-from voiceguide.routine.library import resolve_routine, shipped_scripts_dir, shipped_sounds_dir
+from voiceguide.routine.files import allowed, display_path, find_sound
+from voiceguide.routine.library import resolve_routine, shipped_scripts_dir
 from voiceguide.routine.locale import (
     ENGLISH,
     Locale,
@@ -32,7 +33,6 @@ from voiceguide.routine.schema import INVALID, Ctx
 from voiceguide.routine.source import LocatedDict, LocatedList, Mark, parse, read_source
 from voiceguide.routine.steps import KINDS, Guarded, count_leaves, iter_points
 from voiceguide.routine.steps.base import Item
-from voiceguide.soundinfo import sound_info
 
 MAX_STEPS = 5000  # after expanding repeat and include
 MAX_INCLUDE_DEPTH = 10
@@ -52,21 +52,6 @@ class _State:
     leaves: int = 0
     defaults: Defaults = field(default_factory=Defaults)
     language: str | None = None  # asked for on the command line: wins over the routine's
-
-
-def _display(path: Path) -> str:
-    """Paths in messages: relative to the working folder when that is shorter."""
-    try:
-        rel = path.resolve().relative_to(Path.cwd().resolve())
-        return str(rel)
-    except ValueError:
-        return str(path)
-
-
-def _allowed(path: Path, state: _State) -> bool:
-    roots = (state.root, shipped_scripts_dir().resolve(), shipped_sounds_dir().resolve())
-    resolved = path.resolve()
-    return any(resolved == r or r in resolved.parents for r in roots)
 
 
 def load_routine(ref: str | Path, *, avoid: Sequence[str] = (), strict: bool = False,
@@ -93,7 +78,7 @@ def load_problems(path: Path) -> tuple[Routine | None, list[Problem]]:
 
 def _load(path: Path, avoid: Sequence[str], language: str | None = None
           ) -> tuple[Routine | None, list[Problem]]:
-    filename = _display(path)
+    filename = display_path(path)
     state = _State(root=path.resolve().parent, catalogue=load_catalogue(), language=language)
     known_tags = caution_tags(state.catalogue)
     for tag in avoid:
@@ -352,53 +337,13 @@ class _Loader:
 
 
 def _check_sound(name: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> bool:
-    """Find a sound by name and record its file; report one clear problem if it is unusable."""
     if name in state.sounds:
         return True
-    candidates: list[Path] = []
-    if name.lower().endswith(".wav"):
-        candidates.append(state.stack[-1].parent / name)
-    else:
-        for folder in (
-            state.stack[-1].parent,
-            state.stack[-1].parent / "sounds",
-            shipped_sounds_dir(),
-        ):
-            candidates.append(folder / f"{name}.wav")
-    for candidate in candidates:
-        if not candidate.is_file():
-            continue
-        if not _allowed(candidate, state):
-            ctx.error(
-                mark,
-                path,
-                f"the sound {name!r} is outside the routine's folder",
-                "copy the WAV file next to the routine",
-            )
-            return False
-        try:
-            info = sound_info(candidate)
-            if info.channels not in (1, 2) or info.frames <= 0:
-                raise ValueError("not mono or stereo audio with samples")
-        except Exception as exc:  # libsndfile raises assorted errors on malformed files
-            ctx.error(
-                mark,
-                path,
-                f"the sound file {_display(candidate)} is not usable audio "
-                f"({str(exc) or type(exc).__name__})",
-                "use a WAV file (e.g. `sox in.mp3 -b 16 out.wav`)",
-            )
-            return False
-        state.sounds[name] = str(candidate.resolve())
-        return True
-    shipped = sorted(p.stem for p in shipped_sounds_dir().glob("*.wav"))
-    ctx.error(
-        mark,
-        path,
-        f"unknown sound {name!r}",
-        f"shipped sounds: {', '.join(shipped) or 'none'}; or put {name}.wav beside the routine",
-    )
-    return False
+    found = find_sound(name, state.stack[-1].parent, state.root, ctx, path, mark)
+    if found is None:
+        return False
+    state.sounds[name] = found
+    return True
 
 
 def _include(ref: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[StepT]:
@@ -407,7 +352,7 @@ def _include(ref: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[S
     shipped = shipped_scripts_dir() / ref
     if not target.exists() and "/" not in ref and shipped.is_file():
         target = shipped.resolve()  # a bare name not found beside the routine: a shipped fragment
-    if Path(ref).is_absolute() or not _allowed(target, state):
+    if Path(ref).is_absolute() or not allowed(target, state.root):
         ctx.error(
             mark,
             path,
@@ -425,7 +370,7 @@ def _include(ref: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[S
     if len(state.stack) > MAX_INCLUDE_DEPTH:
         ctx.error(mark, path, f"includes nest deeper than {MAX_INCLUDE_DEPTH}", "flatten them")
         return []
-    filename = _display(target)
+    filename = display_path(target)
     try:
         data = parse(read_source(target, filename), filename)
     except RoutineError as exc:

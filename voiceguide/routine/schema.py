@@ -2,6 +2,9 @@
 
 Each node type knows how to check (and normalise) a located YAML value and how to describe
 itself as JSON Schema, so the editor's completion and ``voiceguide check`` can never disagree.
+
+Longer than most modules on purpose: the node types and the top-level keys built from them are
+read together (a key's meaning is its node), and the step kinds' keys live in their own modules.
 """
 
 from __future__ import annotations

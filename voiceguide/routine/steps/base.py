@@ -96,6 +96,14 @@ class StepKind:
     expands: bool = False  # include: replaced by the steps it brings, never a step of its own
 
 
+def nested(item: Item, loading: Loading) -> tuple[StepT, ...]:
+    """The steps under a section's or a repeat's ``steps:`` (empty when missing or invalid: the
+    schema check has reported it)."""
+    if "steps" not in item.raw:
+        return ()
+    return loading.steps(item.raw["steps"], item.ctx, f"{item.path}.steps", item.raw.where("steps"))
+
+
 def short(text: str, limit: int = 48) -> str:
     """A sentence cut to a title."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

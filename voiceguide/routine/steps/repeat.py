@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from voiceguide.routine.model import NOWHERE, Origin, StepT
 from voiceguide.routine.ops import Op
 from voiceguide.routine.schema import Key, Number, Raw
-from voiceguide.routine.steps.base import Item, Loading, Planning, StepKind
+from voiceguide.routine.steps.base import Item, Loading, Planning, StepKind, nested
 
 
 @dataclass(frozen=True)
@@ -19,9 +19,7 @@ class Repeat:
 
 
 def _load(item: Item, loading: Loading) -> list[StepT]:
-    if "steps" not in item.raw:
-        return []  # the missing `steps:` was reported by the schema check
-    inner = loading.steps(item.raw["steps"], item.ctx, f"{item.path}.steps", item.raw.where("steps"))
+    inner = nested(item, loading)
     if not inner:
         return []
     times = item.checked["repeat"]

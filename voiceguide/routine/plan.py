@@ -47,9 +47,11 @@ def plan(routine: Routine) -> tuple[StepPlan, ...]:
         intro.append(Speak(say(phrases, "avoided", tags=tags), "avoided"))
     intro.extend(Speak(say(phrases, "caution", text=c), "caution") for c in routine.cautions)
     intro.append(Silence(US))
-    plans = [StepPlan("Introduction", "intro", tuple(intro), Origin(str(routine.source), 1, 1))]
+    title = say(phrases, "title_introduction")
+    plans = [StepPlan(title, "intro", tuple(intro), Origin(str(routine.source), 1, 1))]
     for step in routine.steps:
         kind = kind_of(step)
         info = step.info if isinstance(step, PointStep) else None
-        plans.append(StepPlan(kind.title(step), kind.name, tuple(planner.ops(step)), step.origin, info))
+        ops = tuple(planner.ops(step))
+        plans.append(StepPlan(kind.title(step, phrases), kind.name, ops, step.origin, info))
     return tuple(plans)

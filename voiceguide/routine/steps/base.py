@@ -86,7 +86,8 @@ class StepKind:
     node: Node  # the kind key's own value
     load: Callable[[Item, Loading], list[StepT]]
     plan: Callable[[Any, Planning], list[Op]]
-    title: Callable[[Any], str]  # a step's default title in `show`, the player and split files
+    # A step's title in `show`, the player, split files and chapters, in the session's language.
+    title: Callable[[Any, Mapping[str, str]], str]
     keys: Mapping[str, Key] = field(default_factory=dict)  # the other keys it accepts
     children: Callable[[Any], tuple[StepT, ...]] = lambda step: ()
     leaves: Callable[[Any, Callable[[tuple[StepT, ...]], int]], int] = lambda step, count: 1

@@ -48,7 +48,7 @@ KIND = StepKind(
     Raw("Not written in YAML."),
     _load,
     _plan,
-    title=lambda step: step.title,
+    title=lambda step, phrases: step.title,
     children=lambda step: step.steps + step.instead,  # either may play: both are checked
     leaves=lambda step, count: count(step.steps) + count(step.instead),
 )

@@ -130,7 +130,7 @@ KIND = StepKind(
     "point", PointStep,
     Text("The point's code, alias or pinyin name (see `voiceguide points`).", 40),
     _load, _plan,
-    title=lambda step: step.title or f"{step.point.code} {step.name}",
+    title=lambda step, phrases: step.title or f"{step.point.code} {step.name}",
     keys={
         "hold": Key(Duration("How long to hold (per side when alternating).")),
         "sides": Key(Choice(SIDES, "together, alternate (left then right) or single.", SIDES_MEANT)),

@@ -30,7 +30,7 @@ def _plan(step: Section, planning: Planning) -> list[Op]:
 
 KIND = StepKind(
     "section", Section, Text("The section's name.", 200), _load, _plan,
-    title=lambda step: step.title,
+    title=lambda step, phrases: step.title,
     keys={"steps": Key(Raw("Steps of the section.", {"$ref": "#/$defs/steps"}), required=True)},
     children=lambda step: step.steps,
     leaves=lambda step, count: count(step.steps),

@@ -22,3 +22,5 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     """Keep tests away from the user's real cache and routines (and from each other)."""
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("VOICEGUIDE_ROUTINES", str(tmp_path_factory.mktemp("routines")))
+    # Exported files carry a date tag; pinned, two exports either side of midnight still match.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01

@@ -409,4 +409,5 @@ def compile_routine(
         avoided=routine.avoided,
         voice=settings,
         sounds=tuple(sorted(routine.sounds.items())),
+        author=routine.author,
     )

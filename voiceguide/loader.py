@@ -148,6 +148,7 @@ def _load(path: Path, avoid: Sequence[str]) -> tuple[Routine | None, list[Proble
     routine = Routine(
         title=top.get("title", ""),
         summary=top.get("summary", ""),
+        author=top.get("author", ""),
         language=top.get("language", "en"),
         engine=top.get("engine"),
         voice=Voice(voice_data.get("name"), voice_data.get("rate"), voice_data.get("volume")),

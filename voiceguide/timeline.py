@@ -113,6 +113,7 @@ class Timeline:
     avoided: tuple[str, ...] = ()  # codes of points left out by --avoid
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     sounds: tuple[tuple[str, str], ...] = ()  # (name, absolute path) of every sound used
+    author: str = ""  # the routine's author, named as the artist in exported files
 
     @property
     def total_seconds(self) -> float:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ..export import SAMPLE_RATES
+from ..errors import UsageError
+from ..export import FORMATS, SAMPLE_RATES
 from ..export import export as export_session
 from ._app import AVOID_HELP, ENGINE_HELP, RATE_HELP, ROUTINE_HELP, VOICE_HELP, VOLUME_HELP, app, say, say_err
 
@@ -17,11 +18,22 @@ def export(
                                   metavar="ROUTINE"),
     output: str | None = typer.Option(
         None, "-o", "--output", metavar="FILE",
-        help="Where to write: session.wav (or .flac, .ogg, .mp3, .m4a with ffmpeg); "
+        help="Where to write: session.wav (or .flac, .ogg, .opus, .mp3, .m4a, .m4b with ffmpeg); "
         "- writes WAV to standard output."),
+    format: str | None = typer.Option(
+        None, "--format", metavar="FORMAT",
+        help="phone (an .m4b audiobook with chapters and cover: mono AAC, 64 kb/s) or "
+        + ", ".join(s.lstrip(".") for s in FORMATS) + ". Without -o, writes TITLE.m4b (etc.) "
+        "here; with --split, the kind of the split files."),
     split: Path | None = typer.Option(
         None, "--split", metavar="DIR",
-        help="Also (or instead) write one WAV per top-level step into DIR, with an .m3u playlist."),
+        help="Also (or instead) write one file per top-level step into DIR (WAV unless --format), "
+        "tagged as numbered tracks, with an .m3u playlist."),
+    chapters: str = typer.Option(
+        "on", "--chapters", metavar="on|off",
+        help="One named chapter per top-level step in the file (off: leave them out)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print what was written as JSON: files, sizes, durations, chapters."),
     captions: bool = typer.Option(
         False, "--captions", help="Write .srt and .vtt captions beside each audio file."),
     avoid: list[str] = typer.Option(
@@ -43,11 +55,22 @@ def export(
     Speech is synthesized once and cached, so the second export is fast; the same routine gives
     byte-identical files every time. Files appear complete or not at all.
     """
+    if chapters not in ("on", "off"):
+        raise UsageError(f"--chapters takes on or off, not {chapters!r}")
+    if as_json and output == "-":
+        raise UsageError("--json prints to standard output, which -o - already fills with audio; "
+                         "write to a file with -o FILE")
     result = export_session(
         routine, output, split_dir=split, captions=captions, sample_rate=sample_rate,
-        avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume)
+        avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume, format=format,
+        chapters=chapters == "on")
     if output == "-":
         return  # stdout is the audio: say nothing
+    if as_json:
+        import json
+
+        say(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
     minutes, seconds = divmod(round(result.seconds), 60)
     say_err(f"Exported {result.timeline.title!r} ({minutes}:{seconds:02d}):")
     for path in result.files:

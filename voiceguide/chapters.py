@@ -22,8 +22,14 @@ MAX_TITLE = 200  # characters; players truncate long chapter names anyway
 MAX_STEM_BYTES = 120  # UTF-8 bytes: far below the 255 of common file systems, leaves room for a suffix
 
 # Names Windows refuses whatever the extension; a phone's SD card or a shared folder may be FAT.
-_RESERVED_STEMS = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
-                   *(f"lpt{i}" for i in range(1, 10))}
+_RESERVED_STEMS = {
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"com{i}" for i in range(1, 10)),
+    *(f"lpt{i}" for i in range(1, 10)),
+}
 _FORBIDDEN_IN_NAMES = set('<>:"/\\|?*')
 
 
@@ -65,8 +71,13 @@ class Chapter:
         return (self.end_us + 500) // 1000
 
     def to_json(self) -> dict[str, object]:
-        return {"number": self.number, "title": self.title, "start": self.start_us / US,
-                "end": self.end_us / US, "start_frame": self.start_frame}
+        return {
+            "number": self.number,
+            "title": self.title,
+            "start": self.start_us / US,
+            "end": self.end_us / US,
+            "start_frame": self.start_frame,
+        }
 
 
 def frame_at(us: int, rate: int) -> int:
@@ -88,11 +99,16 @@ def step_ranges(timeline: TimelineLike) -> list[tuple[int, int]]:
 def chapters(timeline: TimelineLike, sample_rate: int) -> list[Chapter]:
     """One chapter per top-level step, named by its title (or its kind when it has none)."""
     return [
-        Chapter(n, tag_text(step.title) or tag_text(step.kind.capitalize()) or f"Part {n}",
-                start, end, frame_at(start, sample_rate), frame_at(end, sample_rate),
-                sample_rate)
-        for n, ((start, end), step) in enumerate(zip(step_ranges(timeline), timeline.steps,
-                                                     strict=True), 1)
+        Chapter(
+            n,
+            tag_text(step.title) or tag_text(step.kind.capitalize()) or f"Part {n}",
+            start,
+            end,
+            frame_at(start, sample_rate),
+            frame_at(end, sample_rate),
+            sample_rate,
+        )
+        for n, ((start, end), step) in enumerate(zip(step_ranges(timeline), timeline.steps, strict=True), 1)
     ]
 
 

@@ -31,8 +31,7 @@ ACCENT = (222, 170, 104)
 MARGIN = 48
 MAX_POINTS = 8
 FONTS = ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf")  # title, the rest; found in the system's font dirs
-_ASCII_FALLBACK = {"—": "-", "–": "-", "×": "x", "·": "-", "…": "...", "‘": "'", "’": "'",
-                   "“": '"', "”": '"'}
+_ASCII_FALLBACK = {"—": "-", "–": "-", "×": "x", "·": "-", "…": "...", "‘": "'", "’": "'", "“": '"', "”": '"'}
 
 
 def cover_png(title: str, points: Sequence[str] = (), size: int = SIZE) -> bytes:
@@ -56,8 +55,9 @@ def cover_png(title: str, points: Sequence[str] = (), size: int = SIZE) -> bytes
     draw.text((margin, footer_top), "voiceguide", font=footer_font, fill=ACCENT)
 
     y = margin
-    title_font, lines = _fit_title(draw, title.strip() or "Session", width, round(56 * scale),
-                                   max_height=round(250 * scale))
+    title_font, lines = _fit_title(
+        draw, title.strip() or "Session", width, round(56 * scale), max_height=round(250 * scale)
+    )
     for line in lines:
         draw.text((margin, y), line, font=title_font, fill=TITLE_COLOUR)
         y += _line_height(title_font)
@@ -72,13 +72,18 @@ def cover_png(title: str, points: Sequence[str] = (), size: int = SIZE) -> bytes
     if len(points) > len(shown) and shown:
         shown[-1] = f"and {len(points) - len(shown) + 1} more"
     for text in shown:
-        draw.text((margin, y), _ellipsize(draw, _drawable(text, point_font), point_font, width),
-                  font=point_font, fill=POINT_COLOUR)
+        draw.text(
+            (margin, y),
+            _ellipsize(draw, _drawable(text, point_font), point_font, width),
+            font=point_font,
+            fill=POINT_COLOUR,
+        )
         y += step
 
     out = io.BytesIO()
     image.quantize(colors=32, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
-        out, format="PNG", optimize=True)
+        out, format="PNG", optimize=True
+    )
     data = out.getvalue()
     if len(data) > MAX_BYTES and size > 300:  # cannot happen with flat colours; never ship it
         return cover_png(title, points, size=size // 2)
@@ -120,8 +125,9 @@ def _signature(font: Font, ch: str) -> tuple[tuple[int, int], bytes]:
     return mask.size, bytes(mask)
 
 
-def _fit_title(draw: ImageDraw.ImageDraw, title: str, width: int, start_px: int,
-               max_height: int) -> tuple[Font, list[str]]:
+def _fit_title(
+    draw: ImageDraw.ImageDraw, title: str, width: int, start_px: int, max_height: int
+) -> tuple[Font, list[str]]:
     """The largest font (down to half size) at which the title wraps into the space given."""
     px = start_px
     while True:
@@ -132,7 +138,7 @@ def _fit_title(draw: ImageDraw.ImageDraw, title: str, width: int, start_px: int,
         if fits or px <= start_px // 2:
             limit = max(1, max_height // _line_height(font))
             if len(lines) > limit:
-                rest = " ".join(lines[limit - 1:])
+                rest = " ".join(lines[limit - 1 :])
                 lines = [*lines[: limit - 1], _ellipsize(draw, rest + " …", font, width)]
             return font, lines
         px -= 4

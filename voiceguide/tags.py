@@ -34,11 +34,37 @@ VORBIS_MAX_CHAPTERS = 999  # the chapter extension numbers them 001-999
 
 # ISO 639-1 -> ISO 639-2/B for the languages voices commonly exist in; ID3's TLAN wants the latter.
 _ISO639_2 = {
-    "ar": "ara", "cs": "cze", "da": "dan", "de": "ger", "el": "gre", "en": "eng", "es": "spa",
-    "fi": "fin", "fr": "fre", "he": "heb", "hi": "hin", "hu": "hun", "id": "ind", "it": "ita",
-    "ja": "jpn", "ko": "kor", "ms": "may", "nb": "nob", "nl": "dut", "no": "nor", "pl": "pol",
-    "pt": "por", "ro": "rum", "ru": "rus", "sk": "slo", "sv": "swe", "th": "tha", "tr": "tur",
-    "uk": "ukr", "vi": "vie", "zh": "chi",
+    "ar": "ara",
+    "cs": "cze",
+    "da": "dan",
+    "de": "ger",
+    "el": "gre",
+    "en": "eng",
+    "es": "spa",
+    "fi": "fin",
+    "fr": "fre",
+    "he": "heb",
+    "hi": "hin",
+    "hu": "hun",
+    "id": "ind",
+    "it": "ita",
+    "ja": "jpn",
+    "ko": "kor",
+    "ms": "may",
+    "nb": "nob",
+    "nl": "dut",
+    "no": "nor",
+    "pl": "pol",
+    "pt": "por",
+    "ro": "rum",
+    "ru": "rus",
+    "sk": "slo",
+    "sv": "swe",
+    "th": "tha",
+    "tr": "tur",
+    "uk": "ukr",
+    "vi": "vie",
+    "zh": "chi",
 }
 
 
@@ -82,9 +108,17 @@ class Metadata:
     audiobook: bool = False  # .m4b: players file it under audiobooks, with resume and chapters
 
 
-def session_tags(title: str, *, author: str = "", language: str = "", cautions: Sequence[str] = (),
-                 track: int | None = None, track_total: int | None = None,
-                 file_title: str | None = None, date: str | None = None) -> Tags:
+def session_tags(
+    title: str,
+    *,
+    author: str = "",
+    language: str = "",
+    cautions: Sequence[str] = (),
+    track: int | None = None,
+    track_total: int | None = None,
+    file_title: str | None = None,
+    date: str | None = None,
+) -> Tags:
     """The tags of an exported session (or of one of its split files when ``track`` is given)."""
     album = tag_text(title) or "Session"
     return Tags(
@@ -127,14 +161,26 @@ def ffmetadata(meta: Metadata) -> str:
     (``TIMEBASE=1/rate``), so ffmpeg places each marker where the step's first sample is."""
     t = meta.tags
     lines = [";FFMETADATA1"]
-    for key, value in (("title", t.title), ("album", t.album), ("artist", t.artist),
-                       ("album_artist", t.artist), ("date", t.date), ("genre", t.genre),
-                       ("comment", t.comment), ("track", t.track_text)):
+    for key, value in (
+        ("title", t.title),
+        ("album", t.album),
+        ("artist", t.artist),
+        ("album_artist", t.artist),
+        ("date", t.date),
+        ("genre", t.genre),
+        ("comment", t.comment),
+        ("track", t.track_text),
+    ):
         if value:
             lines.append(f"{key}={_ffescape(value)}")
     for c in meta.chapters:
-        lines += ["[CHAPTER]", f"TIMEBASE=1/{c.sample_rate}", f"START={c.start_frame}",
-                  f"END={c.end_frame}", f"title={_ffescape(c.title)}"]
+        lines += [
+            "[CHAPTER]",
+            f"TIMEBASE=1/{c.sample_rate}",
+            f"START={c.start_frame}",
+            f"END={c.end_frame}",
+            f"title={_ffescape(c.title)}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -229,17 +275,31 @@ def _id3(path: Path, meta: Metadata) -> None:
     if t.track_text:
         tags.add(TRCK(encoding=3, text=[t.track_text]))
     if meta.cover is not None:
-        tags.add(APIC(encoding=3, mime="image/png", type=PictureType.COVER_FRONT, desc="Cover",
-                      data=meta.cover))
+        tags.add(
+            APIC(encoding=3, mime="image/png", type=PictureType.COVER_FRONT, desc="Cover", data=meta.cover)
+        )
     if meta.chapters:
         ids = [f"chp{c.number}" for c in meta.chapters]
-        tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                      child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=[t.title])]))
+        tags.add(
+            CTOC(
+                element_id="toc",
+                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                child_element_ids=ids,
+                sub_frames=[TIT2(encoding=3, text=[t.title])],
+            )
+        )
         for element_id, c in zip(ids, meta.chapters, strict=True):
             # Offsets 0xFFFFFFFF: "use the times", as the CHAP specification allows.
-            tags.add(CHAP(element_id=element_id, start_time=c.start_ms, end_time=c.end_ms,
-                          start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF,
-                          sub_frames=[TIT2(encoding=3, text=[c.title])]))
+            tags.add(
+                CHAP(
+                    element_id=element_id,
+                    start_time=c.start_ms,
+                    end_time=c.end_ms,
+                    start_offset=0xFFFFFFFF,
+                    end_offset=0xFFFFFFFF,
+                    sub_frames=[TIT2(encoding=3, text=[c.title])],
+                )
+            )
     # v2.3: the version every phone, car stereo and desktop player reads.
     tags.save(path, v2_version=3)
 
@@ -306,8 +366,16 @@ def _vorbis(path: Path, kind: str, meta: Metadata) -> None:
 def vorbis_comments(meta: Metadata) -> list[tuple[str, str]]:
     """The Vorbis comments of a file, chapters numbered from 001 (at most 999 of them)."""
     t = meta.tags
-    out = [("TITLE", t.title), ("ALBUM", t.album), ("ARTIST", t.artist), ("ALBUMARTIST", t.artist),
-           ("GENRE", t.genre), ("DATE", t.date), ("LANGUAGE", t.language), ("COMMENT", t.comment)]
+    out = [
+        ("TITLE", t.title),
+        ("ALBUM", t.album),
+        ("ARTIST", t.artist),
+        ("ALBUMARTIST", t.artist),
+        ("GENRE", t.genre),
+        ("DATE", t.date),
+        ("LANGUAGE", t.language),
+        ("COMMENT", t.comment),
+    ]
     if t.track is not None:
         out.append(("TRACKNUMBER", str(t.track)))
         if t.track_total:
@@ -338,15 +406,26 @@ def wav_chunks(meta: Metadata) -> bytes:
     """
     out = b""
     if meta.chapters:
-        points = b"".join(struct.pack("<II4sIII", c.number, c.start_frame, b"data", 0, 0,
-                                      c.start_frame) for c in meta.chapters)
+        points = b"".join(
+            struct.pack("<II4sIII", c.number, c.start_frame, b"data", 0, 0, c.start_frame)
+            for c in meta.chapters
+        )
         out += _chunk(b"cue ", struct.pack("<I", len(meta.chapters)) + points)
-        labels = b"".join(_chunk(b"labl", struct.pack("<I", c.number) + _zstr(c.title))
-                          for c in meta.chapters)
+        labels = b"".join(
+            _chunk(b"labl", struct.pack("<I", c.number) + _zstr(c.title)) for c in meta.chapters
+        )
         out += _chunk(b"LIST", b"adtl" + labels)
     t = meta.tags
-    info = [(b"INAM", t.title), (b"IPRD", t.album), (b"IART", t.artist), (b"ICRD", t.date),
-            (b"IGNR", t.genre), (b"ILNG", t.language), (b"ICMT", t.comment), (b"ITRK", t.track_text)]
+    info = [
+        (b"INAM", t.title),
+        (b"IPRD", t.album),
+        (b"IART", t.artist),
+        (b"ICRD", t.date),
+        (b"IGNR", t.genre),
+        (b"ILNG", t.language),
+        (b"ICMT", t.comment),
+        (b"ITRK", t.track_text),
+    ]
     body = b"".join(_chunk(key, _zstr(value)) for key, value in info if value)
     if body:
         out += _chunk(b"LIST", b"INFO" + body)

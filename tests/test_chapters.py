@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from voiceguide.chapters import chapters, file_stem, tag_text
 from voiceguide.cli import main
-from voiceguide.cover import cover_png
-from voiceguide.render import frame_at
-from voiceguide.tags import export_date
+from voiceguide.exporter.chapters import chapters, file_stem, tag_text
+from voiceguide.exporter.cover import cover_png
+from voiceguide.exporter.tags import export_date
+from voiceguide.units import frame_at
 
 REPO = Path(__file__).resolve().parent.parent
 HAS_FFMPEG = shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None

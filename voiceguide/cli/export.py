@@ -6,10 +6,21 @@ from pathlib import Path
 
 import typer
 
-from ..errors import UsageError
-from ..export import FORMATS, SAMPLE_RATES
-from ..export import export as export_session
-from ._app import AVOID_HELP, ENGINE_HELP, RATE_HELP, ROUTINE_HELP, VOICE_HELP, VOLUME_HELP, app, say, say_err
+from voiceguide.cli._app import (
+    AVOID_HELP,
+    ENGINE_HELP,
+    RATE_HELP,
+    ROUTINE_HELP,
+    VOICE_HELP,
+    VOLUME_HELP,
+    app,
+    say,
+    say_err,
+)
+from voiceguide.errors import UsageError
+from voiceguide.exporter.export import FORMATS, SAMPLE_RATES
+from voiceguide.exporter.export import export as export_session
+from voiceguide.units import format_duration
 
 
 @app.command()
@@ -71,8 +82,7 @@ def export(
 
         say(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
-    minutes, seconds = divmod(round(result.seconds), 60)
-    say_err(f"Exported {result.timeline.title!r} ({minutes}:{seconds:02d}):")
+    say_err(f"Exported {result.timeline.title!r} ({format_duration(result.timeline.total_us)}):")
     for path in result.files:
         say_err(f"  {path}")
 
@@ -87,7 +97,8 @@ app.add_typer(cache_app, name="cache")
 @cache_app.command("info")
 def cache_info() -> None:
     """Where the speech cache is and how much it holds."""
-    from ..cache import SpeechCache, format_size
+    from voiceguide.speech.cache import SpeechCache
+    from voiceguide.units import format_size
 
     info = SpeechCache().info()
     say(f"path: {info.path}")
@@ -98,7 +109,8 @@ def cache_info() -> None:
 @cache_app.command("clear")
 def cache_clear() -> None:
     """Delete every cached clip (they are re-synthesized when next needed)."""
-    from ..cache import SpeechCache, format_size
+    from voiceguide.speech.cache import SpeechCache
+    from voiceguide.units import format_size
 
     removed = SpeechCache().clear()
     say(f"Removed {removed.entries} clips ({format_size(removed.bytes)}) from {removed.path}")

@@ -10,7 +10,7 @@ Prints, in one run on this machine:
   it (a fresh process each time, start-up included);
 - peak memory (max RSS of the process) exporting a generated two-hour routine.
 
-Targets (issue 3, on the 2-core reference machine): cold <= 0.5 x reference, warm <= 0.1 x
+Targets (on the 2-core reference machine): cold <= 0.5 x reference, warm <= 0.1 x
 reference, peak RSS for two hours <= 150 MB.
 """
 
@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 from _bytecode import compile_bytecode  # noqa: E402
 
 if TYPE_CHECKING:
-    from voiceguide.timeline import Timeline
+    from voiceguide.timeline.model import Timeline
 
 TARGET_COLD = 0.5
 TARGET_WARM = 0.1
@@ -65,7 +65,7 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
 IN_PROCESS = """
 import sys, time
 import voiceguide.cli  # start-up and imports are not timed here
-from voiceguide.export import export
+from voiceguide.exporter.export import export
 start = time.perf_counter()
 export(sys.argv[1], sys.argv[2])
 print(time.perf_counter() - start)
@@ -81,7 +81,7 @@ def run_in_process(routine: str, out: Path, env: dict[str, str]) -> float:
 
 def reference_script(routine: str, work: Path) -> tuple[Path, Timeline]:
     """A bash script that renders the routine's events with espeak-ng and sox."""
-    from voiceguide.session import build_timeline
+    from voiceguide.pipeline import build_timeline
 
     timeline = build_timeline(routine)  # measured (cached) durations: the same pauses we export
     voice = timeline.voice
@@ -159,8 +159,8 @@ def main() -> None:
             api_cold.append(run_in_process(args.routine, out, env_with_cache(cache)))
             api_warm.append(run_in_process(args.routine, out, env_with_cache(cache)))
             startup.append(run_measured([*voiceguide, "--help"], env_with_cache(cache))[0])
-        from voiceguide.render import frame_at
-        from voiceguide.session import build_timeline
+        from voiceguide.pipeline import build_timeline
+        from voiceguide.units import frame_at
 
         long_routine = two_hour_routine(tmpdir)
         long_cache = tmpdir / "long-cache"

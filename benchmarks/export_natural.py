@@ -37,8 +37,9 @@ ENGINES = ("pyttsx3", "piper")
 def worker(engine: str, routine: str) -> dict[str, Any]:
     """Synthesize every utterance of ``routine`` through the cache; runs in its own process."""
     t0 = time.perf_counter()
-    from voiceguide.session import build_timeline
-    from voiceguide.speech import get_engine, speech_clips
+    from voiceguide.pipeline import build_timeline
+    from voiceguide.speech.clips import speech_clips
+    from voiceguide.speech.registry import get_engine
 
     timeline = build_timeline(routine, estimate=True, engine=engine)
     texts = list(dict.fromkeys(e.text for e in timeline.events if e.kind == "speech"))

@@ -182,14 +182,13 @@ def onset_errors(sink: NullSink, recorder: TimedRecorder, routine: Path, cache: 
     ALSA underruns reported by the player."""
     env = dict(sink.env, VOICEGUIDE_CACHE_DIR=str(cache))
     os.environ["VOICEGUIDE_CACHE_DIR"] = str(cache)
-    from voiceguide.render import Renderer
-    from voiceguide.session import build_timeline
+    from voiceguide.pipeline import build_timeline, renderer_for
 
     timeline = build_timeline(routine)  # warms the cache too: the run below measures timing
     shown = subprocess.run([sys.executable, "-m", "voiceguide", "show", "--json", str(routine)],
                            env=env, capture_output=True, text=True, check=True)
     assert json.loads(shown.stdout) == timeline.to_json()
-    reference = Renderer(timeline, sample_rate=RATE).render()
+    reference = renderer_for(timeline, sample_rate=RATE).render()
     expected = onsets(reference)
     before = recorder.frames()
     played = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(routine)], env=env,

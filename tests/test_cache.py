@@ -10,10 +10,13 @@ import numpy as np
 import platformdirs
 import pytest
 
-from voiceguide.cache import SpeechCache, cache_dir
+from voiceguide.audio.clip import Clip
 from voiceguide.cli import main
-from voiceguide.speech import Clip, VoiceInfo, measured_durations, speech_clips
-from voiceguide.timeline import VoiceSettings
+from voiceguide.routine.voice import VoiceSettings
+from voiceguide.speech.cache import SpeechCache, cache_dir
+from voiceguide.speech.clips import speech_clips
+from voiceguide.speech.engine import VoiceInfo
+from voiceguide.speech.measured import measured_durations
 
 
 class FakeEngine:
@@ -132,7 +135,7 @@ def test_an_unwritable_cache_keeps_clips_for_the_run(tmp_path: Path) -> None:
     assert cache.put(KEY, clip()) is None
     engine = FakeEngine()
     clips = speech_clips(VoiceSettings(), engine=engine, cache=cache)
-    clips._memory_bytes = 1  # type: ignore[attr-defined]  # keep almost nothing in the LRU
+    clips._recent.limit = 1  # keep almost nothing in the LRU
     first = clips("One.")
     clips("Two, a different one.")
     assert clips("One.") is first and len(engine.calls) == 2

@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from voiceguide.cli import app, main
-from voiceguide.schema import json_schema
+from voiceguide.routine.json_schema import json_schema
 
 GOLDEN = Path(__file__).parent / "golden"
 REPO = Path(__file__).resolve().parent.parent

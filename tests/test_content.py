@@ -22,12 +22,13 @@ import numpy as np
 import pytest
 import yaml
 
-from voiceguide.catalogue import load_catalogue, normalize
-from voiceguide.compiler import plan, utterances
-from voiceguide.library import shipped_scripts_dir, shipped_sounds_dir
-from voiceguide.loader import check_file, load_routine
-from voiceguide.routine import Breathe, PointStep, Repeat, Routine, Say, Section, StepT, iter_points
-from voiceguide.session import build_timeline
+from voiceguide.pipeline import build_timeline, check_file, load_routine
+from voiceguide.routine.catalogue import load_catalogue, normalize
+from voiceguide.routine.library import shipped_scripts_dir, shipped_sounds_dir
+from voiceguide.routine.model import Routine, StepT
+from voiceguide.routine.ops import utterances
+from voiceguide.routine.plan import plan
+from voiceguide.routine.steps import Breathe, PointStep, Repeat, Say, Section, iter_points
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = shipped_scripts_dir()
@@ -264,7 +265,7 @@ def test_catalogue_has_every_point_of_the_reference() -> None:
 
 
 def test_codes_are_unique_even_ignoring_case_and_punctuation() -> None:
-    raw = yaml.safe_load((REPO / "voiceguide" / "data" / "points.yaml").read_text("utf-8"))
+    raw = yaml.safe_load((REPO / "voiceguide" / "routine" / "data" / "points.yaml").read_text("utf-8"))
     keys = [normalize(code) for code in raw["points"]]
     assert len(keys) == len(set(keys)) == len(REFERENCE_POINTS)
 

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from sitecustoms import HIDE_ESPEAK, site_folder
 
-import voiceguide.export  # noqa: F401  (patched below, through sys.modules)
+import voiceguide.exporter.export  # noqa: F401  (patched below, through sys.modules)
 from voiceguide import doctor
-from voiceguide.cache import SpeechCache
+from voiceguide.audio.clip import Clip
 from voiceguide.doctor import (
     FAIL,
     OK,
@@ -33,8 +33,9 @@ from voiceguide.doctor import (
     run_checks,
 )
 from voiceguide.errors import SpeechError, UsageError
-from voiceguide.speech import Clip, VoiceInfo
-from voiceguide.timeline import VoiceSettings
+from voiceguide.routine.voice import VoiceSettings
+from voiceguide.speech.cache import SpeechCache
+from voiceguide.speech.engine import VoiceInfo
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -93,7 +94,7 @@ class FakeEngine:
 
 def speech_rows(monkeypatch: pytest.MonkeyPatch, engine: FakeEngine, **ctx: float) -> dict[
         str, CheckResult]:
-    monkeypatch.setattr("voiceguide.speech.get_engine", lambda name="pyttsx3": engine)
+    monkeypatch.setattr("voiceguide.speech.registry.get_engine", lambda name="pyttsx3": engine)
     rows = check_speech(Context(isolate=False, **ctx))  # type: ignore[arg-type]
     return {r.name: r for r in rows}
 
@@ -247,7 +248,7 @@ def test_an_unwritable_cache_is_a_warning_not_a_failure(tmp_path: Path,
 
 
 def test_missing_ffmpeg_is_a_warning_with_an_install_fix(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys.modules["voiceguide.export"], "ffmpeg_path", lambda: None)
+    monkeypatch.setattr(sys.modules["voiceguide.exporter.export"], "ffmpeg_path", lambda: None)
     (row,) = check_ffmpeg(Context())
     assert row.status == WARN and ".mp3" in row.detail and ".wav" in row.detail
     assert "ffmpeg" in row.fix
@@ -265,7 +266,7 @@ def test_an_ffmpeg_without_some_encoders_names_the_formats_it_cannot_write(
         ' A....D libvorbis Vorbis\\n";;\n'
         "esac\n")
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setattr(sys.modules["voiceguide.export"], "ffmpeg_path", lambda: str(fake))
+    monkeypatch.setattr(sys.modules["voiceguide.exporter.export"], "ffmpeg_path", lambda: str(fake))
     (row,) = check_ffmpeg(Context())
     assert row.status == WARN and "9.9-test" in row.detail
     assert ".mp3 (libmp3lame)" in row.detail and ".flac" not in row.detail

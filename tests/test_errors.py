@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from voiceguide.errors import RoutineError
-from voiceguide.loader import check_file, load_routine
+from voiceguide.pipeline import check_file, load_routine
 
 CASES: list[tuple[str, str, list[str]]] = [
     (

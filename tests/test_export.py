@@ -16,15 +16,16 @@ import numpy as np
 import pytest
 
 import voiceguide
+from voiceguide.audio.codecs import read_audio
+from voiceguide.audio.render import Renderer
 from voiceguide.cli import main
 from voiceguide.errors import ExportError, UsageError
-from voiceguide.export import export, split_names
+from voiceguide.exporter.export import export, split_names
 from voiceguide.fileio import WRITEBACK_BYTES
-from voiceguide.render import Renderer, frame_at
-from voiceguide.session import build_timeline
-from voiceguide.sounds import read_audio
-from voiceguide.speech import speech_clips
-from voiceguide.timeline import Timeline
+from voiceguide.pipeline import build_timeline, renderer_for
+from voiceguide.speech.clips import speech_clips
+from voiceguide.timeline.model import Timeline
+from voiceguide.units import frame_at
 
 pytestmark = pytest.mark.engine
 
@@ -112,7 +113,7 @@ def test_every_speech_event_starts_at_its_planned_sample(tmp_path: Path) -> None
 
 
 def _sound_spans(timeline: Timeline, rate: int) -> list[tuple[int, int]]:
-    r = Renderer(timeline, sample_rate=rate)
+    r = renderer_for(timeline, sample_rate=rate)
     spans = []
     for e in timeline.events:
         if e.kind == "sound":

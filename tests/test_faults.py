@@ -1,4 +1,4 @@
-"""Faults a user's machine throws at voiceguide (issue 6), each reproduced for real.
+"""Faults a user's machine throws at voiceguide, each reproduced for real.
 
 Every test runs the command as a separate process (``python -m voiceguide ...``) so exit codes,
 signals and stray tracebacks are what a user would see: no speech library (hidden from pyttsx3),
@@ -29,9 +29,12 @@ import numpy as np
 import pytest
 from sitecustoms import HIDE_ESPEAK, SIGINT_ON_IMPORT, site_folder
 
-from voiceguide.cache import SUFFIX, SpeechCache, decode_entry
-from voiceguide.speech import Clip, VoiceInfo, measured_durations, speech_clips
-from voiceguide.timeline import VoiceSettings
+from voiceguide.audio.clip import Clip
+from voiceguide.routine.voice import VoiceSettings
+from voiceguide.speech.cache import SUFFIX, SpeechCache, decode_entry
+from voiceguide.speech.clips import speech_clips
+from voiceguide.speech.engine import VoiceInfo
+from voiceguide.speech.measured import measured_durations
 
 pytestmark = pytest.mark.engine
 
@@ -546,7 +549,7 @@ def test_ctrl_c_typed_in_a_terminal_while_playing_restores_the_terminal(tmp_path
 def test_ctrl_c_during_start_up_exits_130_without_traceback(tmp_path: Path) -> None:
     site = site_folder(tmp_path / "interrupt", SIGINT_ON_IMPORT)
     routine = write(tmp_path / "r.yaml", SHORT)
-    for module in ("voiceguide.loader", "voiceguide.export"):
+    for module in ("voiceguide.routine.loader", "voiceguide.exporter.export"):
         env = cli_env(tmp_path, pythonpath=(site,), VOICEGUIDE_TEST_SIGINT_ON_IMPORT=module)
         proc = voiceguide("export", routine, "-o", tmp_path / "out.wav", env=env, cwd=tmp_path)
         assert proc.returncode == 130, (module, proc.stderr)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.compiler import compile_routine, voice_settings
-from voiceguide.loader import load_routine
-from voiceguide.media import EstimatedDurations
-from voiceguide.timeline import Timeline
+from voiceguide.routine.loader import load_routine
+from voiceguide.routine.voice import voice_settings
+from voiceguide.timeline.compiler import compile_routine
+from voiceguide.timeline.durations import EstimatedDurations
+from voiceguide.timeline.model import Timeline
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p for p in GOLDEN.glob("*.yaml") if not p.name.startswith("_"))

@@ -18,10 +18,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voiceguide.compiler import compile_routine
 from voiceguide.errors import RoutineError
-from voiceguide.loader import check_file, load_routine
-from voiceguide.media import EstimatedDurations
+from voiceguide.pipeline import check_file, load_routine
+from voiceguide.timeline.compiler import compile_routine
+from voiceguide.timeline.durations import EstimatedDurations
 
 NASTY = Path(__file__).parent / "nasty"
 REPO = Path(__file__).resolve().parent.parent

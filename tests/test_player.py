@@ -16,10 +16,13 @@ import numpy as np
 import pytest
 
 from voiceguide.errors import UsageError
-from voiceguide.keys import Command, KeyReader, parse_keys
-from voiceguide.player import Outcome, Player, PreparedStep, Progress, resolve_step
-from voiceguide.timeline import US, Event, PointInfo, Span, Step
-from voiceguide.view import PlainView, PlayState
+from voiceguide.pipeline import renderer_for
+from voiceguide.player.keys import Command, KeyReader, parse_keys
+from voiceguide.player.session import Outcome, Player, PreparedStep, Progress, resolve_step
+from voiceguide.player.view import PlainView, PlayState
+from voiceguide.routine.ops import PointInfo
+from voiceguide.timeline.model import Event, Span, Step
+from voiceguide.units import US
 
 RATE = 1000  # one frame per millisecond keeps the arithmetic readable
 
@@ -489,7 +492,7 @@ if job == 0:
     os.setpgid(0, 0)
     os.tcsetpgrp(0, os.getpgrp())
     signal.signal(signal.SIGTTOU, signal.SIG_DFL)
-    from voiceguide.keys import KeyReader
+    from voiceguide.player.keys import KeyReader
     with KeyReader() as keys:
         print("ready", flush=True)
         command = None
@@ -563,11 +566,10 @@ def test_played_steps_are_the_export_audio_and_the_show_timeline(name: str) -> N
     import time
     from pathlib import Path
 
-    from voiceguide.compiler import voice_settings
-    from voiceguide.loader import load_routine
-    from voiceguide.player import SessionSource
-    from voiceguide.render import Renderer
-    from voiceguide.session import build_timeline
+    from voiceguide.pipeline import build_timeline
+    from voiceguide.player.session import SessionSource
+    from voiceguide.routine.loader import load_routine
+    from voiceguide.routine.voice import voice_settings
 
     routine_path = Path(__file__).parent / "data" / "play" / name
     routine = load_routine(routine_path)
@@ -596,7 +598,7 @@ def test_played_steps_are_the_export_audio_and_the_show_timeline(name: str) -> N
         source.close()
     timeline = build_timeline(routine_path)  # what `show --json` prints (same speech cache)
     assert tuple(events) == timeline.events
-    exported = Renderer(timeline).render()  # what `export` writes
+    exported = renderer_for(timeline).render()  # what `export` writes
     assert np.array_equal(np.concatenate(played), exported)
     if name == "tails.yaml":
         assert max(blocks_per_step) >= 2  # long steps were cut, and still joined seamlessly

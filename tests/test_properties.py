@@ -10,10 +10,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voiceguide.compiler import compile_routine, voice_settings
-from voiceguide.loader import load_routine
-from voiceguide.media import EstimatedDurations
-from voiceguide.timeline import US, Timeline
+from voiceguide.routine.loader import load_routine
+from voiceguide.routine.voice import voice_settings
+from voiceguide.timeline.compiler import compile_routine
+from voiceguide.timeline.durations import EstimatedDurations
+from voiceguide.timeline.model import Timeline
+from voiceguide.units import US
 
 words = st.sampled_from(["Relax", "your", "shoulders", "slowly", "breathe", "and", "rest", "softly"])
 sentence = st.lists(words, min_size=1, max_size=12).map(lambda w: " ".join(w).capitalize() + ".")

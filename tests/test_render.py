@@ -16,12 +16,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from voiceguide.audio.codecs import decode_audio, read_audio
+from voiceguide.audio.dsp import resample
 
+from voiceguide.audio.clip import Clip
+from voiceguide.audio.render import Renderer
+from voiceguide.audio.sounds import SoundBank
 from voiceguide.errors import RoutineError
-from voiceguide.render import Renderer, frame_at
-from voiceguide.sounds import SoundBank, decode_audio, read_audio, resample
-from voiceguide.speech import Clip
-from voiceguide.timeline import Event, Step, Timeline, VoiceSettings
+from voiceguide.routine.voice import VoiceSettings
+from voiceguide.timeline.model import Event, Step, Timeline
+from voiceguide.units import frame_at
 
 RATE = 22050
 

@@ -18,10 +18,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voiceguide.audio.clip import Clip
+from voiceguide.audio.codecs import read_audio
+from voiceguide.audio.dsp import trim_silence
 from voiceguide.errors import SpeechError, UsageError
-from voiceguide.sounds import read_audio, trim_silence
-from voiceguide.speech import Clip, get_engine, speakable
-from voiceguide.timeline import VoiceSettings
+from voiceguide.routine.voice import VoiceSettings
+from voiceguide.speech.engine import speakable
+from voiceguide.speech.registry import get_engine
 
 pytestmark = pytest.mark.engine
 
@@ -236,7 +239,7 @@ def test_the_version_in_the_cache_key_is_the_installed_one(dist: str, module: st
     it must be exactly what importlib.metadata reports, or the cache would split or go stale."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from voiceguide.speech import dist_version
+    from voiceguide.versions import dist_version
 
     try:
         expected: str | None = version(dist)

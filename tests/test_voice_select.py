@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from voiceguide.errors import EXIT_INVALID, UsageError
-from voiceguide.speech import VoiceInfo
-from voiceguide.voice_select import language_rank, pick_voice, voices_for_language
+from voiceguide.speech.engine import VoiceInfo
+from voiceguide.speech.voices import language_rank, pick_voice, voices_for_language
 
 # espeak-ng's voices as pyttsx3 lists them (ids, names and language tags copied from a real run),
 # in espeak's own order: the Caribbean voice comes before the British and American ones.
@@ -126,8 +126,9 @@ def test_voices_command_shows_the_voice_a_routine_gets(
 ) -> None:
     """What `voiceguide voices --language` promises is what the pyttsx3 engine really uses."""
     from voiceguide.cli import main
-    from voiceguide.speech import Pyttsx3Engine, get_engine
-    from voiceguide.timeline import VoiceSettings
+    from voiceguide.routine.voice import VoiceSettings
+    from voiceguide.speech.pyttsx3_engine import Pyttsx3Engine
+    from voiceguide.speech.registry import get_engine
 
     assert main(["voices", "--language", language]) == 0
     out = capsys.readouterr().out
@@ -144,7 +145,7 @@ def test_voices_command_without_language_lists_every_voice(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from voiceguide.cli import main
-    from voiceguide.speech import get_engine
+    from voiceguide.speech.registry import get_engine
 
     assert main(["voices"]) == 0
     out = capsys.readouterr().out

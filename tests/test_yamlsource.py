@@ -17,12 +17,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voiceguide import yamlsource
 from voiceguide.errors import RoutineError
+from voiceguide.routine import source as yamlsource
 
 REPO = Path(__file__).resolve().parent.parent
 FILES = sorted(
-    [*REPO.glob("scripts/*.yaml"), REPO / "voiceguide/data/points.yaml",
+    [*REPO.glob("scripts/*.yaml"), REPO / "voiceguide/routine/data/points.yaml",
      *(Path(__file__).parent / "nasty").glob("*.yaml"), *REPO.glob("tests/data/**/*.yaml")]
 )
 ALPHABET = string.printable + "äé€😀\u2028\u2029\x85\r\ufeff\x00\x07:-[]{}&*!|>'\"#%@`?,"

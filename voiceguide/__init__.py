@@ -14,9 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .catalogue import Catalogue, Point, load_catalogue
-    from .compiler import compile_routine, plan, voice_settings
-    from .errors import (
+    from voiceguide.errors import (
         AudioDeviceError,
         ExportError,
         Problem,
@@ -25,22 +23,25 @@ if TYPE_CHECKING:
         UsageError,
         VoiceguideError,
     )
-    from .loader import check_file, load_routine
-    from .routine import Routine
-    from .session import build_timeline
-    from .timeline import Event, Step, Timeline, VoiceSettings
+    from voiceguide.pipeline import build_timeline, check_file, load_routine
+    from voiceguide.routine.catalogue import Catalogue, Point, load_catalogue
+    from voiceguide.routine.model import Routine
+    from voiceguide.routine.plan import plan
+    from voiceguide.routine.voice import VoiceSettings, voice_settings
+    from voiceguide.timeline.compiler import compile_routine
+    from voiceguide.timeline.model import Event, Step, Timeline
 
 __version__ = "0.1.0"
 
 # Names are imported on first use (PEP 562): `import voiceguide` stays instant, and the command
 # line can start (and be interrupted) before any heavy module loads.
 _LAZY = {
-    "Catalogue": "catalogue",
-    "Point": "catalogue",
-    "load_catalogue": "catalogue",
-    "compile_routine": "compiler",
-    "plan": "compiler",
-    "voice_settings": "compiler",
+    "Catalogue": "routine.catalogue",
+    "Point": "routine.catalogue",
+    "load_catalogue": "routine.catalogue",
+    "compile_routine": "timeline.compiler",
+    "plan": "routine.plan",
+    "voice_settings": "routine.voice",
     "AudioDeviceError": "errors",
     "ExportError": "errors",
     "Problem": "errors",
@@ -48,14 +49,14 @@ _LAZY = {
     "SpeechError": "errors",
     "UsageError": "errors",
     "VoiceguideError": "errors",
-    "check_file": "loader",
-    "load_routine": "loader",
-    "Routine": "routine",
-    "build_timeline": "session",
-    "Event": "timeline",
-    "Step": "timeline",
-    "Timeline": "timeline",
-    "VoiceSettings": "timeline",
+    "check_file": "pipeline",
+    "load_routine": "pipeline",
+    "Routine": "routine.model",
+    "build_timeline": "pipeline",
+    "Event": "timeline.model",
+    "Step": "timeline.model",
+    "Timeline": "timeline.model",
+    "VoiceSettings": "routine.voice",
 }
 
 
@@ -94,14 +95,14 @@ __all__ = [
 
 
 def export(*args: Any, **kwargs: Any) -> Any:
-    """Render a routine to audio files; see :func:`voiceguide.export.export`."""
-    from .export import export as _export
+    """Render a routine to audio files; see :func:`voiceguide.exporter.export.export`."""
+    from voiceguide.exporter.export import export as _export
 
     return _export(*args, **kwargs)
 
 
 def play(*args: Any, **kwargs: Any) -> Any:
-    """Play a routine aloud in real time; see :func:`voiceguide.player.play`."""
-    from .player import play as _play
+    """Play a routine aloud in real time; see :func:`voiceguide.player.session.play`."""
+    from voiceguide.player.session import play as _play
 
     return _play(*args, **kwargs)

@@ -1,5 +1,5 @@
 """``python -m voiceguide`` runs the command line."""
 
-from ._entry import entry
+from voiceguide._entry import entry
 
 entry()

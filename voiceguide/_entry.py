@@ -27,7 +27,7 @@ def entry() -> None:
     gc.disable()
     try:
         _start_opening_the_natural_voice(sys.argv[1:])
-        from .cli import main  # imports the whole program: Ctrl-C may land here
+        from voiceguide.cli import main
     except KeyboardInterrupt:
         if _opening is not None and _opening.is_alive():
             _exit_at_once(EXIT_INTERRUPTED)
@@ -83,7 +83,7 @@ def _start_opening_the_natural_voice(argv: list[str]) -> None:
 
     try:
         _import_holding_ctrl_c("numpy", "onnxruntime")
-        from . import _piper_session
+        from voiceguide.speech import _piper_session
 
         _piper_session.model_path()  # imports the voice package and what it uses to find files
     except Exception:  # not installed or broken: the engine says so when it is used

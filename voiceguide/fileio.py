@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from .errors import ExportError
+from voiceguide.errors import ExportError
 
 
 def _explain(exc: OSError, path: Path) -> ExportError:

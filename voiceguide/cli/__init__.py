@@ -9,9 +9,9 @@ from __future__ import annotations
 import typer
 from typer.exceptions import TyperException
 
-from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, RoutineError, VoiceguideError
-from . import authoring  # noqa: F401  (registers commands)
-from ._app import app, console_err, say_err
+from voiceguide.cli import authoring  # noqa: F401  (registers commands)
+from voiceguide.cli._app import app, console_err, say_err
+from voiceguide.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, RoutineError, VoiceguideError
 
 for _optional in ("export", "play", "doctor", "voices"):
     # Command modules land one issue at a time; each registers itself on import.

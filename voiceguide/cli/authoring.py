@@ -7,11 +7,22 @@ from pathlib import Path
 
 import typer
 
-from .. import api
-from ..durations import format_duration, format_stamp
-from ..errors import EXIT_INVALID, UsageError
-from ..timeline import Timeline, us_to_s
-from ._app import AVOID_HELP, ENGINE_HELP, RATE_HELP, ROUTINE_HELP, VOICE_HELP, app, console, console_err, say
+from voiceguide import authoring as api
+from voiceguide.cli._app import (
+    AVOID_HELP,
+    ENGINE_HELP,
+    RATE_HELP,
+    ROUTINE_HELP,
+    VOICE_HELP,
+    app,
+    console,
+    console_err,
+    say,
+)
+from voiceguide.errors import EXIT_INVALID, UsageError
+from voiceguide.hints import suggestion
+from voiceguide.timeline.model import Timeline
+from voiceguide.units import format_duration, format_stamp, us_to_s
 
 CHECK_EXAMPLES = """\b
 Examples:
@@ -165,7 +176,7 @@ def points(
     found = api.find_points(query)
     if query and not found:
         suggestions = api.suggest_points(query)
-        hint = f" Did you mean {' or '.join(suggestions)}?" if suggestions else ""
+        hint = " " + suggestion(suggestions, quote=False, end="?", capital=True) if suggestions else ""
         raise UsageError(f"no point matches {query!r}.{hint} Run `voiceguide points` for the list.")
     if query and len(found) == 1:
         point = found[0]

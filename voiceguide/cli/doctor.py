@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ._app import app, console
+from voiceguide.cli._app import app, console
 
 if TYPE_CHECKING:
-    from ..doctor import Report
+    from voiceguide.doctor import Report
 
 
 @app.command()
@@ -25,7 +25,7 @@ def doctor(
     Nothing is heard: the sound device is opened with a few milliseconds of silence. Exit status
     0 when both `play` and `export` would work (warnings allowed), 1 otherwise.
     """
-    from ..doctor import run_checks
+    from voiceguide.doctor import run_checks
 
     if as_json:
         report = run_checks(engine)
@@ -45,7 +45,7 @@ def _print_report(report: Report) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from ..doctor import FAIL, OK, WARN
+    from voiceguide.doctor import FAIL, OK, WARN
 
     style = {OK: "green", WARN: "yellow", FAIL: "bold red"}
     label = {OK: "ok", WARN: "warn", FAIL: "FAIL"}

@@ -6,9 +6,20 @@ from pathlib import Path
 
 import typer
 
-from ..export import SAMPLE_RATES
-from ..export import export as export_session
-from ._app import AVOID_HELP, ENGINE_HELP, RATE_HELP, ROUTINE_HELP, VOICE_HELP, VOLUME_HELP, app, say, say_err
+from voiceguide.cli._app import (
+    AVOID_HELP,
+    ENGINE_HELP,
+    RATE_HELP,
+    ROUTINE_HELP,
+    VOICE_HELP,
+    VOLUME_HELP,
+    app,
+    say,
+    say_err,
+)
+from voiceguide.exporter.export import SAMPLE_RATES
+from voiceguide.exporter.export import export as export_session
+from voiceguide.units import format_duration
 
 
 @app.command()
@@ -48,8 +59,7 @@ def export(
         avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume)
     if output == "-":
         return  # stdout is the audio: say nothing
-    minutes, seconds = divmod(round(result.seconds), 60)
-    say_err(f"Exported {result.timeline.title!r} ({minutes}:{seconds:02d}):")
+    say_err(f"Exported {result.timeline.title!r} ({format_duration(result.timeline.total_us)}):")
     for path in result.files:
         say_err(f"  {path}")
 
@@ -64,7 +74,8 @@ app.add_typer(cache_app, name="cache")
 @cache_app.command("info")
 def cache_info() -> None:
     """Where the speech cache is and how much it holds."""
-    from ..cache import SpeechCache, format_size
+    from voiceguide.speech.cache import SpeechCache
+    from voiceguide.units import format_size
 
     info = SpeechCache().info()
     say(f"path: {info.path}")
@@ -75,7 +86,8 @@ def cache_info() -> None:
 @cache_app.command("clear")
 def cache_clear() -> None:
     """Delete every cached clip (they are re-synthesized when next needed)."""
-    from ..cache import SpeechCache, format_size
+    from voiceguide.speech.cache import SpeechCache
+    from voiceguide.units import format_size
 
     removed = SpeechCache().clear()
     say(f"Removed {removed.entries} clips ({format_size(removed.bytes)}) from {removed.path}")

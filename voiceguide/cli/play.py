@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import typer
 
-from ._app import (
+from voiceguide.cli._app import (
     AVOID_HELP,
     ENGINE_HELP,
     RATE_HELP,
@@ -58,7 +58,7 @@ def play(
 
     The cautions are printed and spoken first. Without a sound device, use `voiceguide export`.
     """
-    from ..player import play as play_routine
+    from voiceguide.player.session import play as play_routine
 
     play_routine(
         routine,

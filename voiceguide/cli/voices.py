@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from ._app import app, console, console_err
+from voiceguide.cli._app import app, console, console_err
+from voiceguide.hints import NATURAL_INSTALL
 
 
 @app.command()
@@ -14,7 +15,7 @@ def voices(
         "--engine",
         "-e",
         help="Speech engine: pyttsx3 (default, espeak-ng on Linux) or piper (natural voice, "
-        "needs `pip install 'voiceguide[natural]'`).",
+        f"needs `{NATURAL_INSTALL}`).",
     ),
     language: str | None = typer.Option(
         None,
@@ -30,7 +31,7 @@ def voices(
     """
     from rich.table import Table
 
-    from ..voice_select import list_voices
+    from voiceguide.speech.voices import list_voices
 
     found = list_voices(engine, language)
     if not found:

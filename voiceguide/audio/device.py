@@ -1,0 +1,214 @@
+"""Sound output for the player: simpleaudio behind a three-method interface.
+
+Why an interface: the scheduler in :mod:`voiceguide.player` is tested against a fake output and a
+fake clock, and never touches a device. Facts about simpleaudio that shape this module (measured):
+every ``play_buffer`` opens the device anew, so the player starts each block on its
+own clock time instead of chaining blocks; ``stop()`` lets roughly 0.3 s more sound out while
+ALSA drains; and leaving the interpreter while a playback thread still runs can crash, so
+:meth:`SimpleaudioOutput.close` stops everything and waits for silence first. We depend on the
+``simpleaudio-patched`` fork (imported as ``simpleaudio``): 1.0.4 segfaults on Python 3.12+.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import threading
+import time
+from typing import Any, Protocol
+
+import numpy as np
+
+from voiceguide.errors import AudioDeviceError
+
+#: How long :meth:`SimpleaudioOutput.close` waits for playback threads to finish draining.
+#: Stopping takes about 0.3 s; a wedged device must not hang the program for ever.
+CLOSE_TIMEOUT_S = 3.0
+
+def export_hint(routine: str = "ROUTINE") -> str:
+    """The way out when there is no sound: write the session to a file and play that."""
+    import shlex
+
+    return ("To listen anyway, write the session to a file and play that elsewhere: "
+            f"`voiceguide export {shlex.quote(routine)} -o session.wav`.")
+
+
+class PlayHandle(Protocol):
+    """One block of audio that is (or was) playing."""
+
+    def is_playing(self) -> bool: ...
+
+    def stop(self) -> None: ...
+
+
+class AudioOutput(Protocol):
+    """Where the player's audio goes; a block starts sounding as soon as ``play`` returns."""
+
+    def play(self, samples: np.ndarray, sample_rate: int) -> PlayHandle:
+        """Start ``samples`` (int16, mono ``(n,)`` or stereo ``(n, 2)``) now, without blocking."""
+        ...
+
+    def stop(self) -> None:
+        """Silence everything that is playing (returns at once; the device may drain briefly)."""
+        ...
+
+    def close(self) -> None:
+        """Stop everything and wait until no playback thread is left; safe to call twice."""
+        ...
+
+
+def _as_pcm(samples: np.ndarray) -> tuple[np.ndarray, int]:
+    """A C-contiguous int16 array and its channel count, as simpleaudio wants them."""
+    if samples.dtype != np.int16:
+        raise ValueError(f"expected int16 samples, got {samples.dtype}")
+    if samples.ndim == 1:
+        channels = 1
+    elif samples.ndim == 2 and samples.shape[1] in (1, 2):
+        channels = samples.shape[1]
+    else:
+        raise ValueError(f"expected mono (n,) or stereo (n, 2) samples, got shape {samples.shape}")
+    # simpleaudio keeps a reference to the buffer (it does not copy) until its thread ends:
+    # hand it a private, immutable copy so later changes to ``samples`` can never reach it.
+    pcm = np.ascontiguousarray(samples).copy()
+    pcm.setflags(write=False)
+    return pcm, channels
+
+
+class _SilentHandle:
+    """Stands in for a block too short to bother the device with."""
+
+    def is_playing(self) -> bool:
+        return False
+
+    def stop(self) -> None:
+        return None
+
+
+class SimpleaudioOutput:
+    """Plays blocks through simpleaudio (ALSA's ``default`` device on Linux)."""
+
+    def __init__(self) -> None:
+        try:
+            import simpleaudio
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise AudioDeviceError(
+                f"cannot play sound: the simpleaudio module is not importable ({exc}). "
+                "Reinstall voiceguide (it depends on simpleaudio-patched). " + export_hint()
+            ) from exc
+        self._sa: Any = simpleaudio
+        self._handles: list[Any] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def probe(self, routine: str = "ROUTINE") -> None:
+        """Open the device once with a few milliseconds of silence (without waiting for it).
+
+        Fails early, with a message a person can act on, when there is no sound device; doubles
+        as a warm-up so the first real cue does not pay the device's first-open cost.
+        """
+        silence = np.zeros(441, dtype=np.int16)  # 20 ms at 22.05 kHz
+        with _captured_stderr() as captured:
+            try:
+                handle = self._sa.play_buffer(silence.tobytes(), 1, 2, 22050)
+            except Exception as exc:
+                detail = _alsa_detail(captured.read()) or str(exc)
+                raise AudioDeviceError(
+                    f"no sound output device could be opened ({detail}). "
+                    "Check that speakers or headphones are connected and that your sound server "
+                    "is running (`pactl info` or `aplay -l`). " + export_hint(routine)
+                ) from exc
+        with self._lock:
+            self._handles.append(handle)
+
+    def play(self, samples: np.ndarray, sample_rate: int) -> PlayHandle:
+        pcm, channels = _as_pcm(samples)
+        if len(pcm) == 0:
+            return _SilentHandle()
+        with self._lock:
+            if self._closed:
+                return _SilentHandle()
+            self._handles = [h for h in self._handles if h.is_playing()]
+            try:
+                handle = self._sa.play_buffer(pcm, channels, 2, int(sample_rate))
+            except Exception as exc:
+                raise AudioDeviceError(
+                    f"the sound device failed while playing ({exc}). " + export_hint()
+                ) from exc
+            self._handles.append(handle)
+            return handle  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        with self._lock:
+            for handle in self._handles:
+                handle.stop()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            handles, self._handles = self._handles, []
+        for handle in handles:
+            handle.stop()
+        deadline = time.monotonic() + CLOSE_TIMEOUT_S
+        while any(h.is_playing() for h in handles) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def __enter__(self) -> SimpleaudioOutput:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Captured:
+    def __init__(self, file: Any) -> None:
+        self._file = file
+
+    def read(self) -> str:
+        self._file.seek(0)
+        data: bytes = self._file.read()
+        return data.decode("utf-8", "replace")
+
+
+class _captured_stderr:
+    """Redirect file descriptor 2 into a temp file while ALSA tries the device.
+
+    ALSA prints a dozen lines of configuration errors when there is no card; the user should see
+    one clear message instead, and the useful last line goes into it.
+    """
+
+    def __enter__(self) -> _Captured:
+        self._file = tempfile.TemporaryFile()
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            sys.stderr.flush()
+        try:
+            self._saved: int | None = os.dup(2)
+            os.dup2(self._file.fileno(), 2)
+        except OSError:
+            self._saved = None
+        return _Captured(self._file)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._saved is not None:
+            os.dup2(self._saved, 2)
+            os.close(self._saved)
+        self._file.close()
+
+
+def _alsa_detail(text: str) -> str:
+    """The last ALSA complaint, e.g. ``ALSA: Unknown PCM default``."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    last = lines[-1]
+    if ")" in last and last.startswith("ALSA lib"):
+        last = last.split(")", 1)[1].strip()
+    return f"ALSA: {last}"
+
+
+def open_output(routine: str = "ROUTINE") -> SimpleaudioOutput:
+    """The real output, checked: raises AudioDeviceError (suggesting ``export``) if there is none."""
+    out = SimpleaudioOutput()
+    out.probe(routine)
+    return out

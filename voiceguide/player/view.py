@@ -1,0 +1,278 @@
+"""What the person following along sees: a live rich panel on a terminal, plain lines otherwise.
+
+The player hands the view a :class:`PlayState` snapshot many times a second; the view decides how
+often to draw. Piped or in CI there is no cursor movement, just one timestamped line per thing
+that happened (step started, cue spoken, paused, ...), so a log reads like the session.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+from voiceguide.player.keys import KEYS_HELP
+from voiceguide.routine.ops import PointInfo
+from voiceguide.timeline.model import Event, Span, Step
+from voiceguide.units import US, format_stamp
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+SPAN_LABELS = {
+    "hold": "Hold",
+    "inhale": "Breathe in",
+    "hold-in": "Hold (in)",
+    "exhale": "Breathe out",
+    "hold-out": "Hold (out)",
+}
+
+
+@dataclass(frozen=True)
+class PlayState:
+    """One moment of the session, as the view shows it."""
+
+    title: str
+    step: Step  # the current step (its start and duration may still be estimates)
+    step_count: int  # steps in the routine, the introduction (index 0) included
+    position_us: int  # playhead inside the step
+    elapsed_us: int  # playhead in the session
+    total_us: int  # session length (an estimate until every step is prepared)
+    total_exact: bool
+    status: str  # "playing" | "paused" | "preparing" | "finished" | "stopped"
+    event: Event | None = None  # what is sounding now
+    span: Span | None = None  # the hold or breath phase under way
+    preview: bool = False
+    point: PointInfo | None = None  # the point being pressed or introduced (None: use the step's)
+
+    @property
+    def current_point(self) -> PointInfo | None:
+        return self.point if self.point is not None else self.step.point
+
+    @property
+    def step_label(self) -> str:
+        last = self.step_count - 1
+        if self.step.index == 0 and self.step.kind == "intro":
+            return f"Introduction (then {last} step{'s' if last != 1 else ''})"
+        return f"Step {self.step.index} of {last}"
+
+    @property
+    def span_left_us(self) -> int:
+        if self.span is None:
+            return 0
+        return max(self.span.end_us - (self.step.start_us + self.position_us), 0)
+
+
+def clock(us: int) -> str:
+    """``m:ss`` (or ``h:mm:ss``) for elapsed and remaining time."""
+    total = max(int(us // US), 0)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def describe_event(event: Event) -> str:
+    if event.kind == "speech":
+        return f"“{event.text}”"
+    if event.kind == "sound":
+        return f"♪ {event.sound}"
+    return ""
+
+
+def _side(span: Span) -> str:
+    return {"left": "left side", "right": "right side", "both": "both sides"}.get(span.side, "")
+
+
+class View(Protocol):
+    def update(self, state: PlayState) -> None: ...
+
+    def note(self, message: str) -> None:
+        """Something worth telling outside the regular display (a warning, a skip)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class PlainView:
+    """Timestamped lines for logs and pipes: one per step, cue, hold and pause/resume."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._out = stream if stream is not None else sys.stdout
+        self._step: tuple[int, int] | None = None
+        self._point: PointInfo | None = None
+        self._event: Event | None = None
+        self._span: Span | None = None
+        self._status = ""
+        self._elapsed = 0
+
+    def _line(self, elapsed_us: int, text: str) -> None:
+        try:
+            self._out.write(f"[{format_stamp(elapsed_us)}] {text}\n")
+            self._out.flush()
+        except (OSError, ValueError):  # a closed pipe must not stop the session
+            pass
+
+    def update(self, state: PlayState) -> None:
+        self._elapsed = state.elapsed_us
+        at = state.elapsed_us
+        key = (state.step.index, state.step.start_us)
+        if key != self._step:
+            self._step = key
+            self._event = self._span = self._point = None
+            self._line(at, f"{state.step_label}: {state.step.title}")
+        point = state.current_point
+        if point is not None and point != self._point:
+            self._point = point
+            pinyin = f", {point.pinyin}" if point.pinyin else ""
+            self._line(at, f"  point {point.code} ({point.name}{pinyin}): {point.location}")
+        if state.status != self._status:
+            if state.status == "paused":
+                self._line(at, "paused")
+            elif state.status == "playing" and self._status == "paused":
+                self._line(at, "resumed")
+            elif state.status == "preparing" and self._status == "playing":
+                self._line(at, "waiting for speech synthesis…")
+            self._status = state.status
+        if state.status != "playing":
+            return
+        if state.span is not None and state.span != self._span:
+            self._span = state.span
+            side = _side(state.span)
+            label = SPAN_LABELS.get(state.span.kind, state.span.kind)
+            self._line(at, f"  {label}{' (' + side + ')' if side else ''} "
+                           f"{state.span.duration_us / US:g} s")
+        if state.event is not None and state.event != self._event:
+            self._event = state.event
+            text = describe_event(state.event)
+            if text:
+                self._line(state.event.start_us, f"  {text}")
+
+    def note(self, message: str) -> None:
+        self._line(self._elapsed, message)
+
+    def close(self) -> None:
+        return None
+
+
+class LiveView:
+    """A rich panel redrawn in place: title, step n of N, the point, a countdown bar, the keys."""
+
+    MIN_INTERVAL_S = 0.1  # ten redraws a second are plenty for a one-second countdown
+
+    def __init__(self, console: object | None = None, *, keys: bool = True) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self._console = console if isinstance(console, Console) else Console()
+        self._live = Live(console=self._console, auto_refresh=False, transient=False,
+                          redirect_stdout=False, redirect_stderr=False)
+        self._keys = keys
+        self._last = 0.0
+        self._state: PlayState | None = None
+        self._notes: list[str] = []
+        self._started = False
+
+    def update(self, state: PlayState) -> None:
+        changed = (
+            self._state is None
+            or state.status != self._state.status
+            or state.step.index != self._state.step.index
+            or state.event != self._state.event
+            or state.point != self._state.point
+        )
+        self._state = state
+        now = time.monotonic()
+        if not changed and now - self._last < self.MIN_INTERVAL_S:
+            return
+        self._last = now
+        if not self._started:
+            self._live.start()
+            self._started = True
+        self._live.update(self._render(state), refresh=True)
+
+    def note(self, message: str) -> None:
+        self._notes = [*self._notes[-2:], message]
+        if self._state is not None and self._started:
+            self._live.update(self._render(self._state), refresh=True)
+
+    def close(self) -> None:
+        if self._started:
+            if self._state is not None:
+                self._live.update(self._render(self._state, final=True), refresh=True)
+            self._live.stop()
+            self._started = False
+
+    def _render(self, s: PlayState, *, final: bool = False) -> RenderableType:
+        from rich.console import Group
+        from rich.panel import Panel
+        from rich.progress_bar import ProgressBar
+        from rich.table import Table
+        from rich.text import Text
+
+        rows: list[RenderableType] = []
+        head = Text()
+        head.append(s.step_label, style="bold")
+        head.append(f" · {s.step.title}")
+        if s.preview:
+            head.append("  (preview)", style="magenta")
+        rows.append(head)
+        point = s.current_point
+        if point is not None:
+            line = Text()
+            line.append(point.name, style="bold cyan")
+            line.append(f"  {point.code}")
+            if point.pinyin:
+                line.append(f" · {point.pinyin}")
+            side = _side(s.span) if s.span is not None and s.span.kind == "hold" else ""
+            how = side or {"together": "both sides together", "alternate": "left, then right"}.get(
+                point.sides, ""
+            )
+            if how:
+                line.append(f" · {how}", style="yellow")
+            rows.append(line)
+            rows.append(Text(point.location, style="dim"))
+        bar = Table.grid(padding=(0, 1), expand=True)
+        bar.add_column(width=14)
+        bar.add_column(ratio=1)
+        bar.add_column(width=12, justify="right")
+        if s.span is not None:
+            left = s.span_left_us
+            done = s.span.duration_us - left
+            label = SPAN_LABELS.get(s.span.kind, s.span.kind)
+            bar.add_row(
+                Text(label, style="bold green"),
+                ProgressBar(total=max(s.span.duration_us, 1), completed=done, complete_style="green"),
+                Text(f"{left / US:5.1f} s left"),
+            )
+        else:
+            bar.add_row(Text(""), Text(""), Text(""))
+        rows.append(Text(""))
+        rows.append(bar)
+        caption = describe_event(s.event) if s.event is not None else ""
+        rows.append(Text(caption or " ", style="italic"))
+        rows.append(Text(""))
+        total = Table.grid(padding=(0, 1), expand=True)
+        total.add_column(width=14)
+        total.add_column(ratio=1)
+        total.add_column(width=12, justify="right")
+        approx = "" if s.total_exact else "~"
+        total.add_row(
+            Text(f"{clock(s.elapsed_us)} / {approx}{clock(s.total_us)}"),
+            ProgressBar(total=max(s.total_us, 1), completed=min(s.elapsed_us, s.total_us)),
+            Text(f"{approx}{clock(s.total_us - s.elapsed_us)} left"),
+        )
+        rows.append(total)
+        status = {
+            "paused": Text("PAUSED — press space to continue", style="bold yellow"),
+            "preparing": Text("preparing speech…", style="dim"),
+            "finished": Text("Session complete.", style="bold green"),
+            "stopped": Text("Stopped.", style="bold"),
+        }.get(s.status)
+        if status is not None:
+            rows.append(status)
+        for message in self._notes:
+            rows.append(Text(message, style="yellow"))
+        if self._keys and not final:
+            rows.append(Text(KEYS_HELP, style="dim"))
+        return Panel(Group(*rows), title=s.title, title_align="left")

@@ -1,0 +1,52 @@
+"""Routine → step plans: what each top-level step says and plays, in order, with no times yet.
+
+Planning needs no durations, so the player can start at once; the timeline stage lays the plans
+out on the clock (:func:`voiceguide.timeline.compiler.layout`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from voiceguide.routine.model import Origin, Routine, StepT
+from voiceguide.routine.ops import Op, Silence, Speak, StepPlan
+from voiceguide.routine.phrases import merged, say
+from voiceguide.routine.steps import PointStep, kind_of
+from voiceguide.units import US
+
+
+class _Planner:
+    """The :class:`~voiceguide.routine.steps.base.Planning` a kind is given."""
+
+    def __init__(self, routine: Routine) -> None:
+        self.phrases: Mapping[str, str] = merged(routine.phrases)
+        self.caution_texts: Mapping[str, str] = routine.caution_texts
+        self._announced: set[str] = set()
+
+    def first_time(self, code: str) -> bool:
+        if code in self._announced:
+            return False
+        self._announced.add(code)
+        return True
+
+    def ops(self, step: StepT) -> list[Op]:
+        return kind_of(step).plan(step, self)
+
+
+def plan(routine: Routine) -> tuple[StepPlan, ...]:
+    """One plan per top-level step, preceded by the introduction (title, notices, cautions)."""
+    planner = _Planner(routine)
+    phrases = planner.phrases
+    intro: list[Op] = [Speak(say(phrases, "welcome", title=routine.title), "title")]
+    if routine.avoided or routine.cautions:
+        intro.append(Speak(say(phrases, "before_you_begin"), "caution"))
+    if routine.avoided:
+        intro.append(Speak(say(phrases, "avoided", tags=" and ".join(routine.avoid_tags)), "avoided"))
+    intro.extend(Speak(say(phrases, "caution", text=c), "caution") for c in routine.cautions)
+    intro.append(Silence(US))
+    plans = [StepPlan("Introduction", "intro", tuple(intro), Origin(str(routine.source), 1, 1))]
+    for step in routine.steps:
+        kind = kind_of(step)
+        info = step.info if isinstance(step, PointStep) else None
+        plans.append(StepPlan(kind.title(step), kind.name, tuple(planner.ops(step)), step.origin, info))
+    return tuple(plans)

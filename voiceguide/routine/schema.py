@@ -1,0 +1,368 @@
+"""The routine language, declared once: the validator and ``voiceguide schema`` both read it.
+
+Each node type knows how to check (and normalise) a located YAML value and how to describe
+itself as JSON Schema, so the editor's completion and ``voiceguide check`` can never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from voiceguide.errors import Problem
+from voiceguide.hints import did_you_mean
+from voiceguide.routine.source import LocatedDict, LocatedList, Mark
+from voiceguide.units import DurationError, parse_duration
+
+MAX_TEXT = 2000  # characters in one utterance
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # could drive a terminal or a TTS engine
+INVALID: Any = object()  # returned by a check that reported a problem
+
+
+@dataclass
+class Ctx:
+    """Collects problems for one file while a value is checked."""
+
+    filename: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, mark: Mark, path: str, message: str, hint: str = "") -> Any:
+        self.problems.append(Problem(self.filename, mark.line, mark.column, message, "error", path, hint))
+        return INVALID
+
+    def warn(self, mark: Mark, path: str, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(self.filename, mark.line, mark.column, message, "warning", path, hint))
+
+
+def describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a yes/no value ({str(value).lower()})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    return f"text ({value!r})" if len(str(value)) < 40 else "text"
+
+
+class Node:
+    doc: str = ""
+
+    def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        raise NotImplementedError
+
+    def json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+@dataclass
+class Text(Node):
+    doc: str = ""
+    max_len: int = MAX_TEXT
+
+    def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return ctx.error(
+                mark,
+                path,
+                f"expected text, got {describe(value)}",
+                "put the text after the colon, in quotes if it contains ': ' or '#'",
+            )
+        text = " ".join(str(value).split())
+        control = _CONTROL.search(text)
+        if control:
+            return ctx.error(
+                mark,
+                path,
+                f"the text contains the control character U+{ord(control.group()):04X}",
+                "remove it; routines hold plain text",
+            )
+        if not text:
+            return ctx.error(mark, path, "the text is empty", "write something, or remove the key")
+        if len(text) > self.max_len:
+            return ctx.error(
+                mark,
+                path,
+                f"the text is {len(text):,} characters; the limit is {self.max_len:,}",
+                "split it into several `say` steps",
+            )
+        return text
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": self.max_len,
+            "description": self.doc,
+        }
+
+
+@dataclass
+class Number(Node):
+    doc: str = ""
+    minimum: float = 0
+    maximum: float = math.inf
+    integer: bool = True
+
+    def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        ok = isinstance(value, int) if self.integer else isinstance(value, (int, float))
+        if isinstance(value, bool) or not ok:
+            kind = "a whole number" if self.integer else "a number"
+            return ctx.error(mark, path, f"expected {kind}, got {describe(value)}")
+        if not (self.minimum <= value <= self.maximum) or (isinstance(value, float) and math.isnan(value)):
+            return ctx.error(
+                mark,
+                path,
+                f"{value} is out of range",
+                f"use a value from {_num(self.minimum)} to {_num(self.maximum)}",
+            )
+        return value
+
+    def json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": "integer" if self.integer else "number",
+            "minimum": self.minimum,
+            "description": self.doc,
+        }
+        if self.maximum != math.inf:
+            out["maximum"] = self.maximum
+        return out
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+@dataclass
+class Duration(Node):
+    doc: str = ""
+    allow_zero: bool = False
+
+    def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        try:
+            return parse_duration(value, allow_zero=self.allow_zero)
+        except DurationError as exc:
+            return ctx.error(mark, path, str(exc), exc.hint)
+
+    def json(self) -> dict[str, Any]:
+        pattern = r"^\s*(off|(\d+(\.\d+)?|\.\d+)\s*(h|ms|m|s)?(\s*(\d+(\.\d+)?|\.\d+)\s*(h|ms|m|s))*)\s*$"
+        off = [{"const": False}] if self.allow_zero else []  # YAML reads a bare `off` as false
+        return {
+            "description": self.doc + " Write 90s, 1m30s, 2m, 1.5m, 500ms or seconds.",
+            "anyOf": [
+                *off,
+                {"type": "number", "minimum": 0, "maximum": 3600},
+                {"type": "string", "pattern": pattern},
+            ],
+        }
+
+
+@dataclass
+class Choice(Node):
+    values: tuple[str, ...] = ()
+    doc: str = ""
+
+    def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        if value in self.values:
+            return value
+        hint = did_you_mean(str(value), self.values, end="?") or "use one of " + ", ".join(self.values)
+        return ctx.error(mark, path, f"{describe(value)} is not one of {', '.join(self.values)}", hint)
+
+    def json(self) -> dict[str, Any]:
+        return {"enum": list(self.values), "description": self.doc}
+
+
+@dataclass
+class TextList(Node):
+    doc: str = ""
+
+    def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        if isinstance(value, str):
+            value = LocatedList([value])
+            value.mark, value.item_marks = mark, [mark]
+        if not isinstance(value, LocatedList):
+            return ctx.error(
+                mark,
+                path,
+                f"expected a list of text, got {describe(value)}",
+                "write one `- item` per line",
+            )
+        items = [Text().check(v, ctx, f"{path}[{i}]", value.where(i)) for i, v in enumerate(value)]
+        return INVALID if INVALID in items else tuple(items)
+
+    def json(self) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "string"}, "description": self.doc}
+
+
+@dataclass
+class TextMap(Node):
+    """Free keys to text (``phrases:``); ``known`` keys are checked for typos."""
+
+    doc: str = ""
+    known: Callable[[], dict[str, str]] | None = None
+
+    def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        if not isinstance(value, LocatedDict):
+            return ctx.error(mark, path, f"expected a mapping, got {describe(value)}")
+        out = {}
+        known = self.known() if self.known else {}
+        for key, text in value.items():
+            if known and key not in known and not (key.startswith("n") and key[1:].isdigit()):
+                ctx.warn(
+                    value.key_marks[key],
+                    f"{path}.{key}",
+                    f"unknown phrase {key!r}",
+                    did_you_mean(key, known, end="?") or "`voiceguide phrases` lists them",
+                )
+                continue
+            checked = Text().check(text, ctx, f"{path}.{key}", value.where(key))
+            if checked is not INVALID:
+                out[key] = checked
+        return out
+
+    def json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": self.doc,
+        }
+        if self.known:
+            out["properties"] = {
+                k: {"type": "string", "description": f"default: {v}"} for k, v in self.known().items()
+            }
+        return out
+
+
+@dataclass
+class Raw(Node):
+    """Checked elsewhere (the catalogue's point fields); the schema only sketches it."""
+
+    doc: str = ""
+    sketch: dict[str, Any] = field(default_factory=dict)
+
+    def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        return value
+
+    def json(self) -> dict[str, Any]:
+        return {**self.sketch, "description": self.doc}
+
+
+@dataclass
+class Key:
+    node: Node
+    required: bool = False
+
+
+@dataclass
+class Obj(Node):
+    keys: dict[str, Key] = field(default_factory=dict)
+    doc: str = ""
+
+    def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        if not isinstance(value, LocatedDict):
+            return ctx.error(
+                mark,
+                path,
+                f"expected a mapping of keys, got {describe(value)}",
+                "known keys: " + ", ".join(self.keys),
+            )
+        out: dict[str, Any] = {}
+        for key, val in value.items():
+            sub = f"{path}.{key}" if path else key
+            if key not in self.keys:
+                warn_unknown(ctx, value.key_marks[key], sub, key, list(self.keys))
+                continue
+            checked = self.keys[key].node.check(val, ctx, sub, value.where(key))
+            if checked is not INVALID:
+                out[key] = checked
+        for key, spec in self.keys.items():
+            if spec.required and key not in value:
+                ctx.error(
+                    mark,
+                    path or "(top level)",
+                    f"missing required key {key!r}",
+                    f"add `{key}:` ({spec.node.doc.rstrip('.')})",
+                )
+        return out
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "description": self.doc,
+            "properties": {k: v.node.json() for k, v in self.keys.items()},
+            "required": [k for k, v in self.keys.items() if v.required],
+            "additionalProperties": False,
+        }
+
+
+def warn_unknown(ctx: Ctx, mark: Mark, path: str, key: str, known: list[str]) -> None:
+    hint = did_you_mean(key, known, end="?") or "known keys: " + ", ".join(known)
+    ctx.warn(mark, path, f"unknown key {key!r} is ignored", hint)
+
+
+# ---------------------------------------------------------------------------------------------
+# The language itself.
+
+SIDES = ("together", "alternate", "single")
+CUES = ("words", "count", "tones")
+
+
+def _phrase_table() -> dict[str, str]:
+    from voiceguide.routine.phrases import PHRASES
+
+    return PHRASES
+
+
+VOICE = Obj(
+    {
+        "name": Key(Text("A voice id or name from `voiceguide voices`.")),
+        "rate": Key(Number("Speaking rate in words per minute.", 80, 300)),
+        "volume": Key(Number("Loudness from 0 to 1.", 0, 1, integer=False)),
+    },
+    "How the guide's voice sounds; command-line options override it.",
+)
+
+DEFAULTS = Obj(
+    {
+        "hold": Key(Duration("How long a point is held (per side when alternating).")),
+        "remind_every": Key(
+            Duration("Say the time left this often during a hold; 0 or off: never.", allow_zero=True)
+        ),
+        "countdown": Key(Number("Count down the last N seconds of a hold (0: no countdown).", 0, 10)),
+        "chime": Key(Text("Sound that ends a hold.")),
+        "breathe_cue": Key(Choice(CUES, "Default cue for breathe steps.")),
+        "sides": Key(Choice(SIDES, "Default way to do bilateral points.")),
+    },
+    "Defaults for the steps below.",
+)
+
+POINT_SKETCH = {"type": "object", "additionalProperties": {"type": "object"}}
+
+TOP = Obj(
+    {
+        "title": Key(Text("The routine's title, spoken at the start.", 200), required=True),
+        "summary": Key(Text("One line for `voiceguide list`.", 500)),
+        "language": Key(Text("Language of the text (e.g. en); picks a voice.", 20)),
+        "engine": Key(Choice(("pyttsx3", "piper"), "Speech engine.")),
+        "voice": Key(VOICE),
+        "defaults": Key(DEFAULTS),
+        "cautions": Key(TextList("Printed and spoken before the session.")),
+        "phrases": Key(TextMap("Overrides of built-in phrases.", _phrase_table)),
+        "points": Key(Raw("Points to add to the catalogue or override.", POINT_SKETCH)),
+        "steps": Key(Raw("What happens, in order.", {"$ref": "#/$defs/steps"}), required=True),
+    },
+    "A voiceguide routine.",
+)
+
+FRAGMENT_KEYS = ("steps", "cautions", "points", "phrases", "title", "summary")
+
+COMMON_STEP_KEYS = {"title": Key(Text("A name for this step in `show`, the player and split files.", 200))}
+
+
+DURATION_JSON = Duration("").json()

@@ -15,6 +15,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from ..pipeline import build_timeline, load_routine
+from ..routine.catalogue import load_catalogue
 from .bodymap import Marked, Position, load_positions, render_view
 
 US = 1_000_000
@@ -343,8 +345,6 @@ def guide_html(
 
 def build_guide(ref: str | Path, *, avoid: Sequence[str] = ()) -> str:
     """The guide page for a routine (path or shipped name), leaving out the same points as the session."""
-    import voiceguide
-
-    routine = voiceguide.load_routine(ref, avoid=avoid)
-    timeline = voiceguide.build_timeline(ref, avoid=avoid, estimate=True)
-    return guide_html(routine, timeline, voiceguide.load_catalogue(), load_positions())
+    routine = load_routine(ref, avoid=avoid)
+    timeline = build_timeline(ref, avoid=avoid, estimate=True)
+    return guide_html(routine, timeline, load_catalogue(), load_positions())

@@ -18,6 +18,8 @@ from html import escape
 from importlib import resources
 from typing import Any
 
+from ..routine.source import parse
+
 Pt = tuple[float, float]
 
 SKIN = "#fbe3cf"
@@ -546,13 +548,11 @@ def positions_from_data(data: Mapping[str, Any]) -> dict[str, tuple[Position, ..
 
 def load_positions() -> dict[str, tuple[Position, ...]]:
     """The shipped point positions (``data/point_positions.yaml``), read with the safe loader."""
-    from .yamlsource import parse
-
     name = "data/point_positions.yaml"
-    text = resources.files("voiceguide").joinpath(name).read_text("utf-8")
-    data = parse(text, f"voiceguide/{name}")
+    text = resources.files("voiceguide.guide").joinpath(name).read_text("utf-8")
+    data = parse(text, f"voiceguide/guide/{name}")
     if not isinstance(data, Mapping):
-        raise PositionError(f"voiceguide/{name} must be a mapping of point codes")
+        raise PositionError(f"voiceguide/guide/{name} must be a mapping of point codes")
     return positions_from_data(data)
 
 

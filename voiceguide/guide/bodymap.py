@@ -602,7 +602,7 @@ def render_view(
     if title is None:
         names = "; ".join(p.label for p in marked)
         title = f"{view.title}" + (f", marking {names}" if names else "")
-    r = max(4.0, view.width / 60)
+    r = max(4.5, view.width / 48)
     body = "\n".join(view.draw())
     marks = []
     for p in marked:

@@ -213,10 +213,12 @@ footer { margin-top: 1.5em; font-size: .9em; color: #333333; }
 }
 @page { margin: 14mm 12mm; }
 @media print {
-  body { padding: 0; font-size: 11pt; }
+  body { padding: 0; font-size: 10.5pt; line-height: 1.35; }
   main { max-width: none; }
-  .card { grid-template-columns: 42% 1fr; }
-  svg.bodymap { max-width: 62mm; }
+  h2 { margin: .6em 0 .3em; }
+  .card { grid-template-columns: 36% 1fr; padding: 8px 10px; margin: 0 0 8px; }
+  .card dt { margin-top: .15em; }
+  svg.bodymap { max-width: 52mm; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """

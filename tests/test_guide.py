@@ -330,3 +330,38 @@ def _leaves(steps: Any) -> Iterator[Any]:
             yield from _leaves(step.steps)
         else:
             yield step
+
+
+def _user_point_routine(tmp_path: Path, position: str) -> Path:
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        f"""title: My wrist point
+points:
+  MY1:
+    names: [Wrist Helper]
+    sides: bilateral
+    location: On the back of the wrist, in the middle.
+    technique: Press gently.
+    position: {position}
+steps:
+  - point: MY1
+""",
+        "utf-8",
+    )
+    return path
+
+
+def test_a_user_point_with_a_position_gets_its_diagram(tmp_path: Path) -> None:
+    html = build_guide(_user_point_routine(tmp_path, "{view: hand-back, at: wrist, dy: -1}"))
+    (code, ids), *_ = _parse(html).cards
+    assert code == "MY1" and {"c1-point-MY1-a", "c1-point-MY1-b"} <= ids
+
+
+def test_a_user_point_with_a_wrong_view_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _user_point_routine(tmp_path, "{view: hand-bak, at: wrist}")
+    assert main(["guide", str(path), "-o", str(tmp_path / "g.html")]) == 2
+    err = capsys.readouterr().err
+    assert "mine.yaml:8:" in err and "unknown view 'hand-bak'" in err and "hand-back" in err
+    assert "Traceback" not in err and not (tmp_path / "g.html").exists()

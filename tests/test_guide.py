@@ -365,3 +365,11 @@ def test_a_user_point_with_a_wrong_view_is_one_clear_error(
     err = capsys.readouterr().err
     assert "mine.yaml:8:" in err and "unknown view 'hand-bak'" in err and "hand-back" in err
     assert "Traceback" not in err and not (tmp_path / "g.html").exists()
+
+
+def test_the_routine_format_documents_every_view_and_landmark() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "routine-format.md").read_text("utf-8")
+    for view in VIEWS.values():
+        row = next((line for line in doc.splitlines() if line.startswith(f"| `{view.id}` ")), "")
+        assert row, f"docs/routine-format.md has no row for the view {view.id}"
+        assert all(f"`{name}`" in row for name in view.landmarks), view.id

@@ -132,7 +132,7 @@ def _draw_back() -> list[str]:
     w = 240.0
     half = [
         (120, 0), (48, 0), (44, 40), (50, 80), (54, 108), (48, 135), (36, 165), (30, 200),
-        (31, 240), (36, 280), (40, 300), (112, 300), (116, 272), (120, 262),
+        (31, 240), (36, 280), (40, 300), (108, 300), (115, 274), (120, 264),
     ]  # fmt: skip
     parts = [_body(smooth(symmetric(half, w), closed=False) + " Z")]
     # Arms hanging at the sides, elbows near the waist.
@@ -167,7 +167,7 @@ def _draw_front() -> list[str]:
     w = 240.0
     half = [
         (120, 0), (50, 0), (48, 40), (54, 90), (56, 118), (48, 150), (38, 185), (36, 225), (40, 262),
-        (44, 300), (114, 300), (118, 252), (120, 245),
+        (44, 300), (104, 300), (113, 262), (120, 250),
     ]  # fmt: skip
     parts = [_body(smooth(symmetric(half, w)) + " Z")]
     parts += _both(
@@ -223,7 +223,7 @@ def _draw_leg_front() -> list[str]:
     def leg(f: Callable[[Sequence[Pt]], list[Pt]]) -> list[str]:
         outline = [
             (44, 0), (44, 40), (50, 70), (46, 110), (50, 160), (58, 210), (60, 240), (54, 262),
-            (48, 290), (56, 300), (108, 300), (112, 282), (104, 262), (100, 246), (104, 236), (99, 226),
+            (48, 290), (56, 300), (108, 300), (110, 282), (104, 262), (101, 248), (107, 237), (100, 224),
             (96, 200), (100, 150), (104, 100), (102, 70), (106, 40), (106, 0),
         ]  # fmt: skip
         return [
@@ -233,17 +233,18 @@ def _draw_leg_front() -> list[str]:
             # Front edge of the shin bone.
             _fine(smooth(f([(82, 66), (84, 140), (86, 210), (90, 236)]))),
             # The bony bump of the inner ankle (inner side faces the other leg).
-            _fine(smooth(f([(98, 228), (94, 238), (99, 246)]))),
-            # Toes.
-            _fine(smooth(f([(64, 292), (70, 300)]))),
-            _fine(smooth(f([(80, 292), (82, 300)]))),
-            _fine(smooth(f([(94, 290), (96, 300)]))),
+            _fine(smooth(f([(100, 228), (96, 237), (101, 246)]))),
+            # Toes, the big toe on the inner side.
+            *(
+                _ellipse(f([(cx, cy)])[0][0], cy, rx, rx, fill=SKIN, width=1.4)
+                for cx, cy, rx in ((58, 291, 4), (67, 293, 4.5), (77, 294, 5), (88, 294, 5.5), (100, 292, 7.5))
+            ),
         ]
 
     parts = _both(leg, w)
     parts.append(_text(120, 236, "inner", size=10))
     parts.append(_text(120, 248, "ankles", size=10))
-    parts.append(_text(120, 16, "knees", size=10))
+    parts.append(_text(120, 60, "knees", size=10))
     return parts
 
 

@@ -237,7 +237,13 @@ def _draw_leg_front() -> list[str]:
             # Toes, the big toe on the inner side.
             *(
                 _ellipse(f([(cx, cy)])[0][0], cy, rx, rx, fill=SKIN, width=1.4)
-                for cx, cy, rx in ((58, 291, 4), (67, 293, 4.5), (77, 294, 5), (88, 294, 5.5), (100, 292, 7.5))
+                for cx, cy, rx in (
+                    (58, 291, 4),
+                    (67, 293, 4.5),
+                    (77, 294, 5),
+                    (88, 294, 5.5),
+                    (100, 292, 7.5),
+                )
             ),
         ]
 

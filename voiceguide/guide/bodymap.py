@@ -27,6 +27,7 @@ LINE = "#1f1f1f"
 GUIDE = "#6b6b6b"
 MARK = "#c8102e"
 LABEL = "#2b2b2b"
+HAIR = "#cdb497"
 
 
 # ---- geometry helpers ------------------------------------------------------------------------
@@ -356,8 +357,9 @@ def _draw_head_back() -> list[str]:
     parts = [_body(smooth(symmetric([(150, 300), *half[::-1][1:]], w)) + " Z")]
     parts.append(_body(smooth([(124, 140), (122, 176), (116, 204), (184, 204), (178, 176), (176, 140)])))
     parts += _both(lambda f: [_body(smooth(f([(96, 90), (86, 84), (82, 104), (88, 124), (98, 124)])))], w)
-    parts.append(_body(smooth([(150, 18), (200, 32), (208, 90), (196, 140), (150, 162), (104, 140),
-                               (92, 90), (100, 32)], closed=True)))  # fmt: skip
+    head = smooth([(150, 18), (200, 32), (208, 90), (196, 140), (150, 162), (104, 140), (92, 90),
+                   (100, 32)], closed=True)  # fmt: skip
+    parts.append(_path(head, fill=HAIR, stroke=LINE, width=2.2))
     # Base of the skull and the two neck muscles either side of the centre.
     parts.append(_fine(smooth([(112, 144), (130, 152), (150, 156), (170, 152), (188, 144)])))
     parts += _both(lambda f: [_fine(smooth(f([(136, 160), (134, 184), (130, 204)])))], w)
@@ -375,6 +377,10 @@ def _draw_face() -> list[str]:
     parts += _both(lambda f: [_body(smooth(f([(58, 112), (46, 106), (44, 130), (52, 156), (62, 158)])))], w)
     parts.append(_body(smooth([(120, 24), (170, 34), (184, 100), (176, 178), (150, 226), (120, 238),
                                (90, 226), (64, 178), (56, 100), (70, 34)], closed=True)))  # fmt: skip
+    # Hair above the forehead: this is the front of the head.
+    hair = [(58, 96), (60, 54), (84, 28), (120, 20), (156, 28), (180, 54), (182, 96), (170, 62), (120, 50),
+            (70, 62)]  # fmt: skip
+    parts.append(_path(smooth(hair, closed=True), fill=HAIR, stroke=LINE, width=1.8))
     # Eyebrows, eyes, nose, mouth.
     parts += _both(lambda f: [_path(smooth(f([(76, 102), (92, 95), (110, 99)])), width=3)], w)
     parts += _both(

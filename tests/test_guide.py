@@ -300,18 +300,21 @@ def test_guide_renders_with_visible_diagrams(chromium: str, tmp_path: Path, widt
 
 
 @pytest.mark.slow
-def test_print_layout_on_a4_keeps_each_card_on_one_page(chromium: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("paper", "width"), [("A4", 210), ("letter", 215.9)])
+def test_print_layout_keeps_each_card_on_one_page(
+    chromium: str, tmp_path: Path, paper: str, width: float
+) -> None:
     from pypdf import PdfReader
 
     html = build_guide("lower-back-pain")
     cards = _parse(html).cards
     page = tmp_path / "a4.html"
-    page.write_text(html.replace("</style>", "@page { size: A4; }</style>", 1), "utf-8")
+    page.write_text(html.replace("</style>", f"@page {{ size: {paper}; }}</style>", 1), "utf-8")
     pdf = tmp_path / "guide.pdf"
     _browser(chromium, tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
     reader = PdfReader(pdf)
     width_mm = float(reader.pages[0].mediabox.width) / 72 * 25.4
-    assert width_mm == pytest.approx(210, abs=1)
+    assert width_mm == pytest.approx(width, abs=1)
     # A title page with the cautions, then two or three cards a page.
     assert 1 + len(cards) // 3 <= len(reader.pages) <= 2 + len(cards) // 2
     texts = [" ".join(unicodedata.normalize("NFKC", p.extract_text()).split()) for p in reader.pages]

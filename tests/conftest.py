@@ -22,3 +22,4 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     """Keep tests away from the user's real cache and routines (and from each other)."""
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("VOICEGUIDE_ROUTINES", str(tmp_path_factory.mktemp("routines")))
+    monkeypatch.setenv("VOICEGUIDE_DATA_DIR", str(tmp_path_factory.mktemp("data")))

@@ -42,7 +42,15 @@ ARTICLE_POINTS = {"BL23", "BL52", "GV3", "BL53", "BL40", "CV6", "LI4", "LI11"}
 REFERENCE_POINTS = ARTICLE_POINTS | {
     "GB30", "GB20", "GB21", "TE3", "LI10", "PC6", "HT7", "EX-HN3", "SP6",
 }
-PREGNANCY_POINTS = {"LI4", "SP6", "GB21", "CV6", "BL53", "GV3"}  # flagged in the reference
+# Points people often ask for, added beyond the reference (each with its WHO location), and
+# Zhibian, the WHO point BL54 (not Weizhong, which some older books number BL54).
+COMMON_POINTS = {"ST36", "LV3", "GV20", "KI1", "KI3", "SP9", "ST6", "ST7", "GB34", "BL54"}
+CATALOGUE_POINTS = REFERENCE_POINTS | COMMON_POINTS
+# flagged in the reference, and the lumbar points BL23 and BL52 (lumbosacral, see docs/safety.md)
+PREGNANCY_POINTS = {"LI4", "SP6", "GB21", "CV6", "BL53", "GV3", "BL23", "BL52"}
+# LV3 is paired with LI4 in the tradition that avoids both in pregnancy; KI3 is avoided by some;
+# BL54 is a sacral-level point like BL53.
+PREGNANCY_COMMON_POINTS = {"LV3", "KI3", "BL54"}
 EXPECTED_ROUTINES = {
     "lower-back-pain", "lower-back-pain-quick", "neck-shoulder-tension", "tension-headache",
     "nausea-relief", "sleep-wind-down", "box-breathing", "breathing-4-7-8", "coherent-breathing",
@@ -107,13 +115,13 @@ def test_script_points_editors_at_the_schema(path: Path) -> None:
     ("name", "low", "high"),
     [
         ("lower-back-pain", 18, 23),
-        ("lower-back-pain-quick", 7, 10),
+        ("lower-back-pain-quick", 7, 11),
         ("neck-shoulder-tension", 12, 19),
         ("tension-headache", 9, 14),
         ("nausea-relief", 7, 11),
         ("sleep-wind-down", 10, 16),
         ("box-breathing", 4, 8),
-        ("breathing-4-7-8", 4, 7),
+        ("breathing-4-7-8", 3, 6),
         ("coherent-breathing", 6, 10),
     ],
 )
@@ -173,10 +181,10 @@ def test_avoid_pregnancy_removes_exactly_the_tagged_points(name: str) -> None:
         assert "leaves out points marked for pregnancy" in said
 
 
-def test_avoid_pregnancy_on_the_back_routine_leaves_the_four_flagged_points_out() -> None:
+def test_avoid_pregnancy_on_the_back_routine_leaves_the_six_flagged_points_out() -> None:
     routine = load_routine("lower-back-pain", avoid=("pregnancy",))
-    assert set(routine.avoided) == {"LI4", "CV6", "BL53", "GV3"}
-    assert {s.point.code for s in iter_points(routine.steps)} == {"BL23", "BL52", "LI11", "BL40"}
+    assert set(routine.avoided) == {"LI4", "CV6", "BL53", "GV3", "BL23", "BL52"}
+    assert {s.point.code for s in iter_points(routine.steps)} == {"LI11", "BL40"}
 
 
 @pytest.mark.parametrize("name", ROUTINE_IDS)
@@ -200,8 +208,8 @@ def test_lower_back_routine_is_faithful_to_the_article() -> None:
         assert 60_000_000 <= total <= 120_000_000 + 1, f"{step.point.code}: one to two minutes"
         assert step.hold_us >= 60_000_000, "at least a minute under the fingers on each side"
     by_code = {s.point.code: s for s in points}
-    for muscle_point in ("BL53", "BL40"):
-        assert "circles" in by_code[muscle_point].technique
+    assert "circles" in by_code["BL40"].technique
+    assert "rock your knees" in by_code["BL53"].technique, "body weight massages the buttock point"
     assert "gentle" in by_code["BL40"].technique.lower()
     # gradual pressure, and slow breathing through every hold
     assert "slowly" in routine.phrases["release"] and "breathe" in routine.phrases["press_now"]
@@ -261,13 +269,13 @@ CATALOGUE = load_catalogue()
 
 
 def test_catalogue_has_every_point_of_the_reference() -> None:
-    assert set(CATALOGUE.points) == REFERENCE_POINTS
+    assert set(CATALOGUE.points) == CATALOGUE_POINTS
 
 
 def test_codes_are_unique_even_ignoring_case_and_punctuation() -> None:
     raw = yaml.safe_load((REPO / "voiceguide" / "routine" / "data" / "points.yaml").read_text("utf-8"))
     keys = [normalize(code) for code in raw["points"]]
-    assert len(keys) == len(set(keys)) == len(REFERENCE_POINTS)
+    assert len(keys) == len(set(keys)) == len(CATALOGUE_POINTS)
 
 
 def test_every_alias_and_pinyin_name_finds_exactly_one_point() -> None:
@@ -285,7 +293,7 @@ def test_every_alias_and_pinyin_name_finds_exactly_one_point() -> None:
 
 @pytest.mark.parametrize(
     ("alias", "code"),
-    [("B47", "BL52"), ("B48", "BL53"), ("B54", "BL40"), ("BL54", "BL40"), ("UB54", "BL40"),
+    [("B47", "BL52"), ("B48", "BL53"), ("B54", "BL40"), ("BL54", "BL54"), ("UB54", "BL54"),
      ("B23", "BL23"), ("UB23", "BL23"), ("Bl-23", "BL23"), ("V23", "BL23"), ("Ren6", "CV6"),
      ("RN6", "CV6"), ("Du3", "GV3"), ("Co4", "LI4"), ("Co11", "LI11"), ("Yintang", "EX-HN3"),
      ("Zhishi", "BL52"), ("Baohuang", "BL53"), ("Hegu", "LI4"), ("Neiguan", "PC6"), ("P6", "PC6")],
@@ -297,7 +305,7 @@ def test_legacy_codes_and_names_of_the_reference_resolve(alias: str, code: str) 
 
 def test_pregnancy_flagged_points_of_the_reference_carry_the_tag() -> None:
     tagged = {code for code, p in CATALOGUE.points.items() if "pregnancy" in p.cautions}
-    assert tagged == PREGNANCY_POINTS
+    assert tagged == PREGNANCY_POINTS | PREGNANCY_COMMON_POINTS
 
 
 def test_other_cautions_sit_on_the_points_the_reference_names() -> None:
@@ -318,11 +326,11 @@ def test_every_caution_tag_has_its_spoken_text() -> None:
         assert not SPOKEN_JUNK.search(text) and text.endswith(".")
 
 
-@pytest.mark.parametrize("code", sorted(REFERENCE_POINTS))
+@pytest.mark.parametrize("code", sorted(CATALOGUE_POINTS))
 def test_point_is_complete_and_speakable(code: str) -> None:
     point = CATALOGUE.points[code]
     assert point.pinyin and point.names and point.location and point.technique
-    assert point.sides == ("midline" if code in {"CV6", "GV3", "EX-HN3"} else "bilateral")
+    assert point.sides == ("midline" if code in {"CV6", "GV3", "EX-HN3", "GV20"} else "bilateral")
     assert point.hold_us is not None and 30_000_000 <= point.hold_us <= 180_000_000, \
         "sources cap a point at three minutes"
     for text in (point.name, point.location, point.technique):

@@ -33,6 +33,7 @@ from voiceguide.doctor import (
     run_checks,
 )
 from voiceguide.errors import SpeechError, UsageError
+from voiceguide.hints import sound_server_hint
 from voiceguide.routine.voice import VoiceSettings
 from voiceguide.speech.cache import SpeechCache
 from voiceguide.speech.engine import VoiceInfo
@@ -111,7 +112,7 @@ def test_warnings_pass_and_failures_say_what_stops_working() -> None:
                    CheckResult("ffmpeg", WARN, "not found", "install ffmpeg")))
     assert fine.ok and fine.exit_code == 0
     no_sound = Report((*fine.results,
-                       CheckResult("audio output", FAIL, "no device", doctor.AUDIO_FIX, ("play",))))
+                       CheckResult("audio output", FAIL, "no device", sound_server_hint(), ("play",))))
     assert not no_sound.ok and no_sound.exit_code == 1
     assert no_sound.broken() == {"play": ["audio output"], "export": []}
     no_speech = Report((CheckResult("speech engine", FAIL, "missing", "install", ("play", "export")),))
@@ -316,10 +317,12 @@ def test_doctor_passes_with_a_sound_device_and_makes_no_sound(tmp_path: Path) ->
 def test_doctor_without_a_sound_device_fails_and_points_to_export(tmp_path: Path) -> None:
     alsa = tmp_path / "nodevice.conf"
     alsa.write_text(ALSA_NO_DEVICE)
-    proc = run_doctor(tmp_path, ALSA_CONFIG_PATH=str(alsa))
+    proc = run_doctor(tmp_path, ALSA_CONFIG_PATH=str(alsa), XDG_RUNTIME_DIR=str(tmp_path))
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    row = table_row(proc.stdout, "audio output")
-    assert " FAIL " in row and "check your sound settings" in row and "voiceguide export" in row
+    row = " ".join(proc.stdout.split())  # the fix column wraps
+    assert " FAIL " in table_row(proc.stdout, "audio output")
+    # No sound server runs in that session: the fix says how to start one, and points to export.
+    assert "no sound server is running" in row and "pulseaudio --start" in row and "voiceguide export" in row
     assert " ok " in table_row(proc.stdout, "test synthesis")
     assert "play will not work: fix audio output." in proc.stdout
     assert "export works." in proc.stdout

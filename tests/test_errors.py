@@ -20,10 +20,10 @@ CASES: list[tuple[str, str, list[str]]] = [
     ),
     (
         "bad-duration",
-        "title: T\nsteps:\n  - pause: 3 minutes\n",
+        "title: T\nsteps:\n  - pause: a while\n",
         [
-            "r.yaml:3:12: error: steps[0].pause: '3 minutes' is not a duration "
-            "(hint: write it like 90s, 1m30s, 2m, 1.5m, 500ms or a number of seconds)"
+            "r.yaml:3:12: error: steps[0].pause: 'a while' is not a duration "
+            "(hint: write it like 90s, 1m30s, 2 min, 1:30 (m:ss), 1.5m, 500ms or a number of seconds)"
         ],
     ),
     (

@@ -18,7 +18,9 @@ import pytest
 from voiceguide.errors import UsageError
 from voiceguide.pipeline import renderer_for
 from voiceguide.player.keys import Command, KeyReader, parse_keys
-from voiceguide.player.session import Outcome, Player, PreparedStep, Progress, resolve_step
+from voiceguide.player.scheduler import Outcome, Player
+from voiceguide.player.steps import PreparedStep, Progress
+from voiceguide.player.steps_ref import resolve_step
 from voiceguide.player.view import PlainView, PlayState
 from voiceguide.routine.ops import PointInfo
 from voiceguide.timeline.model import Event, Span, Step
@@ -567,7 +569,7 @@ def test_played_steps_are_the_export_audio_and_the_show_timeline(name: str) -> N
     from pathlib import Path
 
     from voiceguide.pipeline import build_timeline
-    from voiceguide.player.session import SessionSource
+    from voiceguide.player.source import SessionSource
     from voiceguide.routine.loader import load_routine
     from voiceguide.routine.voice import voice_settings
 

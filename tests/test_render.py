@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from voiceguide.audio.codecs import decode_audio, read_audio
-from voiceguide.audio.dsp import resample
 
 from voiceguide.audio.clip import Clip
+from voiceguide.audio.codecs import decode_audio, read_audio
+from voiceguide.audio.dsp import resample
 from voiceguide.audio.render import Renderer
 from voiceguide.audio.sounds import SoundBank
 from voiceguide.errors import RoutineError

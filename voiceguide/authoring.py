@@ -9,10 +9,19 @@ from pathlib import Path
 
 from voiceguide.errors import UsageError, VoiceguideError
 from voiceguide.fileio import atomic_write_text
+from voiceguide.hints import did_you_mean
 from voiceguide.pipeline import build_timeline, check_file
 from voiceguide.routine.catalogue import Point, load_catalogue
 from voiceguide.routine.json_schema import json_schema
-from voiceguide.routine.library import shipped_routines, user_routines, user_routines_dir
+from voiceguide.routine.library import (
+    local_routines,
+    shipped_docs_dir,
+    shipped_routines,
+    user_data_dir,
+    user_routines,
+    user_routines_dir,
+)
+from voiceguide.routine.locale import check_language, locale_code
 from voiceguide.routine.phrases import PHRASES
 from voiceguide.units import format_duration
 
@@ -37,17 +46,29 @@ class RoutineEntry:
     name: str
     title: str
     length: str  # estimated, "m:ss"; or why it cannot be known
-    where: str  # "shipped" | "yours"
+    where: str  # "here" (the current folder) | "shipped" | "yours"
     path: Path
 
 
-def list_routines() -> list[RoutineEntry]:
-    """Shipped and user routines with their estimated length (a broken file is listed as such)."""
+def list_routines(language: str | None = None) -> list[RoutineEntry]:
+    """Shipped and user routines with their estimated length (a broken file is listed as such).
+
+    With ``language``, only the routines written in it (a shipped routine's translation too)."""
+    if language is not None:
+        language = check_language(language)
     entries = []
-    for where, paths in (("shipped", shipped_routines()), ("yours", user_routines())):
+    groups = (("here", local_routines()), ("shipped", shipped_routines(language)),
+              ("yours", user_routines()))
+    seen: set[Path] = set()
+    for where, paths in groups:
         for path in paths:
+            if path.resolve() in seen:
+                continue
+            seen.add(path.resolve())
             try:
                 timeline = build_timeline(path, estimate=True)
+                if language is not None and locale_code(timeline.voice.language) != locale_code(language):
+                    continue
                 title, length = timeline.title, "~" + format_duration(timeline.total_us)
             except VoiceguideError:
                 title, length = "(has errors: run `voiceguide check`)", "?"
@@ -60,6 +81,11 @@ def find_points(query: str | None = None) -> list[Point]:
     if not query:
         return list(catalogue.points.values())
     return catalogue.search(query)
+
+
+def resolve_point(query: str) -> Point | None:
+    """The point a code, alias or pinyin name names exactly (None for a search word)."""
+    return load_catalogue().resolve(query)
 
 
 def suggest_points(query: str) -> list[str]:
@@ -83,8 +109,8 @@ def write_text(path: Path, text: str) -> None:
 
 
 STARTER = """\
-# yaml-language-server: $schema=https://voiceguide.invalid/routine.schema.json
-# A voiceguide routine. Reference: docs/routine-format.md, or `voiceguide schema`.
+# yaml-language-server: $schema={schema}
+# A voiceguide routine. Reference: `voiceguide docs routine-format` (and `voiceguide docs` for more).
 # Check it with `voiceguide check {file}`, time it with `voiceguide show --estimate {file}`.
 title: {title}
 summary: A short routine to adapt.
@@ -117,5 +143,34 @@ def new_routine(name: str, directory: Path, *, force: bool = False) -> Path:
     if path.exists() and not force:
         raise UsageError(f"{path} already exists; pass --force to overwrite it")
     title = stem.replace("-", " ").replace("_", " ").strip().capitalize()
-    atomic_write_text(path, STARTER.format(title=title, file=path))
+    schema = installed_schema()
+    atomic_write_text(path, STARTER.format(title=title, file=path, schema=schema.as_uri()))
     return path
+
+
+def installed_schema() -> Path:
+    """The JSON Schema written to the user data folder, so an editor validates routines offline
+    (yaml-language-server follows a ``file://`` schema line); rewritten when voiceguide changes it."""
+    path = user_data_dir() / "routine.schema.json"
+    text = schema_text()
+    try:
+        current = path.read_text("utf-8")
+    except OSError:
+        current = None
+    if current != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, text)
+    return path
+
+
+def doc_topics() -> dict[str, Path]:
+    """The documentation shipped with voiceguide, by topic (``routine-format``, ``safety`` …)."""
+    return {p.stem: p for p in sorted(shipped_docs_dir().glob("*.md"))}
+
+
+def doc_text(topic: str) -> str:
+    topics = doc_topics()
+    if topic not in topics:
+        hint = did_you_mean(topic, topics)
+        raise UsageError(f"no documentation called {topic!r}; {hint}topics: {', '.join(topics)}")
+    return topics[topic].read_text("utf-8")

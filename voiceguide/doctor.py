@@ -3,6 +3,8 @@
 Speech and sound depend on the machine (espeak-ng installed or not, a sound card or not, ffmpeg on
 PATH or not), and when they are missing the failure shows up deep inside a session. The doctor
 runs each dependency once, cheaply and silently, and says for every problem what to do about it.
+One module on purpose: every check is a small function beside the table that runs it, and the
+child-process isolation (a crashing speech library must not take the doctor down) serves them all.
 
 Each check gives one or more :class:`CheckResult` rows. A ``fail`` names what it breaks
 (``affects``: ``"play"`` and/or ``"export"``); a ``warn`` is something that costs speed or an
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from voiceguide.errors import EXIT_OK, EXIT_RUNTIME, UsageError, VoiceguideError
-from voiceguide.hints import NATURAL_INSTALL
+from voiceguide.hints import NATURAL_INSTALL, sound_server_hint
 
 Status = Literal["ok", "warn", "fail"]
 OK: Status = "ok"
@@ -45,7 +47,6 @@ SPEECH_TIMEOUT_S = 30.0
 #: Longest wait for opening the sound device (a wedged sound server must not hang the doctor).
 AUDIO_TIMEOUT_S = 10.0
 
-AUDIO_FIX = "check your sound settings; `voiceguide export` works without a device"
 
 T = TypeVar("T")
 
@@ -307,7 +308,7 @@ def _speech_rows(ctx: Context) -> Iterable[CheckResult]:
 def check_audio(ctx: Context) -> Iterable[CheckResult]:
     """Open the default output with a few milliseconds of silence: nothing is heard."""
     if ctx.isolate:
-        return _in_child("audio", ctx, ("audio output",), ctx.audio_timeout + 15, AUDIO_FIX,
+        return _in_child("audio", ctx, ("audio output",), ctx.audio_timeout + 15, sound_server_hint(),
                          (PLAY,))
     return _audio_rows(ctx)
 
@@ -323,7 +324,7 @@ def _audio_rows(ctx: Context) -> Iterable[CheckResult]:
     try:
         _with_timeout(probe, ctx.audio_timeout, "opening the sound device")
     except (AudioDeviceError, _TimedOut) as exc:
-        yield CheckResult("audio output", FAIL, _first_sentence(str(exc)), AUDIO_FIX, (PLAY,))
+        yield CheckResult("audio output", FAIL, _first_sentence(str(exc)), sound_server_hint(), (PLAY,))
         return
     yield CheckResult("audio output", OK, "the default output device opens (tested silently)")
 

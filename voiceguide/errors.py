@@ -15,6 +15,14 @@ EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 
 
+def in_file_order(problems: Sequence[Problem]) -> list[Problem]:
+    """Problems as a reader meets them: file by file (in the order first named), line, column."""
+    files: dict[str, int] = {}
+    for p in problems:
+        files.setdefault(p.file, len(files))
+    return sorted(problems, key=lambda p: (files[p.file], p.line, p.column))
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong (or doubtful) in a routine, pinned to where it is written."""
@@ -57,7 +65,7 @@ class RoutineError(VoiceguideError):
     exit_code = EXIT_INVALID
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = tuple(problems)
+        self.problems = tuple(in_file_order(problems))
         super().__init__("\n".join(p.format() for p in self.problems))
 
 

@@ -5,7 +5,6 @@ Kept in one place so every message that names a fix names the same one.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 
 NATURAL_INSTALL = "pip install 'voiceguide[natural]'"
@@ -18,6 +17,8 @@ FFMPEG_INSTALL = "`sudo apt-get install ffmpeg`, `brew install ffmpeg`, or from 
 
 def close_matches(word: str, choices: Iterable[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
     """The known names that look like ``word``, best first."""
+    import difflib  # only when something was mistyped
+
     return difflib.get_close_matches(word, list(choices), n=n, cutoff=cutoff)
 
 
@@ -34,3 +35,20 @@ def did_you_mean(word: str, choices: Iterable[str], *, n: int = 1, cutoff: float
                  quote: bool = True, sep: str = " or ", end: str = "? ") -> str:
     """The "did you mean" start of a hint for a mistyped ``word``; "" when nothing is close."""
     return suggestion(close_matches(word, choices, n=n, cutoff=cutoff), quote=quote, sep=sep, end=end)
+
+
+def sound_server_hint() -> str:
+    """How to get sound out of this machine, naming the sound server when none is running."""
+    import os
+    import sys
+
+    export = "`voiceguide export` works without any sound device"
+    if not sys.platform.startswith("linux"):
+        return f"check your sound settings; {export}"
+    runtime = os.environ.get("XDG_RUNTIME_DIR", f"/run/user/{os.getuid()}")
+    sockets = (os.path.join(runtime, "pulse", "native"), os.path.join(runtime, "pipewire-0"))
+    server = os.environ.get("PULSE_SERVER") or any(os.path.exists(s) for s in sockets)
+    if server:
+        return f"the sound server is running: check its output device (`pactl info`); {export}"
+    return ("no sound server is running: start PipeWire (`systemctl --user start pipewire "
+            "pipewire-pulse`) or PulseAudio (`pulseaudio --start`), then try again; " + export)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voiceguide.errors import Problem, RoutineError, UsageError
+from voiceguide.errors import Problem, RoutineError, UsageError, in_file_order
 from voiceguide.routine.library import resolve_routine
 from voiceguide.routine.loader import load_problems, load_routine
 from voiceguide.routine.model import Routine
@@ -59,9 +59,13 @@ def build_timeline(
     voice: str | None = None,
     rate: int | None = None,
     volume: float | None = None,
+    language: str | None = None,
+    strict: bool = False,
 ) -> Timeline:
-    """Load, validate and compile a routine (path or shipped name) into its timeline."""
-    routine = load_routine(ref, avoid=avoid)
+    """Load, validate and compile a routine (path or shipped name) into its timeline.
+
+    Warnings travel on ``Timeline.warnings``; ``strict`` makes them errors instead."""
+    routine = load_routine(ref, avoid=avoid, language=language, strict=strict)
     settings = voice_settings(routine, engine=engine, voice=voice, rate=rate, volume=volume)
     durations = durations_for(settings, routine.sounds, estimate=estimate)
     return compile_routine(routine, durations, settings)
@@ -84,7 +88,7 @@ def check_file(ref: str | Path, *, strict: bool = False) -> list[Problem]:
             compile_routine(routine, EstimatedDurations(settings.rate, dict(routine.sounds)), settings)
         except RoutineError as exc:
             problems.extend(exc.problems)
-    return [p.as_error() for p in problems] if strict else problems
+    return in_file_order([p.as_error() for p in problems] if strict else problems)
 
 
 def compile_measured(routine: Routine, settings: VoiceSettings, report: Report

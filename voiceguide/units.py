@@ -14,8 +14,14 @@ from typing import Any
 US = 1_000_000  # microseconds per second
 MAX_DURATION_US = 3600 * US  # no single pause, hold or phase is longer than an hour
 
-_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*(h|ms|m|s)")
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_UNIT_WORDS = {
+    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
+    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+    "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+    "ms": 0.001, "msec": 0.001, "millisecond": 0.001, "milliseconds": 0.001,
+}
+_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*([a-z]+)\s*")
+_CLOCK = re.compile(r"^(?:(\d+):)?(\d+):([0-5]\d)(\.\d+)?$")  # m:ss or h:mm:ss
 
 
 class DurationError(ValueError):
@@ -24,7 +30,7 @@ class DurationError(ValueError):
         self.hint = hint
 
 
-_FORMS = "write it like 90s, 1m30s, 2m, 1.5m, 500ms or a number of seconds"
+_FORMS = "write it like 90s, 1m30s, 2 min, 1:30 (m:ss), 1.5m, 500ms or a number of seconds"
 
 
 def parse_duration(value: Any, *, allow_zero: bool = False) -> int:
@@ -36,21 +42,7 @@ def parse_duration(value: Any, *, allow_zero: bool = False) -> int:
     if isinstance(value, (int, float)):
         seconds = float(value)
     elif isinstance(value, str):
-        text = value.strip().lower().replace(" ", "")
-        if text in ("off", "0") and allow_zero:
-            return 0
-        if text.startswith("-"):
-            raise DurationError(f"{value!r} is negative", "durations must be positive")
-        try:
-            seconds = float(text)
-        except ValueError:
-            parts = _PART.findall(text)
-            if not parts or "".join(n + u for n, u in parts) != text:
-                raise DurationError(f"{value!r} is not a duration", _FORMS) from None
-            units = [u for _, u in parts]
-            if len(set(units)) != len(units):
-                raise DurationError(f"{value!r} repeats a unit", _FORMS) from None
-            seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+        seconds = _seconds_in(value, allow_zero)
     else:
         kind = (
             "a mapping"
@@ -77,6 +69,39 @@ def parse_duration(value: Any, *, allow_zero: bool = False) -> int:
     return us
 
 
+def _seconds_in(value: str, allow_zero: bool) -> float:
+    """Seconds in a written duration: ``90``, ``90 s``, ``1m30s``, ``1 min 30 s``, ``1:30``."""
+    text = value.strip().lower()
+    if text in ("off", "0") and allow_zero:
+        return 0.0
+    if text.startswith("-"):
+        raise DurationError(f"{value!r} is negative", "durations must be positive")
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    clock = _CLOCK.match(text.replace(" ", ""))
+    if clock:
+        hours, minutes, secs, frac = clock.groups()
+        return int(hours or 0) * 3600 + int(minutes) * 60 + int(secs) + float(frac or 0)
+    parts = [(m.group(1), m.group(2), m.group(0)) for m in _PART.finditer(text)]
+    if not parts or "".join(p[2] for p in parts).strip() != text:
+        trailing = re.fullmatch(r"(.*[a-z])\s*(\d+(?:\.\d+)?)", text)
+        if trailing and parts:
+            raise DurationError(f"{value!r} ends in a number without a unit",
+                                f"say which: {trailing.group(1)} {trailing.group(2)}s, or write m:ss "
+                                "like 1:30") from None
+        raise DurationError(f"{value!r} is not a duration", _FORMS) from None
+    units = []
+    for _, unit, _ in parts:
+        if unit not in _UNIT_WORDS:
+            raise DurationError(f"{value!r} is not a duration", f"{unit!r} is not a unit; {_FORMS}")
+        units.append(_UNIT_WORDS[unit])
+    if len(set(units)) != len(units):
+        raise DurationError(f"{value!r} repeats a unit", _FORMS) from None
+    return sum(float(n) * _UNIT_WORDS[u] for n, u, _ in parts)
+
+
 def format_duration(us: int) -> str:
     """Short human form for tables: ``1:30``, ``12:05``, ``1:02:03``."""
     total = round(us / US)
@@ -87,9 +112,9 @@ def format_duration(us: int) -> str:
 
 def format_stamp(us: int) -> str:
     """``m:ss.s``, right-aligned minutes: where a cue falls in a session (``show``, plain logs)."""
-    seconds = max(us, 0) / US
-    m, s = divmod(seconds, 60)
-    return f"{int(m):2d}:{s:04.1f}"
+    tenths = round(max(us, 0) / (US // 10))  # round first, so 179.96 s is 3:00.0, never 2:60.0
+    m, t = divmod(tenths, 600)
+    return f"{m:2d}:{t // 10:02d}.{t % 10}"
 
 
 def us_to_s(us: int) -> float:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from voiceguide.errors import Problem
 
 # Help for the options several commands share, worded once.
 ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
@@ -16,15 +19,12 @@ ENGINE_HELP = "Speech engine: pyttsx3 or piper."
 VOICE_HELP = "Voice id or name (see `voiceguide voices`)."
 RATE_HELP = "Words per minute (80-300)."
 VOLUME_HELP = "Speech volume, 0 to 1."
+STRICT_HELP = "Treat warnings (an unknown key, an untranslated text) as errors."
+LANGUAGE_HELP = ("Speak the session in this language (en, es, de, fr, zh): a shipped routine's "
+                 "translation, and voiceguide's own phrases and point texts.")
 
 app = typer.Typer(
     name="voiceguide",
-    help=(
-        "Turn a written routine (acupressure, breathing, stretching) into a spoken, precisely "
-        "timed session you can follow with your hands busy and your eyes closed.\n\n"
-        "Start with `voiceguide list`, then `voiceguide show lower-back-pain`, "
-        "`voiceguide play lower-back-pain` or `voiceguide export lower-back-pain -o session.wav`."
-    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -71,3 +71,30 @@ def say(text: str) -> None:
 def say_err(text: str) -> None:
     """One plain line on stderr, printed exactly."""
     typer.echo(text, err=True)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from voiceguide import __version__
+
+        typer.echo(f"voiceguide {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                 help="Print voiceguide's version and exit."),
+) -> None:
+    """Turn a written routine (acupressure, breathing, stretching) into a spoken, precisely timed
+    session you can follow with your hands busy and your eyes closed.
+
+    Start with `voiceguide list`, then `voiceguide show lower-back-pain`, `voiceguide play
+    lower-back-pain` or `voiceguide export lower-back-pain -o session.wav`."""
+
+
+def print_warnings(warnings: Sequence[Problem]) -> None:
+    """What loading let pass, on stderr before anything else: a typo must never change a session
+    without a word."""
+    for warning in warnings:
+        say_err(warning.format())

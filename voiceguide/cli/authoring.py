@@ -4,25 +4,39 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import typer
 
-from voiceguide import authoring as api
 from voiceguide.cli._app import (
     AVOID_HELP,
     ENGINE_HELP,
+    LANGUAGE_HELP,
     RATE_HELP,
     ROUTINE_HELP,
+    STRICT_HELP,
     VOICE_HELP,
     app,
     console,
     console_err,
+    print_warnings,
     say,
 )
 from voiceguide.errors import EXIT_INVALID, UsageError
 from voiceguide.hints import suggestion
-from voiceguide.timeline.model import Timeline
 from voiceguide.units import format_duration, format_stamp, us_to_s
+
+if TYPE_CHECKING:
+    from voiceguide.timeline.model import Timeline
+
+
+def _api() -> ModuleType:
+    """The authoring library: the whole routine stage loads when a command runs, not for --help."""
+    from voiceguide import authoring
+
+    return authoring
+
 
 CHECK_EXAMPLES = """\b
 Examples:
@@ -49,18 +63,22 @@ ESTIMATE_HELP = "Estimate speech lengths from word counts instead of synthesizin
 
 
 @app.command("list", epilog="\x08\nExamples:\n  voiceguide list\n  voiceguide show box-breathing --estimate")
-def list_routines() -> None:
+def list_routines(
+    language: str | None = typer.Option(None, "--language", "-l", metavar="CODE",
+                                        help="Only routines in this language (en, es, de, fr, zh)."),
+) -> None:
     """List the shipped routines and your own, with their estimated length."""
     from rich.table import Table
 
-    entries = api.list_routines()
+    entries = _api().list_routines(language)
     table = Table(title="Routines", title_justify="left")
     for column in ("name", "title", "length", "where"):
         table.add_column(column)
     for entry in entries:
         table.add_row(entry.name, entry.title, entry.length, entry.where)
     console.print(table)
-    console.print(f"Your own routines go in {api.user_routines_dir()} (or any folder: pass the file's path).")
+    console.print(f"Your own routines go in {_api().user_routines_dir()} "
+                  "(or any folder: pass the file's path).")
 
 
 @app.command(epilog=CHECK_EXAMPLES)
@@ -77,7 +95,7 @@ def check(
     """
     failed = False
     for path in files:
-        problems = api.check_file(path, strict=strict)
+        problems = _api().check_file(path, strict=strict)
         if not problems:
             say(f"{path}: ok")
         for problem in problems:
@@ -117,11 +135,15 @@ def show(
     voice: str | None = typer.Option(None, "--voice", metavar="VOICE", help=VOICE_HELP),
     rate: int | None = typer.Option(None, "--rate", min=80, max=300, metavar="WPM", help=RATE_HELP),
     events: bool = typer.Option(False, "--events", help="List every event, silences included."),
+    language: str | None = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP),
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
 ) -> None:
     """Show the planned session: when each step starts, what is said, holds and totals."""
-    timeline = api.build_timeline(
-        routine, avoid=avoid, estimate=estimate, engine=engine, voice=voice, rate=rate
+    timeline = _api().build_timeline(
+        routine, avoid=avoid, estimate=estimate, engine=engine, voice=voice, rate=rate,
+        language=language, strict=strict,
     )
+    print_warnings(timeline.warnings)
     if as_json:
         typer.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
         return
@@ -173,27 +195,30 @@ def points(
         None, "--svg", "-o", help="Write the point's diagram to this SVG file.", show_default=False
     ),
 ) -> None:
-    """Search the point catalogue; one match is shown in full."""
+    """Search the point catalogue by code, name, body part or use (`points wrist`, `points
+    nausea`), best match first; a code or a single match is shown in full."""
     from rich.table import Table
 
-    from voiceguide.guide import point_svg
-
-    found = api.find_points(query)
+    found = _api().find_points(query)
     if query and not found:
-        suggestions = api.suggest_points(query)
+        suggestions = _api().suggest_points(query)
         hint = " " + suggestion(suggestions, quote=False, end="?", capital=True) if suggestions else ""
         raise UsageError(f"no point matches {query!r}.{hint} Run `voiceguide points` for the list.")
-    if svg is not None and (not query or len(found) != 1):
+    exact = _api().resolve_point(query) if query else None
+    single = exact or (found[0] if query and len(found) == 1 else None)
+    if svg is not None and single is None:
         raise UsageError(
             "--svg needs one point: give its code, for example `voiceguide points BL23 --svg bl23.svg`"
         )
-    if query and len(found) == 1:
-        point = found[0]
+    if single is not None:
+        from voiceguide.guide import point_svg
+
+        point = single
         picture = point_svg(point.code)
         if svg is not None:
             if picture is None:
                 raise UsageError(f"{point.code} has no diagram yet")
-            api.write_text(svg, picture)
+            _api().write_text(svg, picture)
             say(f"Wrote the diagram of {point.code} to {svg}.")
             return
         console.print(f"[bold]{point.code}[/bold] {point.pinyin} — {', '.join(point.names)}")
@@ -203,7 +228,7 @@ def points(
             ("Location", point.location),
             ("Technique", point.technique),
             ("Default hold", format_duration(point.hold_us) if point.hold_us else "—"),
-            ("Cautions", "; ".join(f"{t}: {api.caution_text(t)}" for t in point.cautions) or "—"),
+            ("Cautions", "; ".join(f"{t}: {_api().caution_text(t)}" for t in point.cautions) or "—"),
         ]
         if point.notes:
             rows.append(("Notes", point.notes))
@@ -242,7 +267,7 @@ def new(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented starter routine to edit."""
-    path = api.new_routine(name, directory, force=force)
+    path = _api().new_routine(name, directory, force=force)
     console.print(
         f"Wrote {path}. Next: `voiceguide check {path}`, then "
         f"`voiceguide show --estimate {path}` and `voiceguide play {path}`."
@@ -254,11 +279,11 @@ def schema(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write to this file."),
 ) -> None:
     """Print the routine JSON Schema (for editor completion and validation)."""
-    text = api.schema_text()
+    text = _api().schema_text()
     if output is None:
         typer.echo(text, nl=False)
     else:
-        api.write_text(output, text)
+        _api().write_text(output, text)
         console_err.print(f"Wrote {output}")
 
 
@@ -270,7 +295,31 @@ def phrases() -> None:
     table = Table(title="Phrases", title_justify="left")
     table.add_column("key")
     table.add_column("default text")
-    for key, text in api.phrase_table().items():
+    for key, text in _api().phrase_table().items():
         table.add_row(key, text)
     console.print(table)
     console.print("Numbers are spoken as words; override n0…n99 for another language.")
+
+
+DOCS_EXAMPLES = (
+    "\x08\nExamples:\n  voiceguide docs\n  voiceguide docs routine-format\n  voiceguide docs safety"
+)
+
+
+@app.command(epilog=DOCS_EXAMPLES)
+def docs(
+    topic: str | None = typer.Argument(None, help="A topic; without one, the list.", show_default=False),
+) -> None:
+    """Read the documentation that comes with voiceguide (the routine format, writing a routine,
+    safety, adding a language), also in an installed copy without the source tree."""
+    if topic is None:
+        for name in _api().doc_topics():
+            typer.echo(name)
+        return
+    text = _api().doc_text(topic)
+    if console.is_terminal:
+        from rich.markdown import Markdown
+
+        console.print(Markdown(text))
+    else:
+        typer.echo(text, nl=False)

@@ -9,16 +9,18 @@ import typer
 from voiceguide.cli._app import (
     AVOID_HELP,
     ENGINE_HELP,
+    LANGUAGE_HELP,
     RATE_HELP,
     ROUTINE_HELP,
+    STRICT_HELP,
     VOICE_HELP,
     VOLUME_HELP,
     app,
+    print_warnings,
     say,
     say_err,
 )
-from voiceguide.exporter.export import SAMPLE_RATES
-from voiceguide.exporter.export import export as export_session
+from voiceguide.exporter.formats import SAMPLE_RATES
 from voiceguide.units import format_duration
 
 
@@ -48,15 +50,20 @@ def export(
     sample_rate: int = typer.Option(
         22050, "--sample-rate", metavar="HZ",
         help="Output sample rate: " + ", ".join(str(r) for r in SAMPLE_RATES) + "."),
+    language: str | None = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP),
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
 ) -> None:
     """Export a routine to audio: one file, WAV on stdout, or one file per step.
 
     Speech is synthesized once and cached, so the second export is fast; the same routine gives
     byte-identical files every time. Files appear complete or not at all.
     """
+    from voiceguide.exporter.export import export as export_session  # loaded when it runs
+
     result = export_session(
         routine, output, split_dir=split, captions=captions, sample_rate=sample_rate,
-        avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume)
+        avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume, language=language,
+        strict=strict, on_warnings=print_warnings)
     if output == "-":
         return  # stdout is the audio: say nothing
     say_err(f"Exported {result.timeline.title!r} ({format_duration(result.timeline.total_us)}):")

@@ -9,9 +9,12 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from voiceguide.timeline.model import Event, Timeline
+from voiceguide.timeline.model import Event, Span, Timeline
+from voiceguide.units import format_duration
 
 LINE_WIDTH = 42  # the usual subtitle line length; players wrap badly on their own
+HOLD_CUE_EVERY_US = 10_000_000  # during a long hold, a "Hold · 1:30" cue every ten seconds
+MIN_GAP_US = 2_000_000  # shorter silences inside a hold stay blank
 
 
 @dataclass(frozen=True)
@@ -27,14 +30,38 @@ def _ms(us: int) -> int:
 
 def cues(timeline: Timeline, *, offset_us: int = 0, start_us: int = 0,
          end_us: int | None = None) -> list[Cue]:
-    """Speech events within ``[start_us, end_us)`` as cues, times shifted by ``-offset_us``."""
+    """Speech events within ``[start_us, end_us)`` as cues, times shifted by ``-offset_us``.
+
+    The silent stretches of a hold carry a "Hold · 1:30" cue (the time left), so a phone showing
+    the captions tells the listener where they are instead of going blank for a minute."""
+    spoken = [e for e in timeline.events if e.kind == "speech" and e.text.strip()
+              and e.start_us >= start_us and (end_us is None or e.start_us < end_us)]
+    out = [_cue(e, offset_us) for e in spoken]
+    for span in timeline.spans:
+        outside = span.start_us < start_us or (end_us is not None and span.start_us >= end_us)
+        if span.kind != "hold" or outside:
+            continue
+        out.extend(_hold_cues(span, [e for e in spoken if span.start_us <= e.start_us < span.end_us],
+                              offset_us))
+    return sorted(out, key=lambda c: c.start_ms)
+
+
+def _hold_cues(span: Span, speech: list[Event], offset_us: int) -> list[Cue]:
+    side = {"left": "left side", "right": "right side", "both": "both sides"}.get(span.side, "")
+    label = "Hold" + (f", {side}" if side else "")
     out: list[Cue] = []
-    for e in timeline.events:
-        if e.kind != "speech" or not e.text.strip():
-            continue
-        if e.start_us < start_us or (end_us is not None and e.start_us >= end_us):
-            continue
-        out.append(_cue(e, offset_us))
+    busy = [(e.start_us, e.end_us) for e in speech]
+    t = span.start_us
+    for a, b in [*busy, (span.end_us, span.end_us)]:
+        gap_end = min(a, span.end_us)
+        while gap_end - t >= MIN_GAP_US:
+            step_end = min(t + HOLD_CUE_EVERY_US, gap_end)
+            if step_end - t < MIN_GAP_US // 2:
+                break
+            text = f"{label} · {format_duration(span.end_us - t)}"
+            out.append(Cue(_ms(t - offset_us), _ms(step_end - offset_us), text))
+            t = step_end
+        t = max(t, b)
     return out
 
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
-from voiceguide.errors import ExportError, UsageError
+from voiceguide.errors import ExportError, Problem, UsageError
+from voiceguide.exporter.formats import SAMPLE_RATES
 from voiceguide.fileio import atomic_output, atomic_write_text, default_mode, folder_problem
 from voiceguide.hints import FFMPEG_INSTALL
 from voiceguide.timeline.model import Timeline
@@ -32,7 +33,6 @@ if TYPE_CHECKING:  # numpy-heavy modules load when an export runs, not when the 
     from voiceguide.audio.render import Renderer
     from voiceguide.speech.measured import MeasuredDurations
 
-SAMPLE_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)
 FFMPEG_FORMATS: dict[str, list[str]] = {
     ".flac": ["-c:a", "flac"],
     ".ogg": ["-c:a", "libvorbis", "-q:a", "5"],
@@ -96,9 +96,12 @@ def _write_wav(out: IO[bytes], renderer: Renderer, start_us: int, end_us: int | 
 
 
 def slug(text: str, fallback: str = "step") -> str:
-    """``"CV6: Sea of Qi"`` -> ``"cv6-sea-of-qi"`` (ASCII, safe on every filesystem)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    s = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    """``"CV6: Sea of Qi"`` -> ``"cv6-sea-of-qi"``, ``"Respiración"`` -> ``"respiracion"``,
+    ``"肾俞"`` -> ``"肾俞"``: accents are folded, letters of scripts without a Latin form are kept
+    (file names are UTF-8 on every current filesystem), and nothing a shell or a filesystem treats
+    specially survives."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    s = re.sub(r"[\W_]+", "-", unicodedata.normalize("NFC", folded).lower()).strip("-")
     if len(s) > 40:  # long titles (a step titled by its text) are cut at a word boundary
         s = s[:41].rsplit("-", 1)[0] if "-" in s[:41] else s[:40]
     return s.strip("-") or fallback
@@ -137,13 +140,18 @@ def export(
     volume: float | None = None,
     progress: bool | Progress | None = None,
     stdout: BinaryIO | None = None,
+    language: str | None = None,
+    strict: bool = False,
+    on_warnings: Callable[[Sequence[Problem]], None] | None = None,
 ) -> ExportResult:
     """Export a routine (path, shipped name or compiled Timeline) to ``path`` and/or ``split_dir``.
 
     ``path`` ``"-"`` writes WAV to stdout (``stdout`` overrides the stream). ``progress``: True for
     a bar on stderr, False for none, None for a bar only when stderr is a terminal, or a callable
-    ``(phase, done, total)``. Raises UsageError for impossible requests, ExportError when a file
-    cannot be written, RoutineError/SpeechError from the routine and the engine.
+    ``(phase, done, total)``. ``on_warnings`` gets what loading let pass (unknown keys…) before
+    anything is synthesized; ``strict`` makes those errors. Raises UsageError for impossible
+    requests, ExportError when a file cannot be written, RoutineError/SpeechError from the routine
+    and the engine.
     """
     if path is None and split_dir is None:
         raise UsageError("say where to export: -o FILE, -o - for standard output, or --split DIR")
@@ -163,7 +171,8 @@ def export(
             timeline, renderer = routine, renderer_for(routine, sample_rate=sample_rate)
         else:
             timeline, durations = _build(routine, avoid=avoid, engine=engine, voice=voice,
-                                         rate=rate, volume=volume, report=report)
+                                         rate=rate, volume=volume, report=report,
+                                         language=language, strict=strict, on_warnings=on_warnings)
             renderer = renderer_for(timeline, durations, sample_rate=sample_rate)
         result = ExportResult(timeline, sample_rate, renderer.channels, renderer.total_frames)
         total = renderer.total_frames * ((out_path is not None or to_stdout)
@@ -195,11 +204,14 @@ def export(
 
 
 def _build(routine: str | Path, *, avoid: Sequence[str], engine: str | None, voice: str | None,
-           rate: int | None, volume: float | None, report: Progress
+           rate: int | None, volume: float | None, report: Progress, language: str | None = None,
+           strict: bool = False, on_warnings: Callable[[Sequence[Problem]], None] | None = None,
            ) -> tuple[Timeline, MeasuredDurations]:
     from voiceguide.pipeline import compile_measured, load_routine, voice_settings
 
-    loaded = load_routine(routine, avoid=avoid)
+    loaded = load_routine(routine, avoid=avoid, language=language, strict=strict)
+    if on_warnings is not None and loaded.warnings:
+        on_warnings(loaded.warnings)
     settings = voice_settings(loaded, engine=engine, voice=voice, rate=rate, volume=volume)
     return compile_measured(loaded, settings, report)
 

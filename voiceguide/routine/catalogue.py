@@ -56,6 +56,7 @@ class Point:
     hold_us: int | None = None
     cautions: tuple[str, ...] = ()
     notes: str = ""
+    characters: str = ""  # the name in Chinese characters, where a locale gives it
     positions: tuple[DrawnAt, ...] = field(default=(), compare=False)
 
     @property
@@ -100,15 +101,28 @@ class Catalogue:
         return seen
 
     def search(self, query: str) -> list[Point]:
-        """Points whose code, alias or names contain ``query`` (case-insensitive)."""
-        q = normalize(query)
+        """Points matching ``query``, best first: a code, alias or name first, then points whose
+        location, uses (notes) or technique mention every word of it ("wrist", "nausea")."""
         exact = self.resolve(query)
-        hits = [exact] if exact else []
-        for point in self.points.values():
-            haystack = [point.code, point.pinyin, *point.aliases, *point.names]
-            if point not in hits and any(q in normalize(h) for h in haystack if h):
-                hits.append(point)
-        return hits
+        q = normalize(query)
+        words = [w for w in re.findall(r"[a-z0-9]+", query.lower()) if len(w) > 1]
+        scored: list[tuple[int, int, Point]] = []
+        for order, point in enumerate(self.points.values()):
+            if point is exact:
+                scored.append((1000, order, point))
+                continue
+            score = 0
+            if q and any(q in normalize(h) for h in (point.code, point.pinyin, *point.aliases) if h):
+                score += 100
+            for weight, text in ((60, " ".join(point.names)), (30, point.location),
+                                 (20, point.notes), (10, point.technique)):
+                hits = [len(re.findall(rf"\b{re.escape(w)}", text.lower())) for w in words]
+                if words and all(hits):
+                    score += weight * min(min(hits), 3)  # a point about the wrist says so often
+            if score:
+                scored.append((score, order, point))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        return [point for _, _, point in scored]
 
     def caution_text(self, tag: str) -> str:
         return caution_sentence(self.caution_texts, tag)

@@ -40,7 +40,7 @@ def json_schema() -> dict[str, Any]:
     }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://voiceguide.invalid/routine.schema.json",
+        "$id": "urn:voiceguide:routine",
         "title": "voiceguide routine",
         **{k: v for k, v in schema.items()},
         "$defs": {

@@ -31,6 +31,18 @@ def shipped_sounds_dir() -> Path:
     return _shipped("sounds")
 
 
+def shipped_docs_dir() -> Path:
+    return _shipped("docs")
+
+
+def user_data_dir() -> Path:
+    """voiceguide's folder in the platform's user data place (``VOICEGUIDE_DATA_DIR`` overrides)."""
+    env = os.environ.get("VOICEGUIDE_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("voiceguide"))
+
+
 def user_routines_dir() -> Path:
     """The user's own routines; ``VOICEGUIDE_ROUTINES`` overrides the platform's data folder."""
     env = os.environ.get("VOICEGUIDE_ROUTINES")
@@ -49,20 +61,45 @@ def _routines_in(folder: Path) -> list[Path]:
     )
 
 
-def shipped_routines() -> list[Path]:
-    return _routines_in(shipped_scripts_dir())
+def shipped_routines(language: str | None = None) -> list[Path]:
+    """The shipped routines; with ``language`` (other than English), its translations."""
+    folder = shipped_scripts_dir()
+    if language and language.split("-")[0] != "en":
+        folder = folder / language.split("-")[0]
+    return _routines_in(folder)
+
+
+def local_routines() -> list[Path]:
+    """Routines in the current folder (what `voiceguide list` marks as "here"): YAML files with
+    a top-level `steps:` key, so other YAML lying about is not listed as a broken routine."""
+    found = []
+    for path in _routines_in(Path.cwd()):
+        try:
+            head = path.read_text("utf-8", errors="replace")[:200_000]
+        except OSError:
+            continue
+        if any(line.startswith("steps:") for line in head.splitlines()):
+            found.append(path)
+    return found
 
 
 def user_routines() -> list[Path]:
     return _routines_in(user_routines_dir())
 
 
-def resolve_routine(ref: str | Path) -> Path:
-    """A routine file from a path, or a shipped or user routine's name (``lower-back-pain``)."""
+def resolve_routine(ref: str | Path, language: str | None = None) -> Path:
+    """A routine file from a path, or a shipped or user routine's name (``lower-back-pain``).
+
+    With ``language``, a shipped routine's translation (``scripts/es/NAME.yaml``) comes first."""
     path = Path(ref).expanduser()
     if path.suffix in ROUTINE_SUFFIXES or path.exists() or os.sep in str(ref):
         return path  # a path: the loader reports it if it does not exist
-    for folder in (user_routines_dir(), shipped_scripts_dir()):
+    # The current folder first: `voiceguide new my-routine` writes ./my-routine.yaml, and
+    # `voiceguide show my-routine` right after must find that file.
+    folders = [Path.cwd(), user_routines_dir(), shipped_scripts_dir()]
+    if language:
+        folders.insert(0, shipped_scripts_dir() / language)
+    for folder in folders:
         for suffix in ROUTINE_SUFFIXES:
             candidate = folder / f"{ref}{suffix}"
             if candidate.is_file():

@@ -14,15 +14,25 @@ from typing import Any
 from voiceguide.errors import Problem, RoutineError, UsageError
 from voiceguide.hints import close_matches, did_you_mean, suggestion
 from voiceguide.routine import schema
+from voiceguide.routine.avoid import avoiding
 from voiceguide.routine.catalogue import Catalogue, caution_tags, load_catalogue, parse_points
-from voiceguide.routine.library import resolve_routine, shipped_scripts_dir, shipped_sounds_dir
+from voiceguide.routine.files import allowed, display_path, find_sound
+from voiceguide.routine.library import resolve_routine, shipped_scripts_dir
+from voiceguide.routine.locale import (
+    ENGLISH,
+    Locale,
+    check_language,
+    load_locale,
+    localized,
+    missing,
+    phrase_table,
+)
 from voiceguide.routine.model import Defaults, Origin, Routine, StepT, Voice
 from voiceguide.routine.phrases import PHRASES, placeholders
 from voiceguide.routine.schema import INVALID, Ctx
 from voiceguide.routine.source import LocatedDict, LocatedList, Mark, parse, read_source
-from voiceguide.routine.steps import KINDS, PointStep, Repeat, Section, count_leaves, iter_points
+from voiceguide.routine.steps import KINDS, Guarded, count_leaves, iter_points
 from voiceguide.routine.steps.base import Item
-from voiceguide.soundinfo import sound_info
 
 MAX_STEPS = 5000  # after expanding repeat and include
 MAX_INCLUDE_DEPTH = 10
@@ -35,35 +45,26 @@ class _State:
     root: Path  # folder tree the routine may read from
     catalogue: Catalogue
     problems: list[Problem] = field(default_factory=list)
-    cautions: list[str] = field(default_factory=list)
+    cautions: list[str | schema.Caution] = field(default_factory=list)
     phrases: dict[str, str] = field(default_factory=dict)
     sounds: dict[str, str] = field(default_factory=dict)
     stack: list[Path] = field(default_factory=list)  # include chain, for cycles
     leaves: int = 0
     defaults: Defaults = field(default_factory=Defaults)
+    language: str | None = None  # asked for on the command line: wins over the routine's
 
 
-def _display(path: Path) -> str:
-    """Paths in messages: relative to the working folder when that is shorter."""
-    try:
-        rel = path.resolve().relative_to(Path.cwd().resolve())
-        return str(rel)
-    except ValueError:
-        return str(path)
-
-
-def _allowed(path: Path, state: _State) -> bool:
-    roots = (state.root, shipped_scripts_dir().resolve(), shipped_sounds_dir().resolve())
-    resolved = path.resolve()
-    return any(resolved == r or r in resolved.parents for r in roots)
-
-
-def load_routine(ref: str | Path, *, avoid: Sequence[str] = (), strict: bool = False) -> Routine:
+def load_routine(ref: str | Path, *, avoid: Sequence[str] = (), strict: bool = False,
+                 language: str | None = None) -> Routine:
     """Load and validate a routine (path or shipped name); raises RoutineError listing every error.
 
-    Warnings do not stop loading unless ``strict`` is true.
+    Warnings do not stop loading unless ``strict`` is true. ``language`` (a code such as ``es``)
+    picks a shipped routine's translation when there is one, and speaks everything voiceguide
+    itself says in that language.
     """
-    routine, problems = _load(resolve_routine(ref), avoid)
+    if language is not None:
+        language = check_language(language)
+    routine, problems = _load(resolve_routine(ref, language), avoid, language)
     errors = [p.as_error() for p in problems] if strict else [p for p in problems if p.severity == "error"]
     if errors or routine is None:
         raise RoutineError(errors or problems)
@@ -75,9 +76,10 @@ def load_problems(path: Path) -> tuple[Routine | None, list[Problem]]:
     return _load(path, ())
 
 
-def _load(path: Path, avoid: Sequence[str]) -> tuple[Routine | None, list[Problem]]:
-    filename = _display(path)
-    state = _State(root=path.resolve().parent, catalogue=load_catalogue())
+def _load(path: Path, avoid: Sequence[str], language: str | None = None
+          ) -> tuple[Routine | None, list[Problem]]:
+    filename = display_path(path)
+    state = _State(root=path.resolve().parent, catalogue=load_catalogue(), language=language)
     known_tags = caution_tags(state.catalogue)
     for tag in avoid:
         if tag not in known_tags:
@@ -104,6 +106,9 @@ def _load(path: Path, avoid: Sequence[str]) -> tuple[Routine | None, list[Proble
         return None, ctx.problems
     state.problems = ctx.problems
     state.stack.append(path.resolve())
+    locale = _locale(data, top, state, ctx)
+    if locale is None:
+        return None, ctx.problems
     _apply_shared(data, top, state, filename)
     state.defaults = _defaults(top.get("defaults", {}))
     _check_sound(state.defaults.chime, state, ctx, "defaults.chime", data.where("defaults"))
@@ -111,14 +116,21 @@ def _load(path: Path, avoid: Sequence[str]) -> tuple[Routine | None, list[Proble
     if "steps" in data:
         steps = _steps(data["steps"], state, ctx, "steps", data.where("steps"))
     voice_data = top.get("voice", {})
+    untranslated = missing(locale, sorted({p.point.code for p in iter_points(steps)}),
+                           sorted({t for p in iter_points(steps) for t in p.point.cautions}))
+    if untranslated:
+        ctx.warn(data.where("language") if "language" in data else data.mark, "language",
+                 f"no {locale.name} text for {', '.join(untranslated)}; English is spoken instead",
+                 f"add them to voiceguide/routine/locales/{locale.code}.yaml "
+                 "(docs/adding-a-language.md)")
     routine = Routine(
         title=top.get("title", ""),
         summary=top.get("summary", ""),
-        language=top.get("language", "en"),
+        language=state.language or ENGLISH,
+        tag_names=dict(locale.tags),
         engine=top.get("engine"),
         voice=Voice(voice_data.get("name"), voice_data.get("rate"), voice_data.get("volume")),
         defaults=state.defaults,
-        cautions=tuple(state.cautions),
         phrases=state.phrases,
         sounds=state.sounds,
         caution_texts=dict(state.catalogue.caution_texts),
@@ -127,14 +139,34 @@ def _load(path: Path, avoid: Sequence[str]) -> tuple[Routine | None, list[Proble
     )
     if any(p.severity == "error" for p in state.problems):
         return None, state.problems
-    if avoid:
-        routine = _avoiding(routine, tuple(avoid))
-    return routine, state.problems
+    routine = replace(routine, warnings=tuple(p for p in state.problems if p.severity == "warning"))
+    return avoiding(routine, tuple(state.cautions), tuple(avoid)), state.problems
+
+
+def _locale(data: LocatedDict, top: dict[str, Any], state: _State, ctx: Ctx) -> Locale | None:
+    """The session's language (the command line's, else the routine's): its phrases and the
+    catalogue's spoken fields become the base that the routine's own ``phrases:`` override."""
+    written = top.get("language", ENGLISH)
+    try:
+        code = state.language or check_language(written)
+    except UsageError as exc:
+        ctx.error(data.where("language"), "language", str(exc),
+                  "write a code such as en, es, de, fr or zh (docs/adding-a-language.md)")
+        return None
+    state.language = code
+    locale = load_locale(code)
+    state.catalogue = localized(state.catalogue, locale)
+    state.phrases.update(phrase_table(locale))
+    return locale
 
 
 def _apply_shared(data: LocatedDict, top: dict[str, Any], state: _State, filename: str) -> None:
     """Keys a routine and the fragments it includes both contribute: cautions, phrases, points."""
     state.cautions.extend(top.get("cautions", ()))
+    for i, caution in enumerate(top.get("cautions", ())):
+        if isinstance(caution, schema.Caution):
+            _check_tags(caution.unless_avoiding, state, Ctx(filename, state.problems),
+                        f"cautions[{i}].unless_avoiding", data["cautions"].where(i))
     for key, text in top.get("phrases", {}).items():
         expected = placeholders(PHRASES.get(key, ""))
         if placeholders(text) != expected:
@@ -231,7 +263,45 @@ def _step(item: Any, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[Ste
                   "includes)", "split it into several routines")
     origin = Origin(ctx.filename, mark.line, mark.column)
     written = Item(item, checked, ctx, path, mark, item.where(name), checked.get("title", ""), origin)
-    return kind.load(written, _Loader(state))
+    loaded = kind.load(written, _Loader(state))
+    if not any(key in item for key in ("for", "unless_avoiding", "instead")):
+        return loaded
+    return _guarded(loaded, written, state)
+
+
+def _guarded(loaded: list[StepT], item: Item, state: _State) -> list[StepT]:
+    """Wrap a step written with `for:`, `unless_avoiding:` or `instead:` for :func:`avoiding`."""
+    ctx, path, raw = item.ctx, item.path, item.raw
+    points = []
+    for i, key in enumerate(item.checked.get("for", ())):
+        point = state.catalogue.resolve(key)
+        if point is None:
+            where = raw["for"].where(i) if isinstance(raw["for"], LocatedList) else raw.where("for")
+            hint = suggestion(state.catalogue.suggest(key), quote=False)
+            ctx.error(where, f"{path}.for", f"unknown point {key!r}", hint + "`voiceguide points` lists them")
+        else:
+            points.append(point)
+    tags = tuple(item.checked.get("unless_avoiding", ()))
+    if "unless_avoiding" in raw:
+        _check_tags(tags, state, ctx, f"{path}.unless_avoiding", raw.where("unless_avoiding"))
+    instead: tuple[StepT, ...] = ()
+    if "instead" in raw:
+        if "for" not in raw and "unless_avoiding" not in raw:
+            ctx.error(raw.key_marks["instead"], f"{path}.instead",
+                      "`instead:` replaces a step that `--avoid` leaves out, but nothing leaves this one out",
+                      "add `for: [CODE]` (the point it belongs to) or `unless_avoiding: [TAG]`")
+        instead = _steps(raw["instead"], state, ctx, f"{path}.instead", raw.where("instead"))
+    if not loaded:
+        return []
+    return [Guarded(tuple(loaded), tuple(points), tags, instead, item.title, item.origin)]
+
+
+def _check_tags(tags: Sequence[str], state: _State, ctx: Ctx, path: str, mark: Mark) -> None:
+    known = caution_tags(state.catalogue)
+    for tag in tags:
+        if tag not in known:
+            ctx.error(mark, path, f"unknown caution tag {tag!r}",
+                      did_you_mean(tag, known) + "known tags: " + ", ".join(known))
 
 
 class _Loader:
@@ -267,53 +337,13 @@ class _Loader:
 
 
 def _check_sound(name: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> bool:
-    """Find a sound by name and record its file; report one clear problem if it is unusable."""
     if name in state.sounds:
         return True
-    candidates: list[Path] = []
-    if name.lower().endswith(".wav"):
-        candidates.append(state.stack[-1].parent / name)
-    else:
-        for folder in (
-            state.stack[-1].parent,
-            state.stack[-1].parent / "sounds",
-            shipped_sounds_dir(),
-        ):
-            candidates.append(folder / f"{name}.wav")
-    for candidate in candidates:
-        if not candidate.is_file():
-            continue
-        if not _allowed(candidate, state):
-            ctx.error(
-                mark,
-                path,
-                f"the sound {name!r} is outside the routine's folder",
-                "copy the WAV file next to the routine",
-            )
-            return False
-        try:
-            info = sound_info(candidate)
-            if info.channels not in (1, 2) or info.frames <= 0:
-                raise ValueError("not mono or stereo audio with samples")
-        except Exception as exc:  # libsndfile raises assorted errors on malformed files
-            ctx.error(
-                mark,
-                path,
-                f"the sound file {_display(candidate)} is not usable audio "
-                f"({str(exc) or type(exc).__name__})",
-                "use a WAV file (e.g. `sox in.mp3 -b 16 out.wav`)",
-            )
-            return False
-        state.sounds[name] = str(candidate.resolve())
-        return True
-    shipped = sorted(p.stem for p in shipped_sounds_dir().glob("*.wav"))
-    ctx.error(
-        mark,
-        path,
-        f"unknown sound {name!r}",
-        f"shipped sounds: {', '.join(shipped) or 'none'}; or put {name}.wav beside the routine",
-    )
-    return False
+    found = find_sound(name, state.stack[-1].parent, state.root, ctx, path, mark)
+    if found is None:
+        return False
+    state.sounds[name] = found
+    return True
 
 
 def _include(ref: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[StepT]:
@@ -322,7 +352,7 @@ def _include(ref: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[S
     shipped = shipped_scripts_dir() / ref
     if not target.exists() and "/" not in ref and shipped.is_file():
         target = shipped.resolve()  # a bare name not found beside the routine: a shipped fragment
-    if Path(ref).is_absolute() or not _allowed(target, state):
+    if Path(ref).is_absolute() or not allowed(target, state.root):
         ctx.error(
             mark,
             path,
@@ -340,7 +370,7 @@ def _include(ref: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[S
     if len(state.stack) > MAX_INCLUDE_DEPTH:
         ctx.error(mark, path, f"includes nest deeper than {MAX_INCLUDE_DEPTH}", "flatten them")
         return []
-    filename = _display(target)
+    filename = display_path(target)
     try:
         data = parse(read_source(target, filename), filename)
     except RoutineError as exc:
@@ -373,26 +403,3 @@ def _located(values: dict[str, Any], like: LocatedDict) -> LocatedDict:
     out = LocatedDict(values)
     out.mark, out.key_marks, out.value_marks = like.mark, like.key_marks, like.value_marks
     return out
-
-
-def _avoiding(routine: Routine, tags: tuple[str, ...]) -> Routine:
-    """Drop every point carrying one of ``tags`` (and sections left empty)."""
-
-    def keep(steps: tuple[StepT, ...]) -> tuple[StepT, ...]:
-        out: list[StepT] = []
-        for s in steps:
-            if isinstance(s, PointStep) and set(s.point.cautions) & set(tags):
-                continue
-            if isinstance(s, (Section, Repeat)):
-                inner = keep(s.steps)
-                if inner:
-                    out.append(replace(s, steps=inner))
-                continue
-            out.append(s)
-        return tuple(out)
-
-    before = {p.point.code for p in iter_points(routine.steps)}
-    steps = keep(routine.steps)
-    after = {p.point.code for p in iter_points(steps)}
-    avoided = tuple(sorted(before - after))
-    return replace(routine, steps=steps, avoided=avoided, avoid_tags=tags)

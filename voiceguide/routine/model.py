@@ -12,6 +12,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Protocol
 
+from voiceguide.errors import Problem
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -82,3 +84,7 @@ class Routine:
     caution_texts: Mapping[str, str] = field(default_factory=_frozen)  # tag -> spoken sentence
     avoided: tuple[str, ...] = ()  # point codes left out because of --avoid
     avoid_tags: tuple[str, ...] = ()
+    tag_names: Mapping[str, str] = field(default_factory=_frozen)  # tag -> how the language says it
+    # What loading noticed but let pass (an unknown key is ignored): every command that runs the
+    # routine prints these first, so a typo never changes a session without a word.
+    warnings: tuple[Problem, ...] = ()

@@ -29,6 +29,12 @@ PHRASES: dict[str, str] = {
     "second": "one second",
     "seconds": "{n} seconds",
     "and": "{a} and {b}",
+    # Not spoken: the default step titles in `show`, the live view, split files and chapters.
+    "title_introduction": "Introduction",
+    "title_pause": "Pause {seconds} s",
+    "title_breathe": "Breathe {pattern} ×{cycles}",
+    "title_repeat": "Repeat ×{times}",
+    "title_sound": "Sound: {sound}",
 }
 
 _ONES = [

@@ -6,6 +6,7 @@ out on the clock (:func:`voiceguide.timeline.compiler.layout`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from voiceguide.routine.model import Origin, Routine, StepT
@@ -41,12 +42,16 @@ def plan(routine: Routine) -> tuple[StepPlan, ...]:
     if routine.avoided or routine.cautions:
         intro.append(Speak(say(phrases, "before_you_begin"), "caution"))
     if routine.avoided:
-        intro.append(Speak(say(phrases, "avoided", tags=" and ".join(routine.avoid_tags)), "avoided"))
+        names = [routine.tag_names.get(t, t) for t in routine.avoid_tags]
+        tags = functools.reduce(lambda a, b: say(phrases, "and", a=a, b=b), names)
+        intro.append(Speak(say(phrases, "avoided", tags=tags), "avoided"))
     intro.extend(Speak(say(phrases, "caution", text=c), "caution") for c in routine.cautions)
     intro.append(Silence(US))
-    plans = [StepPlan("Introduction", "intro", tuple(intro), Origin(str(routine.source), 1, 1))]
+    title = say(phrases, "title_introduction")
+    plans = [StepPlan(title, "intro", tuple(intro), Origin(str(routine.source), 1, 1))]
     for step in routine.steps:
         kind = kind_of(step)
         info = step.info if isinstance(step, PointStep) else None
-        plans.append(StepPlan(kind.title(step), kind.name, tuple(planner.ops(step)), step.origin, info))
+        ops = tuple(planner.ops(step))
+        plans.append(StepPlan(kind.title(step, phrases), kind.name, ops, step.origin, info))
     return tuple(plans)

@@ -2,6 +2,9 @@
 
 Each node type knows how to check (and normalise) a located YAML value and how to describe
 itself as JSON Schema, so the editor's completion and ``voiceguide check`` can never disagree.
+
+Longer than most modules on purpose: the node types and the top-level keys built from them are
+read together (a key's meaning is its node), and the step kinds' keys live in their own modules.
 """
 
 from __future__ import annotations
@@ -151,7 +154,10 @@ class Duration(Node):
             return ctx.error(mark, path, str(exc), exc.hint)
 
     def json(self) -> dict[str, Any]:
-        pattern = r"^\s*(off|(\d+(\.\d+)?|\.\d+)\s*(h|ms|m|s)?(\s*(\d+(\.\d+)?|\.\d+)\s*(h|ms|m|s))*)\s*$"
+        unit = r"(h|hrs?|hours?|ms|msec|milliseconds?|m|mins?|minutes?|s|secs?|seconds?)"
+        number = r"(\d+(\.\d+)?|\.\d+)"
+        pattern = (rf"^\s*(off|{number}\s*{unit}?(\s*{number}\s*{unit})*"
+                   r"|(\d+:)?\d+:[0-5]\d(\.\d+)?)\s*$")
         off = [{"const": False}] if self.allow_zero else []  # YAML reads a bare `off` as false
         return {
             "description": self.doc + " Write 90s, 1m30s, 2m, 1.5m, 500ms or seconds.",
@@ -167,11 +173,14 @@ class Duration(Node):
 class Choice(Node):
     values: tuple[str, ...] = ()
     doc: str = ""
+    # Words people write that are not values, with what they most likely mean.
+    meant: dict[str, str] = field(default_factory=dict)
 
     def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
         if value in self.values:
             return value
-        hint = did_you_mean(str(value), self.values, end="?") or "use one of " + ", ".join(self.values)
+        hint = (self.meant.get(str(value).strip().lower())
+                or did_you_mean(str(value), self.values, end="?") or "use one of " + ", ".join(self.values))
         return ctx.error(mark, path, f"{describe(value)} is not one of {', '.join(self.values)}", hint)
 
     def json(self) -> dict[str, Any]:
@@ -198,6 +207,53 @@ class TextList(Node):
 
     def json(self) -> dict[str, Any]:
         return {"type": "array", "items": {"type": "string"}, "description": self.doc}
+
+
+@dataclass(frozen=True)
+class Caution:
+    """A caution that ``--avoid`` with one of ``unless_avoiding`` makes pointless, so it is not said."""
+
+    text: str
+    unless_avoiding: tuple[str, ...] = ()
+
+
+@dataclass
+class CautionList(Node):
+    """``cautions:``: each item a sentence, or ``{text: ..., unless_avoiding: [TAG]}``."""
+
+    doc: str = ""
+
+    def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        if not isinstance(value, LocatedList):
+            return TextList(self.doc).check(value, ctx, path, mark)
+        item_node = Obj(
+            {
+                "text": Key(Text("The caution, printed and spoken."), required=True),
+                "unless_avoiding": Key(TextList("Caution tags whose `--avoid` makes it unneeded.")),
+            }
+        )
+        items: list[Any] = []
+        for i, v in enumerate(value):
+            if isinstance(v, LocatedDict):
+                checked = item_node.check(v, ctx, f"{path}[{i}]", value.where(i))
+                ok = checked is not INVALID and "text" in checked
+                items.append(Caution(checked["text"], checked.get("unless_avoiding", ())) if ok else INVALID)
+            else:
+                items.append(Text().check(v, ctx, f"{path}[{i}]", value.where(i)))
+        return INVALID if INVALID in items else tuple(items)
+
+    def json(self) -> dict[str, Any]:
+        conditional = {
+            "type": "object",
+            "properties": {
+                "text": {"type": "string"},
+                "unless_avoiding": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["text"],
+            "additionalProperties": False,
+        }
+        return {"type": "array", "items": {"anyOf": [{"type": "string"}, conditional]},
+                "description": self.doc}
 
 
 @dataclass
@@ -310,6 +366,14 @@ def warn_unknown(ctx: Ctx, mark: Mark, path: str, key: str, known: list[str]) ->
 # The language itself.
 
 SIDES = ("together", "alternate", "single")
+SIDES_MEANT = {
+    "both": "write `together` to press both sides at once, or `alternate` for left, then right",
+    "left": "`sides` says how to do both sides (together, alternate or single); for one side only "
+    "write `single` and say which side in the step's `technique`",
+    "right": "`sides` says how to do both sides (together, alternate or single); for one side only "
+    "write `single` and say which side in the step's `technique`",
+    "each": "write `alternate` for left, then right, each a full hold",
+}
 CUES = ("words", "count", "tones")
 
 
@@ -337,7 +401,7 @@ DEFAULTS = Obj(
         "countdown": Key(Number("Count down the last N seconds of a hold (0: no countdown).", 0, 10)),
         "chime": Key(Text("Sound that ends a hold.")),
         "breathe_cue": Key(Choice(CUES, "Default cue for breathe steps.")),
-        "sides": Key(Choice(SIDES, "Default way to do bilateral points.")),
+        "sides": Key(Choice(SIDES, "Default way to do bilateral points.", SIDES_MEANT)),
     },
     "Defaults for the steps below.",
 )
@@ -352,7 +416,7 @@ TOP = Obj(
         "engine": Key(Choice(("pyttsx3", "piper"), "Speech engine.")),
         "voice": Key(VOICE),
         "defaults": Key(DEFAULTS),
-        "cautions": Key(TextList("Printed and spoken before the session.")),
+        "cautions": Key(CautionList("Printed and spoken before the session.")),
         "phrases": Key(TextMap("Overrides of built-in phrases.", _phrase_table)),
         "points": Key(Raw("Points to add to the catalogue or override.", POINT_SKETCH)),
         "steps": Key(Raw("What happens, in order.", {"$ref": "#/$defs/steps"}), required=True),
@@ -362,7 +426,13 @@ TOP = Obj(
 
 FRAGMENT_KEYS = ("steps", "cautions", "points", "phrases", "title", "summary")
 
-COMMON_STEP_KEYS = {"title": Key(Text("A name for this step in `show`, the player and split files.", 200))}
+COMMON_STEP_KEYS = {
+    "title": Key(Text("A name for this step in `show`, the player and split files.", 200)),
+    "for": Key(TextList("Points this step belongs to: left out when `--avoid` leaves out all of them.")),
+    "unless_avoiding": Key(TextList("Caution tags: `--avoid` with any of them leaves this step out.")),
+    "instead": Key(Raw("Steps played in place of this one when `--avoid` leaves it out.",
+                       {"$ref": "#/$defs/steps"})),
+}
 
 
 DURATION_JSON = Duration("").json()

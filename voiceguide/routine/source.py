@@ -281,6 +281,23 @@ def parse(text: str, filename: str, *, fast: bool = True) -> Any:
     return _parse_reference(text, filename)
 
 
+def _indentation_hint(text: str, line: int) -> str:
+    """The two usual causes of "mapping values are not allowed here", told apart: a key indented
+    deeper than the line above it, or a `: ` inside plain text."""
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    above = next((s for s in reversed(lines[: line - 1]) if s.strip() and not s.lstrip().startswith("#")), "")
+    indent = len(here) - len(here.lstrip(" "))
+    key_col = len(above) - len(above.lstrip(" "))
+    if above.lstrip().startswith("- "):
+        key_col += 2
+    if above and indent > key_col and not above.rstrip().endswith(":"):
+        key = above.strip().lstrip("- ").split(":", 1)[0]
+        return (f"line {line} is indented deeper than `{key}` on the line above: start it at column "
+                f"{key_col + 1}, like its siblings")
+    return 'text that contains ": " must be quoted, like `say: "Note: breathe slowly."`'
+
+
 def _parse_reference(text: str, filename: str) -> Any:
     loader: _Loader | None = None
     try:
@@ -298,6 +315,8 @@ def _parse_reference(text: str, filename: str) -> Any:
         hint = "indent with spaces; YAML does not allow tabs" if "\\t" in message or "tab" in message else ""
         if "expected a single document" in str(exc.context or ""):
             message, hint = "the file holds more than one YAML document", "remove the `---` lines"
+        elif "mapping values are not allowed" in message and where is not None:
+            hint = _indentation_hint(text, where.line)
         raise RoutineError([_problem(filename, where, f"invalid YAML: {message}", hint)]) from None
     except yaml.reader.ReaderError as exc:
         before = text[: exc.position]

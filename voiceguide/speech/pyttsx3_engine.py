@@ -12,6 +12,9 @@ pyttsx3 has traps that would silently lose speech; this module is where they are
 - the WAV header always says 22050 Hz and macOS writes AIFF whatever the name: the real rate is
   taken from espeak's initialisation and the file is decoded by content;
 - espeak pads every clip with ~0.3 s of silence: clips are trimmed so the timeline owns pauses.
+
+Longer than most modules on purpose: each trap above is handled where the worker thread meets
+it, and splitting the worker from its driver patches would hide why each line is there.
 """
 
 from __future__ import annotations
@@ -191,6 +194,10 @@ class Pyttsx3Engine:
         future: Future[Clip] = Future()
         self._submit(_Request(text, voice, settings.rate, settings.volume, future))
         return future.result()
+
+    def preload(self) -> None:
+        """Nothing to do ahead: espeak starts in milliseconds on the first utterance, and starting
+        it early on another thread would race the worker that must own it."""
 
     def close(self) -> None:
         """Wait for queued work. The worker and engine stay for the process: espeak can be

@@ -163,4 +163,5 @@ def compile_routine(
         avoided=routine.avoided,
         voice=settings,
         sounds=tuple(sorted(routine.sounds.items())),
+        warnings=routine.warnings,
     )

@@ -14,6 +14,8 @@ from voiceguide.soundinfo import sound_info
 from voiceguide.units import US
 
 _WORD = re.compile(r"[\w']+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+CJK_WORDS_PER_CHARACTER = 0.6  # a character is a syllable; an English word is about 1.5
 
 
 class Durations(Protocol):
@@ -29,8 +31,10 @@ class Durations(Protocol):
 def estimate_speech_us(text: str, rate_wpm: int) -> int:
     """A deliberately slightly generous estimate: words at the voice rate, plus pauses at commas
     and sentence ends, so cues that fit the estimate usually fit the real voice too."""
-    words = len(_WORD.findall(text))
-    pauses = text.count(",") * 0.12 + sum(text.count(c) for c in ".;:!?") * 0.25
+    cjk = len(_CJK.findall(text))
+    words = len(_WORD.findall(_CJK.sub(" ", text))) + cjk * CJK_WORDS_PER_CHARACTER
+    pauses = (sum(text.count(c) for c in ",，、") * 0.12
+              + sum(text.count(c) for c in ".;:!?。；：！？") * 0.25)
     seconds = 0.12 + words * 60.0 / max(rate_wpm, 1) + pauses
     return round(seconds * US)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+from voiceguide.errors import Problem
 from voiceguide.routine.ops import PointInfo
 from voiceguide.routine.voice import VoiceSettings
 from voiceguide.units import us_to_s
@@ -90,6 +91,7 @@ class Timeline:
     avoided: tuple[str, ...] = ()  # codes of points left out by --avoid
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     sounds: tuple[tuple[str, str], ...] = ()  # (name, absolute path) of every sound used
+    warnings: tuple[Problem, ...] = ()  # what loading the routine let pass (unknown keys…)
 
     @property
     def total_seconds(self) -> float:

@@ -8,9 +8,10 @@ Schema and ``voiceguide schema`` all read this table.
 from __future__ import annotations
 
 from voiceguide.routine.model import StepT
-from voiceguide.routine.steps import breathe, include, pause, point, repeat, say, section, sound
+from voiceguide.routine.steps import breathe, guarded, include, pause, point, repeat, say, section, sound
 from voiceguide.routine.steps.base import StepKind
 from voiceguide.routine.steps.breathe import Breathe
+from voiceguide.routine.steps.guarded import Guarded
 from voiceguide.routine.steps.pause import Pause
 from voiceguide.routine.steps.point import PointStep
 from voiceguide.routine.steps.repeat import Repeat
@@ -32,10 +33,12 @@ KINDS: dict[str, StepKind] = {
     )
 }
 _BY_MODEL = {kind.model: kind for kind in KINDS.values() if not kind.expands}
+_BY_MODEL[Guarded] = guarded.KIND  # written as keys on another step, never as a kind of its own
 
 __all__ = [
     "KINDS",
     "Breathe",
+    "Guarded",
     "Pause",
     "PointStep",
     "Repeat",

@@ -86,7 +86,8 @@ class StepKind:
     node: Node  # the kind key's own value
     load: Callable[[Item, Loading], list[StepT]]
     plan: Callable[[Any, Planning], list[Op]]
-    title: Callable[[Any], str]  # a step's default title in `show`, the player and split files
+    # A step's title in `show`, the player, split files and chapters, in the session's language.
+    title: Callable[[Any, Mapping[str, str]], str]
     keys: Mapping[str, Key] = field(default_factory=dict)  # the other keys it accepts
     children: Callable[[Any], tuple[StepT, ...]] = lambda step: ()
     leaves: Callable[[Any, Callable[[tuple[StepT, ...]], int]], int] = lambda step, count: 1
@@ -94,6 +95,14 @@ class StepKind:
     # a string or a mapping, with its own messages).
     checks_own_value: bool = False
     expands: bool = False  # include: replaced by the steps it brings, never a step of its own
+
+
+def nested(item: Item, loading: Loading) -> tuple[StepT, ...]:
+    """The steps under a section's or a repeat's ``steps:`` (empty when missing or invalid: the
+    schema check has reported it)."""
+    if "steps" not in item.raw:
+        return ()
+    return loading.steps(item.raw["steps"], item.ctx, f"{item.path}.steps", item.raw.where("steps"))
 
 
 def short(text: str, limit: int = 48) -> str:

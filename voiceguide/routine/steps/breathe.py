@@ -7,6 +7,7 @@ seconds, or a tone), so the voice can never stretch a breath.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,11 +123,11 @@ def _plan(step: Breathe, planning: Planning) -> list[Op]:
     return ops
 
 
-def _title(step: Breathe) -> str:
+def _title(step: Breathe, phrases: Mapping[str, str]) -> str:
     if step.title:
         return step.title
     pattern = "-".join(f"{p / US:g}" for p in step.phases_us)
-    return f"Breathe {pattern} ×{step.cycles}"
+    return say(phrases, "title_breathe", pattern=pattern, cycles=str(step.cycles))
 
 
 SCHEMA = {

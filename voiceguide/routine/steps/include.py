@@ -17,4 +17,4 @@ def _plan(step: StepT, planning: Planning) -> list[Op]:
 
 
 KIND = StepKind("include", type(None), Text("Another routine file, relative to this one.", 500),
-                _load, _plan, title=lambda step: "", expands=True)
+                _load, _plan, title=lambda step, phrases: "", expands=True)

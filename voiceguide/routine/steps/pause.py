@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from voiceguide.routine.model import NOWHERE, Origin, StepT
 from voiceguide.routine.ops import Op, Silence
+from voiceguide.routine.phrases import say
 from voiceguide.routine.schema import Duration
 from voiceguide.routine.steps.base import Item, Loading, Planning, StepKind
 from voiceguide.units import US
@@ -27,4 +28,5 @@ def _plan(step: Pause, planning: Planning) -> list[Op]:
 
 
 KIND = StepKind("pause", Pause, Duration("Silence of exactly this long."), _load, _plan,
-                title=lambda step: step.title or f"Pause {step.duration_us / US:g} s")
+                title=lambda step, phrases: step.title
+                or say(phrases, "title_pause", seconds=f"{step.duration_us / US:g}"))

@@ -13,7 +13,7 @@ from voiceguide.routine.catalogue import Point
 from voiceguide.routine.model import DEFAULT_HOLD_US, NOWHERE, Origin, StepT
 from voiceguide.routine.ops import Block, Op, Play, PointInfo, Speak
 from voiceguide.routine.phrases import caution_sentence, number_word, say, time_words
-from voiceguide.routine.schema import SIDES, Choice, Duration, Key, Number, Text
+from voiceguide.routine.schema import SIDES, SIDES_MEANT, Choice, Duration, Key, Number, Text
 from voiceguide.routine.steps.base import Item, Loading, Planning, StepKind
 from voiceguide.units import US
 
@@ -130,10 +130,10 @@ KIND = StepKind(
     "point", PointStep,
     Text("The point's code, alias or pinyin name (see `voiceguide points`).", 40),
     _load, _plan,
-    title=lambda step: step.title or f"{step.point.code} {step.name}",
+    title=lambda step, phrases: step.title or f"{step.point.code} {step.name}",
     keys={
         "hold": Key(Duration("How long to hold (per side when alternating).")),
-        "sides": Key(Choice(SIDES, "together, alternate (left then right) or single.")),
+        "sides": Key(Choice(SIDES, "together, alternate (left then right) or single.", SIDES_MEANT)),
         "name": Key(Text("The spoken name, instead of the catalogue's.")),
         "location": Key(Text("How to find the point, instead of the catalogue's.")),
         "technique": Key(Text("How to press, instead of the catalogue's.")),

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from voiceguide.routine.model import NOWHERE, Origin, StepT
 from voiceguide.routine.ops import Op
+from voiceguide.routine.phrases import say
 from voiceguide.routine.schema import Key, Number, Raw
-from voiceguide.routine.steps.base import Item, Loading, Planning, StepKind
+from voiceguide.routine.steps.base import Item, Loading, Planning, StepKind, nested
 
 
 @dataclass(frozen=True)
@@ -19,9 +20,7 @@ class Repeat:
 
 
 def _load(item: Item, loading: Loading) -> list[StepT]:
-    if "steps" not in item.raw:
-        return []  # the missing `steps:` was reported by the schema check
-    inner = loading.steps(item.raw["steps"], item.ctx, f"{item.path}.steps", item.raw.where("steps"))
+    inner = nested(item, loading)
     if not inner:
         return []
     times = item.checked["repeat"]
@@ -36,7 +35,7 @@ def _plan(step: Repeat, planning: Planning) -> list[Op]:
 
 KIND = StepKind(
     "repeat", Repeat, Number("How many times to repeat the steps.", 1, 100), _load, _plan,
-    title=lambda step: step.title or f"Repeat ×{step.times}",
+    title=lambda step, phrases: step.title or say(phrases, "title_repeat", times=str(step.times)),
     keys={"steps": Key(Raw("Steps to repeat.", {"$ref": "#/$defs/steps"}), required=True)},
     children=lambda step: step.steps,
     leaves=lambda step, count: count(step.steps) * step.times,

@@ -26,4 +26,4 @@ def _plan(step: Say, planning: Planning) -> list[Op]:
 
 
 KIND = StepKind("say", Say, Text("Words to speak."), _load, _plan,
-                title=lambda step: step.title or short(step.text))
+                title=lambda step, phrases: step.title or short(step.text))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from voiceguide.routine.model import NOWHERE, Origin, StepT
 from voiceguide.routine.ops import Op
 from voiceguide.routine.schema import Key, Raw, Text
-from voiceguide.routine.steps.base import Item, Loading, Planning, StepKind
+from voiceguide.routine.steps.base import Item, Loading, Planning, StepKind, nested
 
 
 @dataclass(frozen=True)
@@ -18,9 +18,7 @@ class Section:
 
 
 def _load(item: Item, loading: Loading) -> list[StepT]:
-    if "steps" not in item.raw:
-        return []  # the missing `steps:` was reported by the schema check
-    inner = loading.steps(item.raw["steps"], item.ctx, f"{item.path}.steps", item.raw.where("steps"))
+    inner = nested(item, loading)
     if not inner:
         return []
     return [Section(item.checked["section"], inner, item.origin)]
@@ -32,7 +30,7 @@ def _plan(step: Section, planning: Planning) -> list[Op]:
 
 KIND = StepKind(
     "section", Section, Text("The section's name.", 200), _load, _plan,
-    title=lambda step: step.title,
+    title=lambda step, phrases: step.title,
     keys={"steps": Key(Raw("Steps of the section.", {"$ref": "#/$defs/steps"}), required=True)},
     children=lambda step: step.steps,
     leaves=lambda step, count: count(step.steps),

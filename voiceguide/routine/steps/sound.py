@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from voiceguide.routine.model import NOWHERE, Origin, StepT
 from voiceguide.routine.ops import Op, Play
+from voiceguide.routine.phrases import say
 from voiceguide.routine.schema import Text
 from voiceguide.routine.steps.base import Item, Loading, Planning, StepKind
 
@@ -31,5 +32,5 @@ def _plan(step: SoundStep, planning: Planning) -> list[Op]:
 KIND = StepKind(
     "sound", SoundStep,
     Text("A cue sound: bell, chime, tick, inhale, hold, exhale, or a WAV file.", 200),
-    _load, _plan, title=lambda step: step.title or f"Sound: {step.sound}",
+    _load, _plan, title=lambda step, phrases: step.title or say(phrases, "title_sound", sound=step.sound),
 )

@@ -1,0 +1,237 @@
+"""The session's real step source: lays out, synthesizes and renders a routine a step ahead.
+
+The player must start speaking at once and never wait at a step change, yet a session may run two
+hours. So steps are prepared on a background thread, just ahead of where the listener is, through
+the same layout, measured durations and renderer as ``show`` and ``export`` — a played step and
+the exported file have the same samples. It talks to the player only through
+:class:`~voiceguide.player.steps.PreparedStep`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import numpy as np
+
+from voiceguide.pipeline import renderer_for
+from voiceguide.player.steps import PreparedStep, Progress, SegmentRenderer
+from voiceguide.routine.model import Routine
+from voiceguide.routine.ops import StepPlan, op_sounds, op_texts
+from voiceguide.routine.plan import plan
+from voiceguide.routine.voice import VoiceSettings
+from voiceguide.speech.measured import MeasuredDurations, measured_durations
+from voiceguide.timeline.compiler import layout
+from voiceguide.timeline.durations import EstimatedDurations
+from voiceguide.timeline.model import Event, Step, Timeline
+
+#: Steps prepared beyond the one playing, so "next" and the step change never wait.
+LOOKAHEAD_STEPS = 3
+
+
+class SessionSource:
+    """Prepares a routine's steps on a background thread, one utterance after another.
+
+    Nothing is synthesized before it is needed soon: the step being played first, then the next
+    few. Each step is laid out by :func:`~voiceguide.timeline.compiler.layout` with measured
+    durations (the speech module's cache and engine thread), and published after its first
+    operation and then at doubling intervals, so a long introduction starts speaking after one utterance.
+    """
+
+    def __init__(
+        self,
+        routine: Routine,
+        settings: VoiceSettings,
+        *,
+        durations: MeasuredDurations | None = None,
+        sample_rate: int = 22050,
+    ) -> None:
+        self.title = routine.title
+        self.settings = settings
+        self.sample_rate = sample_rate
+        self._plans: tuple[StepPlan, ...] = plan(routine)
+        self._durations = durations or measured_durations(settings, dict(routine.sounds))
+        self._sounds = dict(routine.sounds)
+        estimates: list[Step] = []
+        guess = EstimatedDurations(settings.rate, self._sounds)
+        t = 0
+        for i, step_plan in enumerate(self._plans):
+            step = layout(step_plan, guess, i, t).step
+            estimates.append(step)
+            t = step.end_us
+        self._estimates = estimates
+        self._channels: int | None = None
+        self._steps: dict[int, PreparedStep] = {}
+        self._lock = threading.Condition()
+        self._focus = 0
+        self._wanted: set[int] = set()  # steps asked for out of order (--from after the intro)
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    # -- StepSource ------------------------------------------------------------------------------
+
+    def titles(self) -> list[str]:
+        return [p.title for p in self._plans]
+
+    def count(self) -> int:
+        return len(self._plans)
+
+    def step(self, index: int) -> PreparedStep:
+        with self._lock:
+            prepared = self._prepared(index)
+            self._focus = index
+            self._lock.notify_all()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="voiceguide-prepare", daemon=True)
+                self._thread.start()
+            return prepared
+
+    def prefetch(self, index: int) -> None:
+        with self._lock:
+            self._wanted.add(index)
+            self._lock.notify_all()
+
+    def total_us(self) -> tuple[int, bool]:
+        total = 0
+        exact = True
+        for i, estimate in enumerate(self._estimates):
+            prepared = self._steps.get(i)
+            progress = prepared.latest() if prepared is not None else None
+            if progress is not None and progress.complete:
+                total += progress.step.duration_us
+            else:
+                total += estimate.duration_us
+                exact = False
+        return total, exact
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop = True
+            self._lock.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+
+    # -- preparation -----------------------------------------------------------------------------
+
+    def _prepared(self, index: int) -> PreparedStep:
+        """The step's PreparedStep, made on first request (under the lock)."""
+        prepared = self._steps.get(index)
+        if prepared is None:
+            prepared = PreparedStep(self._start_estimate(index), self._renderer(index), self.sample_rate)
+            self._steps[index] = prepared
+        return prepared
+
+    def _start_estimate(self, index: int) -> Step:
+        """Where the step sits on the session clock: right after the previous step if that one
+        is laid out (so times match ``show`` and export), else where the estimate puts it."""
+        estimate = self._estimates[index]
+        before = self._steps.get(index - 1)
+        if before is not None:
+            progress = before.latest()
+            if progress.complete:
+                return replace(estimate, start_us=progress.step.end_us)
+        return estimate
+
+    def _renderer(self, index: int) -> SegmentRenderer:
+        def render(events: tuple[Event, ...], a_us: int, b_us: int) -> np.ndarray:
+            before = self._steps.get(index - 1)
+            earlier: tuple[Event, ...] = ()
+            if before is not None and events:
+                progress = before.latest()
+                if progress.complete and progress.step.end_us == events[0].start_us:
+                    earlier = progress.events  # a bell from the last step may still ring
+            timeline = Timeline(
+                title=self.title,
+                total_us=b_us,
+                steps=(),
+                events=earlier + events,
+                voice=self.settings,
+                sounds=tuple(sorted(self._sounds.items())),
+            )
+            renderer = renderer_for(
+                timeline, self._durations, sample_rate=self.sample_rate, channels=self.channels()
+            )
+            return renderer.render(a_us, b_us)
+
+        return render
+
+    def channels(self) -> int:
+        if self._channels is None:
+            self._channels = self._durations.sounds.channels()
+        return self._channels
+
+    def _next_job(self) -> PreparedStep | None:
+        """The first unfinished step from the focus on, within the look-ahead (under the lock)."""
+        last = min(self._focus + LOOKAHEAD_STEPS, len(self._plans) - 1)
+        self._wanted = {i for i in self._wanted if i > last or i < self._focus}
+        for index in [*range(self._focus, last + 1), *sorted(self._wanted)]:
+            prepared = self._prepared(index)
+            if not prepared.complete and not prepared.failed:
+                return prepared
+        return None
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                job = self._next_job()
+                while job is None and not self._stop:
+                    self._lock.wait()
+                    job = self._next_job()
+                if self._stop:
+                    return
+                self._forget_far_steps()
+            assert job is not None
+            try:
+                self._prepare(job)
+            except BaseException as exc:  # reported by the player, in its own thread
+                job.fail(exc)
+
+    def _forget_far_steps(self) -> None:
+        """Keep memory flat over a two-hour session: drop steps far behind the focus."""
+        for index in [i for i in self._steps if i < self._focus - 2]:
+            prepared = self._steps[index]
+            if prepared.complete:
+                prepared.forget_blocks()  # the layout is small; rendered audio is not
+
+    def _prepare(self, prepared: PreparedStep) -> None:
+        step_plan = self._plans[prepared.index]
+        ops = step_plan.ops
+        start = prepared.start_us
+        publish_at = 1
+        for j, op in enumerate(ops, 1):
+            with self._lock:
+                if self._stop:
+                    return
+            for text in op_texts(op):
+                self._durations.speech_us(text)
+            for sound in op_sounds(op):
+                self._durations.sound_us(sound)
+            if j == publish_at or j == len(ops):
+                partial = StepPlan(
+                    step_plan.title, step_plan.kind, ops[:j], step_plan.origin, step_plan.point
+                )
+                laid = layout(partial, self._durations, prepared.index, start)
+                complete = j == len(ops)
+                step = (
+                    laid.step
+                    if complete
+                    else replace(
+                        laid.step,
+                        duration_us=max(laid.step.duration_us, self._estimates[prepared.index].duration_us),
+                    )
+                )
+                ready = laid.step.duration_us
+                prepared.publish(
+                    Progress(
+                        step,
+                        laid.events,
+                        laid.spans,
+                        ready,
+                        complete,
+                        tuple(p.message for p in laid.problems),
+                    )
+                )
+                publish_at = max(publish_at * 2, j + 1)
+        if not ops:
+            laid = layout(step_plan, self._durations, prepared.index, start)
+            prepared.publish(Progress(laid.step, laid.events, laid.spans, 0, True))

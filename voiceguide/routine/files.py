@@ -1,0 +1,62 @@
+"""What a routine may read, and how its files are named in messages.
+
+A routine may include routine files and use sounds only inside its own folder tree or the
+shipped scripts and sounds: nothing in a routine can reach the rest of the disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from voiceguide.routine.library import shipped_scripts_dir, shipped_sounds_dir
+from voiceguide.routine.schema import Ctx
+from voiceguide.routine.source import Mark
+from voiceguide.soundinfo import sound_info
+
+
+def display_path(path: Path) -> str:
+    """Paths in messages: relative to the working folder when that is shorter."""
+    try:
+        rel = path.resolve().relative_to(Path.cwd().resolve())
+        return str(rel)
+    except ValueError:
+        return str(path)
+
+
+def allowed(path: Path, root: Path) -> bool:
+    """True for a file inside ``root`` (the routine's folder) or the shipped scripts and sounds."""
+    roots = (root, shipped_scripts_dir().resolve(), shipped_sounds_dir().resolve())
+    resolved = path.resolve()
+    return any(resolved == r or r in resolved.parents for r in roots)
+
+
+def find_sound(name: str, here: Path, root: Path, ctx: Ctx, path: str, mark: Mark) -> str | None:
+    """The absolute path of the sound ``name`` for a file in folder ``here``; None (after one
+    clear problem) when it is missing, outside the routine's tree, or not usable audio."""
+    candidates: list[Path] = []
+    if name.lower().endswith(".wav"):
+        candidates.append(here / name)
+    else:
+        for folder in (here, here / "sounds", shipped_sounds_dir()):
+            candidates.append(folder / f"{name}.wav")
+    for candidate in candidates:
+        if not candidate.is_file():
+            continue
+        if not allowed(candidate, root):
+            ctx.error(mark, path, f"the sound {name!r} is outside the routine's folder",
+                      "copy the WAV file next to the routine")
+            return None
+        try:
+            info = sound_info(candidate)
+            if info.channels not in (1, 2) or info.frames <= 0:
+                raise ValueError("not mono or stereo audio with samples")
+        except Exception as exc:  # libsndfile raises assorted errors on malformed files
+            ctx.error(mark, path, f"the sound file {display_path(candidate)} is not usable audio "
+                      f"({str(exc) or type(exc).__name__})",
+                      "use a WAV file (e.g. `sox in.mp3 -b 16 out.wav`)")
+            return None
+        return str(candidate.resolve())
+    shipped = sorted(p.stem for p in shipped_sounds_dir().glob("*.wav"))
+    ctx.error(mark, path, f"unknown sound {name!r}",
+              f"shipped sounds: {', '.join(shipped) or 'none'}; or put {name}.wav beside the routine")
+    return None

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from voiceguide.cli._app import AVOID_HELP, ROUTINE_HELP, app, say
-from voiceguide.fileio import atomic_write_text
 
 GUIDE_EXAMPLES = """\b
 Examples:
@@ -22,6 +21,7 @@ def guide(
     avoid: list[str] = typer.Option([], "--avoid", metavar="TAG", help=AVOID_HELP),
 ) -> None:
     """Write a one-page HTML guide to print or keep on a phone: cautions, then a card per point."""
+    from voiceguide.fileio import atomic_write_text
     from voiceguide.guide import build_guide
 
     atomic_write_text(output, build_guide(routine, avoid=avoid))

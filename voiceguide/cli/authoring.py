@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from voiceguide.cli._app import (
-    AVOID_HELP,
-    ENGINE_HELP,
-    LANGUAGE_HELP,
-    RATE_HELP,
+    AVOID,
+    ENGINE,
+    LANGUAGE,
+    RATE,
     ROUTINE_HELP,
-    STRICT_HELP,
-    VOICE_HELP,
+    STRICT,
+    VOICE,
     app,
     console,
     console_err,
@@ -130,13 +130,13 @@ def show(
     routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE"),
     as_json: bool = typer.Option(False, "--json", help="Print the timeline as JSON."),
     estimate: bool = typer.Option(False, "--estimate", help=ESTIMATE_HELP),
-    avoid: list[str] = typer.Option([], "--avoid", metavar="TAG", help=AVOID_HELP),
-    engine: str | None = typer.Option(None, "--engine", metavar="NAME", help=ENGINE_HELP),
-    voice: str | None = typer.Option(None, "--voice", metavar="VOICE", help=VOICE_HELP),
-    rate: int | None = typer.Option(None, "--rate", min=80, max=300, metavar="WPM", help=RATE_HELP),
+    avoid: list[str] = AVOID,
+    engine: str | None = ENGINE,
+    voice: str | None = VOICE,
+    rate: int | None = RATE,
     events: bool = typer.Option(False, "--events", help="List every event, silences included."),
-    language: str | None = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP),
-    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    language: str | None = LANGUAGE,
+    strict: bool = STRICT,
 ) -> None:
     """Show the planned session: when each step starts, what is said, holds and totals."""
     timeline = _api().build_timeline(

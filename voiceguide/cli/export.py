@@ -7,14 +7,14 @@ from pathlib import Path
 import typer
 
 from voiceguide.cli._app import (
-    AVOID_HELP,
-    ENGINE_HELP,
-    LANGUAGE_HELP,
-    RATE_HELP,
+    AVOID,
+    ENGINE,
+    LANGUAGE,
+    RATE,
     ROUTINE_HELP,
-    STRICT_HELP,
-    VOICE_HELP,
-    VOLUME_HELP,
+    STRICT,
+    VOICE,
+    VOLUME,
     app,
     print_warnings,
     say,
@@ -49,21 +49,16 @@ def export(
         False, "--json", help="Print what was written as JSON: files, sizes, durations, chapters."),
     captions: bool = typer.Option(
         False, "--captions", help="Write .srt and .vtt captions beside each audio file."),
-    avoid: list[str] = typer.Option(
-        [], "--avoid", metavar="TAG", help=AVOID_HELP),
-    engine: str | None = typer.Option(None, "--engine", metavar="NAME",
-                                      help=ENGINE_HELP),
-    voice: str | None = typer.Option(
-        None, "--voice", metavar="VOICE", help=VOICE_HELP),
-    rate: int | None = typer.Option(None, "--rate", min=80, max=300, metavar="WPM",
-                                    help=RATE_HELP),
-    volume: float | None = typer.Option(None, "--volume", min=0.0, max=1.0, metavar="0-1",
-                                        help=VOLUME_HELP),
+    avoid: list[str] = AVOID,
+    engine: str | None = ENGINE,
+    voice: str | None = VOICE,
+    rate: int | None = RATE,
+    volume: float | None = VOLUME,
     sample_rate: int = typer.Option(
         22050, "--sample-rate", metavar="HZ",
         help="Output sample rate: " + ", ".join(str(r) for r in SAMPLE_RATES) + "."),
-    language: str | None = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP),
-    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    language: str | None = LANGUAGE,
+    strict: bool = STRICT,
 ) -> None:
     """Export a routine to audio: one file, WAV on stdout, or one file per step.
 

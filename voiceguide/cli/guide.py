@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from voiceguide.cli._app import AVOID_HELP, ROUTINE_HELP, app, say
+from voiceguide.cli._app import AVOID, ROUTINE_HELP, app, say
 
 GUIDE_EXAMPLES = """\b
 Examples:
@@ -18,7 +18,7 @@ Examples:
 def guide(
     routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE"),
     output: Path = typer.Option(..., "--output", "-o", help="The HTML file to write.", show_default=False),
-    avoid: list[str] = typer.Option([], "--avoid", metavar="TAG", help=AVOID_HELP),
+    avoid: list[str] = AVOID,
 ) -> None:
     """Write a one-page HTML guide to print or keep on a phone: cautions, then a card per point."""
     from voiceguide.fileio import atomic_write_text

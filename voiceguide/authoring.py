@@ -57,8 +57,7 @@ def list_routines(language: str | None = None) -> list[RoutineEntry]:
     if language is not None:
         language = check_language(language)
     entries = []
-    groups = (("here", local_routines()), ("shipped", shipped_routines(language)),
-              ("yours", user_routines()))
+    groups = (("here", local_routines()), ("shipped", shipped_routines(language)), ("yours", user_routines()))
     seen: set[Path] = set()
     for where, paths in groups:
         for path in paths:

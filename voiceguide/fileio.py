@@ -68,8 +68,7 @@ class _EarlyWriteback:
         if self._written - self._synced >= WRITEBACK_BYTES:
             self._handle.flush()
             with contextlib.suppress(OSError):
-                os.posix_fadvise(self._fd, self._synced, self._written - self._synced,
-                                 os.POSIX_FADV_DONTNEED)
+                os.posix_fadvise(self._fd, self._synced, self._written - self._synced, os.POSIX_FADV_DONTNEED)
             self._synced = self._written
         return n
 

@@ -22,8 +22,9 @@ def close_matches(word: str, choices: Iterable[str], n: int = 1, cutoff: float =
     return difflib.get_close_matches(word, list(choices), n=n, cutoff=cutoff)
 
 
-def suggestion(close: Sequence[str], *, quote: bool = True, sep: str = " or ", end: str = "? ",
-               capital: bool = False) -> str:
+def suggestion(
+    close: Sequence[str], *, quote: bool = True, sep: str = " or ", end: str = "? ", capital: bool = False
+) -> str:
     """``did you mean 'bell'? `` for the names in ``close`` ("" when there are none)."""
     if not close:
         return ""
@@ -31,8 +32,16 @@ def suggestion(close: Sequence[str], *, quote: bool = True, sep: str = " or ", e
     return text[:1].upper() + text[1:] if capital else text
 
 
-def did_you_mean(word: str, choices: Iterable[str], *, n: int = 1, cutoff: float = 0.6,
-                 quote: bool = True, sep: str = " or ", end: str = "? ") -> str:
+def did_you_mean(
+    word: str,
+    choices: Iterable[str],
+    *,
+    n: int = 1,
+    cutoff: float = 0.6,
+    quote: bool = True,
+    sep: str = " or ",
+    end: str = "? ",
+) -> str:
     """The "did you mean" start of a hint for a mistyped ``word``; "" when nothing is close."""
     return suggestion(close_matches(word, choices, n=n, cutoff=cutoff), quote=quote, sep=sep, end=end)
 
@@ -50,5 +59,7 @@ def sound_server_hint() -> str:
     server = os.environ.get("PULSE_SERVER") or any(os.path.exists(s) for s in sockets)
     if server:
         return f"the sound server is running: check its output device (`pactl info`); {export}"
-    return ("no sound server is running: start PipeWire (`systemctl --user start pipewire "
-            "pipewire-pulse`) or PulseAudio (`pulseaudio --start`), then try again; " + export)
+    return (
+        "no sound server is running: start PipeWire (`systemctl --user start pipewire "
+        "pipewire-pulse`) or PulseAudio (`pulseaudio --start`), then try again; " + export
+    )

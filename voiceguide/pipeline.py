@@ -91,8 +91,9 @@ def check_file(ref: str | Path, *, strict: bool = False) -> list[Problem]:
     return in_file_order([p.as_error() for p in problems] if strict else problems)
 
 
-def compile_measured(routine: Routine, settings: VoiceSettings, report: Report
-                     ) -> tuple[Timeline, MeasuredDurations]:
+def compile_measured(
+    routine: Routine, settings: VoiceSettings, report: Report
+) -> tuple[Timeline, MeasuredDurations]:
     """Compile with measured durations, synthesizing every utterance first so the slow part
     (a cold cache) can show progress."""
     from voiceguide.speech.engine import speakable
@@ -114,8 +115,13 @@ def compile_measured(routine: Routine, settings: VoiceSettings, report: Report
     return compile_routine(routine, durations, settings), durations
 
 
-def renderer_for(timeline: Timeline, durations: MeasuredDurations | None = None, *,
-                 sample_rate: int = 22050, channels: int | None = None) -> Renderer:
+def renderer_for(
+    timeline: Timeline,
+    durations: MeasuredDurations | None = None,
+    *,
+    sample_rate: int = 22050,
+    channels: int | None = None,
+) -> Renderer:
     """A renderer for a compiled timeline, speaking in the timeline's own voice.
 
     With ``durations`` (what measured the timeline), the very clips and sounds that were measured
@@ -126,7 +132,13 @@ def renderer_for(timeline: Timeline, durations: MeasuredDurations | None = None,
     from voiceguide.speech.clips import speech_clips
 
     if durations is not None:
-        return Renderer(timeline, durations.clips, durations.sounds.clip,
-                        sample_rate=sample_rate, channels=channels)
-    return Renderer(timeline, speech_clips(timeline.voice), SoundBank(timeline.sound_paths()).clip,
-                    sample_rate=sample_rate, channels=channels)
+        return Renderer(
+            timeline, durations.clips, durations.sounds.clip, sample_rate=sample_rate, channels=channels
+        )
+    return Renderer(
+        timeline,
+        speech_clips(timeline.voice),
+        SoundBank(timeline.sound_paths()).clip,
+        sample_rate=sample_rate,
+        channels=channels,
+    )

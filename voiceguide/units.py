@@ -15,10 +15,25 @@ US = 1_000_000  # microseconds per second
 MAX_DURATION_US = 3600 * US  # no single pause, hold or phase is longer than an hour
 
 _UNIT_WORDS = {
-    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
-    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
-    "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
-    "ms": 0.001, "msec": 0.001, "millisecond": 0.001, "milliseconds": 0.001,
+    "h": 3600.0,
+    "hr": 3600.0,
+    "hrs": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
+    "m": 60.0,
+    "min": 60.0,
+    "mins": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+    "s": 1.0,
+    "sec": 1.0,
+    "secs": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "ms": 0.001,
+    "msec": 0.001,
+    "millisecond": 0.001,
+    "milliseconds": 0.001,
 }
 _PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*([a-z]+)\s*")
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d+):([0-5]\d)(\.\d+)?$")  # m:ss or h:mm:ss
@@ -88,9 +103,10 @@ def _seconds_in(value: str, allow_zero: bool) -> float:
     if not parts or "".join(p[2] for p in parts).strip() != text:
         trailing = re.fullmatch(r"(.*[a-z])\s*(\d+(?:\.\d+)?)", text)
         if trailing and parts:
-            raise DurationError(f"{value!r} ends in a number without a unit",
-                                f"say which: {trailing.group(1)} {trailing.group(2)}s, or write m:ss "
-                                "like 1:30") from None
+            raise DurationError(
+                f"{value!r} ends in a number without a unit",
+                f"say which: {trailing.group(1)} {trailing.group(2)}s, or write m:ss like 1:30",
+            ) from None
         raise DurationError(f"{value!r} is not a duration", _FORMS) from None
     units = []
     for _, unit, _ in parts:

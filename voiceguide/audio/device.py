@@ -27,12 +27,15 @@ from voiceguide.errors import AudioDeviceError
 #: Stopping takes about 0.3 s; a wedged device must not hang the program for ever.
 CLOSE_TIMEOUT_S = 3.0
 
+
 def export_hint(routine: str = "ROUTINE") -> str:
     """The way out when there is no sound: write the session to a file and play that."""
     import shlex
 
-    return ("To listen anyway, write the session to a file and play that elsewhere: "
-            f"`voiceguide export {shlex.quote(routine)} -o session.wav`.")
+    return (
+        "To listen anyway, write the session to a file and play that elsewhere: "
+        f"`voiceguide export {shlex.quote(routine)} -o session.wav`."
+    )
 
 
 class PlayHandle(Protocol):

@@ -58,10 +58,17 @@ class Renderer:
     name to its clip (defaults to the timeline's own sound files).
     """
 
-    def __init__(self, timeline: Timeline, speech: ClipSource,
-                 sounds: ClipSource | None = None, *, sample_rate: int = DEFAULT_RATE,
-                 channels: int | None = None, block_frames: int = BLOCK_FRAMES,
-                 cache_bytes: int = LRU_BYTES) -> None:
+    def __init__(
+        self,
+        timeline: Timeline,
+        speech: ClipSource,
+        sounds: ClipSource | None = None,
+        *,
+        sample_rate: int = DEFAULT_RATE,
+        channels: int | None = None,
+        block_frames: int = BLOCK_FRAMES,
+        cache_bytes: int = LRU_BYTES,
+    ) -> None:
         if sample_rate < 8000 or sample_rate > 192000:
             raise ValueError(f"sample rate {sample_rate} Hz is out of range (8000-192000)")
         self.timeline = timeline
@@ -136,8 +143,7 @@ class Renderer:
         if event.kind == "speech":
             return self.frame_at(event.end_us) > frame
         if event.kind == "sound":  # tails ring on: look at the real length
-            return self.frame_at(event.start_us) + int(
-                self._prepared("sound", event.sound).shape[0]) > frame
+            return self.frame_at(event.start_us) + int(self._prepared("sound", event.sound).shape[0]) > frame
         return False
 
     # -- output ------------------------------------------------------------------------------
@@ -145,8 +151,7 @@ class Renderer:
     def blocks(self, start_us: int = 0, end_us: int | None = None) -> Iterator[Block]:
         """The frames of ``[start_us, end_us)`` (default: the whole session), block by block."""
         a, b = self._range(start_us, end_us)
-        events = sorted((e for e in self.timeline.events if e.kind != "silence"),
-                        key=lambda e: e.start_us)
+        events = sorted((e for e in self.timeline.events if e.kind != "silence"), key=lambda e: e.start_us)
         # Everything that starts before the range and still sounds inside it comes in first.
         i = 0
         active: list[_Placed] = []

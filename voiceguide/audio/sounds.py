@@ -25,14 +25,30 @@ def load_sound(name: str, path: str | Path) -> Clip:
     try:
         clip = read_audio(path)
     except FileNotFoundError:
-        raise RoutineError([Problem(str(path), 0, 0, f"sound {name!r}: file not found",
-                                    hint="check the name, or put the WAV beside the routine")]
-                           ) from None
+        raise RoutineError(
+            [
+                Problem(
+                    str(path),
+                    0,
+                    0,
+                    f"sound {name!r}: file not found",
+                    hint="check the name, or put the WAV beside the routine",
+                )
+            ]
+        ) from None
     except (OSError, AudioFormatError, ValueError) as exc:
-        raise RoutineError([Problem(str(path), 0, 0, f"sound {name!r}: cannot read it ({exc})",
-                                    hint="save it as a WAV, FLAC or Ogg file")]) from None
-    return Clip(fade(clip.samples, clip.sample_rate, SOUND_FADE_IN_S, SOUND_FADE_OUT_S),
-                clip.sample_rate)
+        raise RoutineError(
+            [
+                Problem(
+                    str(path),
+                    0,
+                    0,
+                    f"sound {name!r}: cannot read it ({exc})",
+                    hint="save it as a WAV, FLAC or Ogg file",
+                )
+            ]
+        ) from None
+    return Clip(fade(clip.samples, clip.sample_rate, SOUND_FADE_IN_S, SOUND_FADE_OUT_S), clip.sample_rate)
 
 
 class SoundBank:
@@ -45,8 +61,17 @@ class SoundBank:
     def clip(self, name: str) -> Clip:
         if name not in self._clips:
             if name not in self.paths:
-                raise RoutineError([Problem("", 0, 0, f"unknown sound {name!r}",
-                                            hint="known: " + ", ".join(sorted(self.paths)))])
+                raise RoutineError(
+                    [
+                        Problem(
+                            "",
+                            0,
+                            0,
+                            f"unknown sound {name!r}",
+                            hint="known: " + ", ".join(sorted(self.paths)),
+                        )
+                    ]
+                )
             self._clips[name] = load_sound(name, self.paths[name])
         return self._clips[name]
 

@@ -20,8 +20,10 @@ VOICE_HELP = "Voice id or name (see `voiceguide voices`)."
 RATE_HELP = "Words per minute (80-300)."
 VOLUME_HELP = "Speech volume, 0 to 1."
 STRICT_HELP = "Treat warnings (an unknown key, an untranslated text) as errors."
-LANGUAGE_HELP = ("Speak the session in this language (en, es, de, fr, zh): a shipped routine's "
-                 "translation, and voiceguide's own phrases and point texts.")
+LANGUAGE_HELP = (
+    "Speak the session in this language (en, es, de, fr, zh): a shipped routine's "
+    "translation, and voiceguide's own phrases and point texts."
+)
 
 app = typer.Typer(
     name="voiceguide",
@@ -83,8 +85,9 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
-                                 help="Print voiceguide's version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print voiceguide's version and exit."
+    ),
 ) -> None:
     """Turn a written routine (acupressure, breathing, stretching) into a spoken, precisely timed
     session you can follow with your hands busy and your eyes closed.

@@ -64,8 +64,9 @@ ESTIMATE_HELP = "Estimate speech lengths from word counts instead of synthesizin
 
 @app.command("list", epilog="\x08\nExamples:\n  voiceguide list\n  voiceguide show box-breathing --estimate")
 def list_routines(
-    language: str | None = typer.Option(None, "--language", "-l", metavar="CODE",
-                                        help="Only routines in this language (en, es, de, fr, zh)."),
+    language: str | None = typer.Option(
+        None, "--language", "-l", metavar="CODE", help="Only routines in this language (en, es, de, fr, zh)."
+    ),
 ) -> None:
     """List the shipped routines and your own, with their estimated length."""
     from rich.table import Table
@@ -77,8 +78,9 @@ def list_routines(
     for entry in entries:
         table.add_row(entry.name, entry.title, entry.length, entry.where)
     console.print(table)
-    console.print(f"Your own routines go in {_api().user_routines_dir()} "
-                  "(or any folder: pass the file's path).")
+    console.print(
+        f"Your own routines go in {_api().user_routines_dir()} (or any folder: pass the file's path)."
+    )
 
 
 @app.command(epilog=CHECK_EXAMPLES)
@@ -140,8 +142,14 @@ def show(
 ) -> None:
     """Show the planned session: when each step starts, what is said, holds and totals."""
     timeline = _api().build_timeline(
-        routine, avoid=avoid, estimate=estimate, engine=engine, voice=voice, rate=rate,
-        language=language, strict=strict,
+        routine,
+        avoid=avoid,
+        estimate=estimate,
+        engine=engine,
+        voice=voice,
+        rate=rate,
+        language=language,
+        strict=strict,
     )
     print_warnings(timeline.warnings)
     if as_json:

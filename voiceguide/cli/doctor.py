@@ -15,8 +15,7 @@ if TYPE_CHECKING:
 
 @app.command()
 def doctor(
-    engine: str = typer.Option(
-        "pyttsx3", "--engine", "-e", help="Speech engine to test: pyttsx3 or piper."),
+    engine: str = typer.Option("pyttsx3", "--engine", "-e", help="Speech engine to test: pyttsx3 or piper."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     """Check that speech, sound output, the speech cache and ffmpeg work, and say how to fix
@@ -29,11 +28,23 @@ def doctor(
 
     if as_json:
         report = run_checks(engine)
-        console.print_json(json.dumps({
-            "ok": report.ok,
-            "checks": [{"name": r.name, "status": r.status, "detail": r.detail, "fix": r.fix,
-                        "affects": list(r.affects)} for r in report.results],
-        }))
+        console.print_json(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "checks": [
+                        {
+                            "name": r.name,
+                            "status": r.status,
+                            "detail": r.detail,
+                            "fix": r.fix,
+                            "affects": list(r.affects),
+                        }
+                        for r in report.results
+                    ],
+                }
+            )
+        )
         raise typer.Exit(report.exit_code)
     with console.status("Checking speech, sound and files…"):
         report = run_checks(engine)
@@ -70,7 +81,8 @@ def _print_report(report: Report) -> None:
         return
     for feature in ("play", "export"):
         if broken.get(feature):
-            console.print(Text(f"{feature} will not work: fix " + ", ".join(broken[feature]) + ".",
-                               style="red"))
+            console.print(
+                Text(f"{feature} will not work: fix " + ", ".join(broken[feature]) + ".", style="red")
+            )
         else:
             console.print(Text(f"{feature} works.", style="green"))

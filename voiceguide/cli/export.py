@@ -27,36 +27,54 @@ from voiceguide.units import format_duration
 
 @app.command()
 def export(
-    routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False,
-                                  metavar="ROUTINE"),
+    routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE"),
     output: str | None = typer.Option(
-        None, "-o", "--output", metavar="FILE",
+        None,
+        "-o",
+        "--output",
+        metavar="FILE",
         help="Where to write: session.wav (or .flac, .ogg, .opus, .mp3, .m4a, .m4b with ffmpeg); "
-        "- writes WAV to standard output."),
+        "- writes WAV to standard output.",
+    ),
     format: str | None = typer.Option(
-        None, "--format", metavar="FORMAT",
+        None,
+        "--format",
+        metavar="FORMAT",
         help="phone (an .m4b audiobook with chapters and cover: mono AAC, 64 kb/s) or "
-        + ", ".join(s.lstrip(".") for s in FORMATS) + ". Without -o, writes TITLE.m4b (etc.) "
-        "here; with --split, the kind of the split files."),
+        + ", ".join(s.lstrip(".") for s in FORMATS)
+        + ". Without -o, writes TITLE.m4b (etc.) "
+        "here; with --split, the kind of the split files.",
+    ),
     split: Path | None = typer.Option(
-        None, "--split", metavar="DIR",
+        None,
+        "--split",
+        metavar="DIR",
         help="Also (or instead) write one file per top-level step into DIR (WAV unless --format), "
-        "tagged as numbered tracks, with an .m3u playlist."),
+        "tagged as numbered tracks, with an .m3u playlist.",
+    ),
     chapters: str = typer.Option(
-        "on", "--chapters", metavar="on|off",
-        help="One named chapter per top-level step in the file (off: leave them out)."),
+        "on",
+        "--chapters",
+        metavar="on|off",
+        help="One named chapter per top-level step in the file (off: leave them out).",
+    ),
     as_json: bool = typer.Option(
-        False, "--json", help="Print what was written as JSON: files, sizes, durations, chapters."),
+        False, "--json", help="Print what was written as JSON: files, sizes, durations, chapters."
+    ),
     captions: bool = typer.Option(
-        False, "--captions", help="Write .srt and .vtt captions beside each audio file."),
+        False, "--captions", help="Write .srt and .vtt captions beside each audio file."
+    ),
     avoid: list[str] = AVOID,
     engine: str | None = ENGINE,
     voice: str | None = VOICE,
     rate: int | None = RATE,
     volume: float | None = VOLUME,
     sample_rate: int = typer.Option(
-        22050, "--sample-rate", metavar="HZ",
-        help="Output sample rate: " + ", ".join(str(r) for r in SAMPLE_RATES) + "."),
+        22050,
+        "--sample-rate",
+        metavar="HZ",
+        help="Output sample rate: " + ", ".join(str(r) for r in SAMPLE_RATES) + ".",
+    ),
     language: str | None = LANGUAGE,
     strict: bool = STRICT,
 ) -> None:
@@ -68,14 +86,29 @@ def export(
     if chapters not in ("on", "off"):
         raise UsageError(f"--chapters takes on or off, not {chapters!r}")
     if as_json and output == "-":
-        raise UsageError("--json prints to standard output, which -o - already fills with audio; "
-                         "write to a file with -o FILE")
+        raise UsageError(
+            "--json prints to standard output, which -o - already fills with audio; "
+            "write to a file with -o FILE"
+        )
     from voiceguide.exporter.export import export as export_session  # loaded when it runs
 
     result = export_session(
-        routine, output, split_dir=split, captions=captions, sample_rate=sample_rate,
-        avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume, format=format,
-        chapters=chapters == "on", language=language, strict=strict, on_warnings=print_warnings)
+        routine,
+        output,
+        split_dir=split,
+        captions=captions,
+        sample_rate=sample_rate,
+        avoid=avoid,
+        engine=engine,
+        voice=voice,
+        rate=rate,
+        volume=volume,
+        format=format,
+        chapters=chapters == "on",
+        language=language,
+        strict=strict,
+        on_warnings=print_warnings,
+    )
     if output == "-":
         return  # stdout is the audio: say nothing
     if as_json:

@@ -36,9 +36,7 @@ def voices(
     found = list_voices(engine, language)
     if not found:
         where = f" for language {language!r}" if language else ""
-        console_err.print(
-            f"The {engine} engine has no voice{where}.", markup=False, highlight=False
-        )
+        console_err.print(f"The {engine} engine has no voice{where}.", markup=False, highlight=False)
         return
     title = f"{engine} voices" + (f" for {language}" if language else "")
     table = Table(title=title, title_justify="left")

@@ -28,21 +28,29 @@ def _ms(us: int) -> int:
     return (us + 500) // 1000
 
 
-def cues(timeline: Timeline, *, offset_us: int = 0, start_us: int = 0,
-         end_us: int | None = None) -> list[Cue]:
+def cues(
+    timeline: Timeline, *, offset_us: int = 0, start_us: int = 0, end_us: int | None = None
+) -> list[Cue]:
     """Speech events within ``[start_us, end_us)`` as cues, times shifted by ``-offset_us``.
 
     The silent stretches of a hold carry a "Hold · 1:30" cue (the time left), so a phone showing
     the captions tells the listener where they are instead of going blank for a minute."""
-    spoken = [e for e in timeline.events if e.kind == "speech" and e.text.strip()
-              and e.start_us >= start_us and (end_us is None or e.start_us < end_us)]
+    spoken = [
+        e
+        for e in timeline.events
+        if e.kind == "speech"
+        and e.text.strip()
+        and e.start_us >= start_us
+        and (end_us is None or e.start_us < end_us)
+    ]
     out = [_cue(e, offset_us) for e in spoken]
     for span in timeline.spans:
         outside = span.start_us < start_us or (end_us is not None and span.start_us >= end_us)
         if span.kind != "hold" or outside:
             continue
-        out.extend(_hold_cues(span, [e for e in spoken if span.start_us <= e.start_us < span.end_us],
-                              offset_us))
+        out.extend(
+            _hold_cues(span, [e for e in spoken if span.start_us <= e.start_us < span.end_us], offset_us)
+        )
     return sorted(out, key=lambda c: c.start_ms)
 
 
@@ -96,7 +104,5 @@ def to_vtt(items: list[Cue], title: str = "") -> str:
     header = header.replace("-->", "->")
     blocks = [header + "\n"]
     for i, c in enumerate(items, 1):
-        blocks.append(
-            f"{i}\n{_stamp(c.start_ms, '.')} --> {_stamp(c.end_ms, '.')}\n{_vtt_escape(c.text)}\n"
-        )
+        blocks.append(f"{i}\n{_stamp(c.start_ms, '.')} --> {_stamp(c.end_ms, '.')}\n{_vtt_escape(c.text)}\n")
     return "\n".join(blocks)

@@ -81,19 +81,29 @@ class ExportResult:
             entry: dict[str, Any] = {"path": str(path), "bytes": _size(path)}
             a = audio.get(path)
             if a is not None:
-                entry.update(kind="audio", format=path.suffix.lower().lstrip("."),
-                             seconds=a.frames / self.sample_rate, title=a.title,
-                             start=a.start_us / US)
+                entry.update(
+                    kind="audio",
+                    format=path.suffix.lower().lstrip("."),
+                    seconds=a.frames / self.sample_rate,
+                    title=a.title,
+                    start=a.start_us / US,
+                )
                 if a.track is not None:
                     entry["track"] = a.track
                 entry["chapters"] = [c.to_json() for c in a.chapters]
             else:
-                entry["kind"] = {".srt": "captions", ".vtt": "captions",
-                                 ".m3u": "playlist"}.get(path.suffix.lower(), "other")
+                entry["kind"] = {".srt": "captions", ".vtt": "captions", ".m3u": "playlist"}.get(
+                    path.suffix.lower(), "other"
+                )
             files.append(entry)
-        return {"title": self.timeline.title, "seconds": self.seconds,
-                "sample_rate": self.sample_rate, "channels": self.channels,
-                "chapters": [c.to_json() for c in self.chapters], "files": files}
+        return {
+            "title": self.timeline.title,
+            "seconds": self.seconds,
+            "sample_rate": self.sample_rate,
+            "channels": self.channels,
+            "chapters": [c.to_json() for c in self.chapters],
+            "files": files,
+        }
 
 
 def _size(path: Path) -> int | None:
@@ -112,16 +122,28 @@ def wav_header(frames: int, sample_rate: int, channels: int, trailer: int = 0) -
     ``trailer``: bytes of chunks (markers, tags) that follow the samples."""
     data = frames * channels * 2
     if data + 36 + trailer > 0xFFFFFFFF:
-        raise ExportError("the session is too long for a WAV file (over 4 GB); use a lower "
-                          "--sample-rate or export .flac")
-    return (b"RIFF" + struct.pack("<I", 36 + data + trailer) + b"WAVE"
-            + b"fmt " + struct.pack("<IHHIIHH", 16, 1, channels, sample_rate,
-                                    sample_rate * channels * 2, channels * 2, 16)
-            + b"data" + struct.pack("<I", data))
+        raise ExportError(
+            "the session is too long for a WAV file (over 4 GB); use a lower --sample-rate or export .flac"
+        )
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + data + trailer)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, channels, sample_rate, sample_rate * channels * 2, channels * 2, 16)
+        + b"data"
+        + struct.pack("<I", data)
+    )
 
 
-def _write_wav(out: IO[bytes], renderer: Renderer, start_us: int, end_us: int | None,
-               tick: Callable[[int], None], trailer: bytes = b"") -> int:
+def _write_wav(
+    out: IO[bytes],
+    renderer: Renderer,
+    start_us: int,
+    end_us: int | None,
+    tick: Callable[[int], None],
+    trailer: bytes = b"",
+) -> int:
     import numpy as np
 
     frames = renderer.frames_between(start_us, end_us)
@@ -156,8 +178,7 @@ def slug(text: str, fallback: str = "step") -> str:
 def split_names(timeline: Timeline, suffix: str = ".wav") -> list[str]:
     """File names for ``--split``: ``01-introduction.wav``, ``02-cv6-sea-of-qi.wav``, ..."""
     width = max(2, len(str(len(timeline.steps))))
-    return [f"{i:0{width}d}-{slug(s.title or s.kind)}{suffix}"
-            for i, s in enumerate(timeline.steps, 1)]
+    return [f"{i:0{width}d}-{slug(s.title or s.kind)}{suffix}" for i, s in enumerate(timeline.steps, 1)]
 
 
 step_ranges = chapter_list.step_ranges  # the same steps as chapters and the player's skip
@@ -202,15 +223,17 @@ def export(
     """
     suffix = _format_suffix(format)
     if path is None and split_dir is None and suffix is None:
-        raise UsageError("say where to export: -o FILE, -o - for standard output, --split DIR, "
-                         "or --format phone for a file named after the routine")
+        raise UsageError(
+            "say where to export: -o FILE, -o - for standard output, --split DIR, "
+            "or --format phone for a file named after the routine"
+        )
     if sample_rate not in SAMPLE_RATES:
-        raise UsageError(f"unsupported sample rate {sample_rate} Hz; use one of "
-                         + ", ".join(str(r) for r in SAMPLE_RATES))
+        raise UsageError(
+            f"unsupported sample rate {sample_rate} Hz; use one of " + ", ".join(str(r) for r in SAMPLE_RATES)
+        )
     to_stdout = path is not None and str(path) == STDOUT
     if to_stdout and suffix not in (None, ".wav"):
-        raise UsageError(f"standard output carries WAV only; to get {suffix} give a file: "
-                         f"-o session{suffix}")
+        raise UsageError(f"standard output carries WAV only; to get {suffix} give a file: -o session{suffix}")
     out_path = None if path is None or to_stdout else _with_suffix(Path(path), suffix)
     if out_path is not None:
         _check_target(out_path)
@@ -225,9 +248,18 @@ def export(
         if isinstance(routine, Timeline):
             timeline, renderer = routine, renderer_for(routine, sample_rate=sample_rate)
         else:
-            timeline, durations = _build(routine, avoid=avoid, engine=engine, voice=voice,
-                                         rate=rate, volume=volume, report=report,
-                                         language=language, strict=strict, on_warnings=on_warnings)
+            timeline, durations = _build(
+                routine,
+                avoid=avoid,
+                engine=engine,
+                voice=voice,
+                rate=rate,
+                volume=volume,
+                report=report,
+                language=language,
+                strict=strict,
+                on_warnings=on_warnings,
+            )
             renderer = renderer_for(timeline, durations, sample_rate=sample_rate)
         if path is None and split_dir is None and suffix is not None:
             out_path = Path(file_stem(timeline.title) + suffix)
@@ -235,8 +267,7 @@ def export(
         result = ExportResult(timeline, sample_rate, renderer.channels, renderer.total_frames)
         if chapters:
             result.chapters = chapter_list.chapters(timeline, sample_rate)
-        total = renderer.total_frames * ((out_path is not None or to_stdout)
-                                         + (split_dir is not None))
+        total = renderer.total_frames * ((out_path is not None or to_stdout) + (split_dir is not None))
         done = 0
 
         def tick(n: int) -> None:
@@ -245,8 +276,12 @@ def export(
             report("Rendering", done, total)
 
         kind = out_path.suffix.lower() if out_path is not None else ".wav"
-        single = _metadata(timeline, result.chapters, audiobook=kind == ".m4b",
-                           cover=_cover(timeline) if kind != ".wav" else None)
+        single = _metadata(
+            timeline,
+            result.chapters,
+            audiobook=kind == ".m4b",
+            cover=_cover(timeline) if kind != ".wav" else None,
+        )
         if to_stdout:
             stream = stdout if stdout is not None else sys.stdout.buffer
             try:
@@ -258,8 +293,17 @@ def export(
         elif out_path is not None:
             _write_file(out_path, renderer, tick, single)
             result.files.append(out_path)
-            result.audio.append(AudioFile(out_path, 0, timeline.total_us, renderer.total_frames,
-                                          single.tags.title, None, single.chapters))
+            result.audio.append(
+                AudioFile(
+                    out_path,
+                    0,
+                    timeline.total_us,
+                    renderer.total_frames,
+                    single.tags.title,
+                    None,
+                    single.chapters,
+                )
+            )
             if captions:
                 result.files.extend(_write_captions(timeline, out_path.with_suffix("")))
         if split_dir is not None:
@@ -275,8 +319,10 @@ def _format_suffix(format: str | None) -> str | None:
     name = format.strip().lower()
     suffix = FORMAT_ALIASES.get(name) or ("." + name.lstrip("."))
     if suffix not in FORMATS:
-        raise UsageError(f"unknown --format {format!r}; use phone (an .m4b audiobook for your "
-                         "phone) or one of " + ", ".join(s.lstrip(".") for s in FORMATS))
+        raise UsageError(
+            f"unknown --format {format!r}; use phone (an .m4b audiobook for your "
+            "phone) or one of " + ", ".join(s.lstrip(".") for s in FORMATS)
+        )
     return suffix
 
 
@@ -287,21 +333,33 @@ def _with_suffix(path: Path, suffix: str | None) -> Path:
     current = path.suffix.lower()
     if current in FORMATS:
         if current != suffix:
-            raise UsageError(f"-o {path.name} is a {current} file but --format asks for {suffix}; "
-                             "change one of them")
+            raise UsageError(
+                f"-o {path.name} is a {current} file but --format asks for {suffix}; change one of them"
+            )
         return path
     return path.with_name(path.name + suffix)
 
 
-def _metadata(timeline: Timeline, chapters: Sequence[Chapter], *, cover: bytes | None,
-              audiobook: bool = False, track: int | None = None,
-              file_title: str | None = None) -> Metadata:
+def _metadata(
+    timeline: Timeline,
+    chapters: Sequence[Chapter],
+    *,
+    cover: bytes | None,
+    audiobook: bool = False,
+    track: int | None = None,
+    file_title: str | None = None,
+) -> Metadata:
     from voiceguide.exporter.tags import Metadata, session_tags
 
-    tags = session_tags(timeline.title, author=timeline.author, language=timeline.voice.language,
-                        cautions=timeline.cautions, track=track,
-                        track_total=len(timeline.steps) if track is not None else None,
-                        file_title=file_title)
+    tags = session_tags(
+        timeline.title,
+        author=timeline.author,
+        language=timeline.voice.language,
+        cautions=timeline.cautions,
+        track=track,
+        track_total=len(timeline.steps) if track is not None else None,
+        file_title=file_title,
+    )
     return Metadata(tags, tuple(chapters), cover, audiobook)
 
 
@@ -324,10 +382,19 @@ def _wav_trailer(meta: Metadata) -> bytes:
     return wav_chunks(meta)
 
 
-def _build(routine: str | Path, *, avoid: Sequence[str], engine: str | None, voice: str | None,
-           rate: int | None, volume: float | None, report: Progress, language: str | None = None,
-           strict: bool = False, on_warnings: Callable[[Sequence[Problem]], None] | None = None,
-           ) -> tuple[Timeline, MeasuredDurations]:
+def _build(
+    routine: str | Path,
+    *,
+    avoid: Sequence[str],
+    engine: str | None,
+    voice: str | None,
+    rate: int | None,
+    volume: float | None,
+    report: Progress,
+    language: str | None = None,
+    strict: bool = False,
+    on_warnings: Callable[[Sequence[Problem]], None] | None = None,
+) -> tuple[Timeline, MeasuredDurations]:
     from voiceguide.pipeline import compile_measured, load_routine, voice_settings
 
     loaded = load_routine(routine, avoid=avoid, language=language, strict=strict)
@@ -348,20 +415,30 @@ def _check_target(path: Path) -> None:
 
 def _check_format(suffix: str, what: str) -> None:
     if suffix not in FORMATS:
-        raise UsageError(f"cannot export to {what}: choose a " + ", ".join(FORMATS)
-                         + " file (or --format phone for an .m4b audiobook)")
+        raise UsageError(
+            f"cannot export to {what}: choose a "
+            + ", ".join(FORMATS)
+            + " file (or --format phone for an .m4b audiobook)"
+        )
     if suffix in FFMPEG_FORMATS and ffmpeg_path() is None:
         raise ExportError(
             f"writing {suffix} files needs ffmpeg, which is not on PATH; install it "
-            f"(the Debian/Ubuntu package: {FFMPEG_INSTALL}) or export to .wav")
+            f"(the Debian/Ubuntu package: {FFMPEG_INSTALL}) or export to .wav"
+        )
 
 
 def ffmpeg_path() -> str | None:
     return shutil.which("ffmpeg")
 
 
-def _write_file(path: Path, renderer: Renderer, tick: Callable[[int], None], meta: Metadata,
-                start_us: int = 0, end_us: int | None = None) -> None:
+def _write_file(
+    path: Path,
+    renderer: Renderer,
+    tick: Callable[[int], None],
+    meta: Metadata,
+    start_us: int = 0,
+    end_us: int | None = None,
+) -> None:
     if path.suffix.lower() == ".wav":
         with atomic_output(path, large=True) as out:
             _write_wav(out, renderer, start_us, end_us, tick, _wav_trailer(meta))
@@ -369,8 +446,14 @@ def _write_file(path: Path, renderer: Renderer, tick: Callable[[int], None], met
         _encode_ffmpeg(path, renderer, tick, meta, start_us, end_us)
 
 
-def _encode_ffmpeg(path: Path, renderer: Renderer, tick: Callable[[int], None], meta: Metadata,
-                   start_us: int = 0, end_us: int | None = None) -> None:
+def _encode_ffmpeg(
+    path: Path,
+    renderer: Renderer,
+    tick: Callable[[int], None],
+    meta: Metadata,
+    start_us: int = 0,
+    end_us: int | None = None,
+) -> None:
     """Pipe WAV into ffmpeg, which writes a temporary file; tags go into that file, which is then
     renamed into place. MP4 gets its chapters and text tags from an FFMETADATA file at encode
     time, the other formats from :func:`voiceguide.tags.write_tags` afterwards."""
@@ -378,8 +461,9 @@ def _encode_ffmpeg(path: Path, renderer: Renderer, tick: Callable[[int], None], 
 
     ffmpeg = ffmpeg_path()
     if ffmpeg is None:
-        raise ExportError("ffmpeg is not on PATH; install it (`sudo apt-get install ffmpeg`) "
-                          "or export to .wav")
+        raise ExportError(
+            "ffmpeg is not on PATH; install it (`sudo apt-get install ffmpeg`) or export to .wav"
+        )
     suffix = path.suffix.lower()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
@@ -387,20 +471,40 @@ def _encode_ffmpeg(path: Path, renderer: Renderer, tick: Callable[[int], None], 
     inputs = ["-f", "wav", "-i", "pipe:0"]
     mapping = ["-map", "0:a", "-map_metadata", "-1", "-map_chapters", "-1"]
     if suffix in MP4_SUFFIXES:
-        mfd, meta_file = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".ffmeta",
-                                          dir=path.parent)
+        mfd, meta_file = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".ffmeta", dir=path.parent)
         with os.fdopen(mfd, "w", encoding="utf-8") as handle:
             handle.write(ffmetadata(meta))
         inputs += ["-f", "ffmetadata", "-i", meta_file]
-        mapping = ["-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
-                   *ffmpeg_stream_args(meta), "-movflags", "+faststart"]
-    cmd = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *inputs, *mapping,
-           "-fflags", "+bitexact", "-flags:a", "+bitexact",
-           *FFMPEG_FORMATS[suffix], tmp]
+        mapping = [
+            "-map",
+            "0:a",
+            "-map_metadata",
+            "1",
+            "-map_chapters",
+            "1",
+            *ffmpeg_stream_args(meta),
+            "-movflags",
+            "+faststart",
+        ]
+    cmd = [
+        ffmpeg,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-nostdin",
+        "-y",
+        *inputs,
+        *mapping,
+        "-fflags",
+        "+bitexact",
+        "-flags:a",
+        "+bitexact",
+        *FFMPEG_FORMATS[suffix],
+        tmp,
+    ]
     try:
         with tempfile.TemporaryFile() as errors:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                    stderr=errors)
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
             assert proc.stdin is not None
             try:
                 _write_wav(proc.stdin, renderer, start_us, end_us, tick)
@@ -415,8 +519,9 @@ def _encode_ffmpeg(path: Path, renderer: Renderer, tick: Callable[[int], None], 
             if code != 0:
                 errors.seek(0)
                 detail = errors.read().decode("utf-8", "replace").strip().splitlines()
-                raise ExportError(f"ffmpeg could not write {path}: "
-                                  + (detail[-1] if detail else f"exit status {code}"))
+                raise ExportError(
+                    f"ffmpeg could not write {path}: " + (detail[-1] if detail else f"exit status {code}")
+                )
         try:
             write_tags(Path(tmp), suffix, meta)
         except Exception as exc:  # mutagen's errors share no base class worth naming
@@ -435,8 +540,9 @@ def _encode_ffmpeg(path: Path, renderer: Renderer, tick: Callable[[int], None], 
                 os.unlink(meta_file)
 
 
-def _write_captions(timeline: Timeline, stem: Path, *, start_us: int = 0,
-                    end_us: int | None = None) -> list[Path]:
+def _write_captions(
+    timeline: Timeline, stem: Path, *, start_us: int = 0, end_us: int | None = None
+) -> list[Path]:
     from voiceguide.exporter.captions import cues, to_srt, to_vtt
 
     srt_path, vtt_path = stem.with_name(stem.name + ".srt"), stem.with_name(stem.name + ".vtt")
@@ -446,8 +552,15 @@ def _write_captions(timeline: Timeline, stem: Path, *, start_us: int = 0,
     return [srt_path, vtt_path]
 
 
-def _write_split(timeline: Timeline, renderer: Renderer, folder: Path, captions: bool,
-                 tick: Callable[[int], None], suffix: str, result: ExportResult) -> None:
+def _write_split(
+    timeline: Timeline,
+    renderer: Renderer,
+    folder: Path,
+    captions: bool,
+    tick: Callable[[int], None],
+    suffix: str,
+    result: ExportResult,
+) -> None:
     """One file per top-level step, each tagged as a track of the routine, and an extended M3U
     playlist (``#EXTINF:<seconds>,<title>``) that plays them in order."""
     if folder.exists() and not folder.is_dir():
@@ -459,20 +572,22 @@ def _write_split(timeline: Timeline, renderer: Renderer, folder: Path, captions:
     written = result.files
     entries: list[str] = ["#EXTM3U", f"#PLAYLIST:{tag_text(timeline.title)}"]
     cover = _cover(timeline) if suffix != ".wav" else None
-    parts = zip(split_names(timeline, suffix), chapter_list.chapters(timeline, renderer.sample_rate),
-                strict=True)
+    parts = zip(
+        split_names(timeline, suffix), chapter_list.chapters(timeline, renderer.sample_rate), strict=True
+    )
     for track, (name, chapter) in enumerate(parts, 1):
         start, end = chapter.start_us, chapter.end_us
         target = folder / name
-        meta = _metadata(timeline, (), cover=cover, audiobook=suffix == ".m4b", track=track,
-                         file_title=chapter.title)
+        meta = _metadata(
+            timeline, (), cover=cover, audiobook=suffix == ".m4b", track=track, file_title=chapter.title
+        )
         _write_file(target, renderer, tick, meta, start, end)
         written.append(target)
-        result.audio.append(AudioFile(target, start, end, chapter.end_frame - chapter.start_frame,
-                                      chapter.title, track))
+        result.audio.append(
+            AudioFile(target, start, end, chapter.end_frame - chapter.start_frame, chapter.title, track)
+        )
         if captions:
-            written.extend(_write_captions(timeline, target.with_suffix(""), start_us=start,
-                                           end_us=end))
+            written.extend(_write_captions(timeline, target.with_suffix(""), start_us=start, end_us=end))
         seconds = max(1, round((end - start) / US))
         entries += [f"#EXTINF:{seconds},{chapter.title}", name]
     playlist = folder / f"{slug(timeline.title, 'session')}.m3u"
@@ -505,8 +620,13 @@ def _progress_reporter(progress: bool | Progress | None) -> Iterator[Progress]:
     from rich.progress import BarColumn, TaskID, TaskProgressColumn, TextColumn
     from rich.progress import Progress as RichProgress
 
-    bar = RichProgress(TextColumn("{task.description:<12}"), BarColumn(), TaskProgressColumn(),
-                   console=Console(stderr=True), transient=True)
+    bar = RichProgress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     tasks: dict[str, TaskID] = {}
 
     def report(phase: str, done: int, total: int) -> None:

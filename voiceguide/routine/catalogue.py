@@ -114,8 +114,12 @@ class Catalogue:
             score = 0
             if q and any(q in normalize(h) for h in (point.code, point.pinyin, *point.aliases) if h):
                 score += 100
-            for weight, text in ((60, " ".join(point.names)), (30, point.location),
-                                 (20, point.notes), (10, point.technique)):
+            for weight, text in (
+                (60, " ".join(point.names)),
+                (30, point.location),
+                (20, point.notes),
+                (10, point.technique),
+            ):
                 hits = [len(re.findall(rf"\b{re.escape(w)}", text.lower())) for w in words]
                 if words and all(hits):
                     score += weight * min(min(hits), 3)  # a point about the wrist says so often

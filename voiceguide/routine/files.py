@@ -43,20 +43,32 @@ def find_sound(name: str, here: Path, root: Path, ctx: Ctx, path: str, mark: Mar
         if not candidate.is_file():
             continue
         if not allowed(candidate, root):
-            ctx.error(mark, path, f"the sound {name!r} is outside the routine's folder",
-                      "copy the WAV file next to the routine")
+            ctx.error(
+                mark,
+                path,
+                f"the sound {name!r} is outside the routine's folder",
+                "copy the WAV file next to the routine",
+            )
             return None
         try:
             info = sound_info(candidate)
             if info.channels not in (1, 2) or info.frames <= 0:
                 raise ValueError("not mono or stereo audio with samples")
         except Exception as exc:  # libsndfile raises assorted errors on malformed files
-            ctx.error(mark, path, f"the sound file {display_path(candidate)} is not usable audio "
-                      f"({str(exc) or type(exc).__name__})",
-                      "use a WAV file (e.g. `sox in.mp3 -b 16 out.wav`)")
+            ctx.error(
+                mark,
+                path,
+                f"the sound file {display_path(candidate)} is not usable audio "
+                f"({str(exc) or type(exc).__name__})",
+                "use a WAV file (e.g. `sox in.mp3 -b 16 out.wav`)",
+            )
             return None
         return str(candidate.resolve())
     shipped = sorted(p.stem for p in shipped_sounds_dir().glob("*.wav"))
-    ctx.error(mark, path, f"unknown sound {name!r}",
-              f"shipped sounds: {', '.join(shipped) or 'none'}; or put {name}.wav beside the routine")
+    ctx.error(
+        mark,
+        path,
+        f"unknown sound {name!r}",
+        f"shipped sounds: {', '.join(shipped) or 'none'}; or put {name}.wav beside the routine",
+    )
     return None

@@ -54,8 +54,9 @@ class _State:
     language: str | None = None  # asked for on the command line: wins over the routine's
 
 
-def load_routine(ref: str | Path, *, avoid: Sequence[str] = (), strict: bool = False,
-                 language: str | None = None) -> Routine:
+def load_routine(
+    ref: str | Path, *, avoid: Sequence[str] = (), strict: bool = False, language: str | None = None
+) -> Routine:
     """Load and validate a routine (path or shipped name); raises RoutineError listing every error.
 
     Warnings do not stop loading unless ``strict`` is true. ``language`` (a code such as ``es``)
@@ -76,8 +77,9 @@ def load_problems(path: Path) -> tuple[Routine | None, list[Problem]]:
     return _load(path, ())
 
 
-def _load(path: Path, avoid: Sequence[str], language: str | None = None
-          ) -> tuple[Routine | None, list[Problem]]:
+def _load(
+    path: Path, avoid: Sequence[str], language: str | None = None
+) -> tuple[Routine | None, list[Problem]]:
     filename = display_path(path)
     state = _State(root=path.resolve().parent, catalogue=load_catalogue(), language=language)
     known_tags = caution_tags(state.catalogue)
@@ -116,13 +118,18 @@ def _load(path: Path, avoid: Sequence[str], language: str | None = None
     if "steps" in data:
         steps = _steps(data["steps"], state, ctx, "steps", data.where("steps"))
     voice_data = top.get("voice", {})
-    untranslated = missing(locale, sorted({p.point.code for p in iter_points(steps)}),
-                           sorted({t for p in iter_points(steps) for t in p.point.cautions}))
+    untranslated = missing(
+        locale,
+        sorted({p.point.code for p in iter_points(steps)}),
+        sorted({t for p in iter_points(steps) for t in p.point.cautions}),
+    )
     if untranslated:
-        ctx.warn(data.where("language") if "language" in data else data.mark, "language",
-                 f"no {locale.name} text for {', '.join(untranslated)}; English is spoken instead",
-                 f"add them to voiceguide/routine/locales/{locale.code}.yaml "
-                 "(docs/adding-a-language.md)")
+        ctx.warn(
+            data.where("language") if "language" in data else data.mark,
+            "language",
+            f"no {locale.name} text for {', '.join(untranslated)}; English is spoken instead",
+            f"add them to voiceguide/routine/locales/{locale.code}.yaml (docs/adding-a-language.md)",
+        )
     routine = Routine(
         title=top.get("title", ""),
         summary=top.get("summary", ""),
@@ -151,8 +158,12 @@ def _locale(data: LocatedDict, top: dict[str, Any], state: _State, ctx: Ctx) -> 
     try:
         code = state.language or check_language(written)
     except UsageError as exc:
-        ctx.error(data.where("language"), "language", str(exc),
-                  "write a code such as en, es, de, fr or zh (docs/adding-a-language.md)")
+        ctx.error(
+            data.where("language"),
+            "language",
+            str(exc),
+            "write a code such as en, es, de, fr or zh (docs/adding-a-language.md)",
+        )
         return None
     state.language = code
     locale = load_locale(code)
@@ -166,8 +177,13 @@ def _apply_shared(data: LocatedDict, top: dict[str, Any], state: _State, filenam
     state.cautions.extend(top.get("cautions", ()))
     for i, caution in enumerate(top.get("cautions", ())):
         if isinstance(caution, schema.Caution):
-            _check_tags(caution.unless_avoiding, state, Ctx(filename, state.problems),
-                        f"cautions[{i}].unless_avoiding", data["cautions"].where(i))
+            _check_tags(
+                caution.unless_avoiding,
+                state,
+                Ctx(filename, state.problems),
+                f"cautions[{i}].unless_avoiding",
+                data["cautions"].where(i),
+            )
     for key, text in top.get("phrases", {}).items():
         expected = placeholders(PHRASES.get(key, ""))
         if placeholders(text) != expected:
@@ -234,12 +250,20 @@ def _steps(value: Any, state: _State, ctx: Ctx, path: str, mark: Mark) -> tuple[
 def _step(item: Any, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[StepT]:
     names = ", ".join(KINDS)
     if isinstance(item, str) and ":" not in item:
-        ctx.error(mark, path, f"a step must be a mapping like `say: ...`, got {schema.describe(item)}",
-                  f"did you mean `- say: {item[:40]}`?")
+        ctx.error(
+            mark,
+            path,
+            f"a step must be a mapping like `say: ...`, got {schema.describe(item)}",
+            f"did you mean `- say: {item[:40]}`?",
+        )
         return []
     if not isinstance(item, LocatedDict):
-        ctx.error(mark, path, f"a step must be a mapping like `say: ...`, got {schema.describe(item)}",
-                  "step kinds: " + names)
+        ctx.error(
+            mark,
+            path,
+            f"a step must be a mapping like `say: ...`, got {schema.describe(item)}",
+            "step kinds: " + names,
+        )
         return []
     present = [k for k in item if k in KINDS]
     if len(present) != 1:
@@ -260,8 +284,12 @@ def _step(item: Any, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[Ste
         return []
     state.leaves += 1
     if state.leaves == MAX_STEPS + 1:
-        ctx.error(mark, path, f"the routine has more than {MAX_STEPS:,} steps (after repeats and "
-                  "includes)", "split it into several routines")
+        ctx.error(
+            mark,
+            path,
+            f"the routine has more than {MAX_STEPS:,} steps (after repeats and includes)",
+            "split it into several routines",
+        )
     origin = Origin(ctx.filename, mark.line, mark.column)
     written = Item(item, checked, ctx, path, mark, item.where(name), checked.get("title", ""), origin)
     loaded = kind.load(written, _Loader(state))
@@ -288,9 +316,12 @@ def _guarded(loaded: list[StepT], item: Item, state: _State) -> list[StepT]:
     instead: tuple[StepT, ...] = ()
     if "instead" in raw:
         if "for" not in raw and "unless_avoiding" not in raw:
-            ctx.error(raw.key_marks["instead"], f"{path}.instead",
-                      "`instead:` replaces a step that `--avoid` leaves out, but nothing leaves this one out",
-                      "add `for: [CODE]` (the point it belongs to) or `unless_avoiding: [TAG]`")
+            ctx.error(
+                raw.key_marks["instead"],
+                f"{path}.instead",
+                "`instead:` replaces a step that `--avoid` leaves out, but nothing leaves this one out",
+                "add `for: [CODE]` (the point it belongs to) or `unless_avoiding: [TAG]`",
+            )
         instead = _steps(raw["instead"], state, ctx, f"{path}.instead", raw.where("instead"))
     if not loaded:
         return []
@@ -301,8 +332,12 @@ def _check_tags(tags: Sequence[str], state: _State, ctx: Ctx, path: str, mark: M
     known = caution_tags(state.catalogue)
     for tag in tags:
         if tag not in known:
-            ctx.error(mark, path, f"unknown caution tag {tag!r}",
-                      did_you_mean(tag, known) + "known tags: " + ", ".join(known))
+            ctx.error(
+                mark,
+                path,
+                f"unknown caution tag {tag!r}",
+                did_you_mean(tag, known) + "known tags: " + ", ".join(known),
+            )
 
 
 class _Loader:
@@ -331,8 +366,12 @@ class _Loader:
     def expand(self, inner: tuple[StepT, ...], times: int, ctx: Ctx, path: str, mark: Mark) -> bool:
         self._state.leaves += count_leaves(inner) * (times - 1)
         if self._state.leaves > MAX_STEPS:
-            ctx.error(mark, path, f"repeating expands the routine past {MAX_STEPS:,} steps",
-                      "lower the repeat count")
+            ctx.error(
+                mark,
+                path,
+                f"repeating expands the routine past {MAX_STEPS:,} steps",
+                "lower the repeat count",
+            )
             return False
         return True
 

@@ -89,8 +89,14 @@ def load_locale(code: str) -> Locale:
     phrases = text_map("phrases")
     for key, text in phrases.items():
         if key in PHRASES and placeholders(text) != placeholders(PHRASES[key]):
-            problems.append(Problem(filename, 1, 1, f"phrase {key!r} must use the placeholders "
-                                    f"{sorted(placeholders(PHRASES[key]))}"))
+            problems.append(
+                Problem(
+                    filename,
+                    1,
+                    1,
+                    f"phrase {key!r} must use the placeholders {sorted(placeholders(PHRASES[key]))}",
+                )
+            )
     points: dict[str, dict[str, str]] = {}
     raw_points = data.get("points", {}) if isinstance(data, LocatedDict) else {}
     for code_, spec in (raw_points or {}).items():

@@ -156,8 +156,10 @@ class Duration(Node):
     def json(self) -> dict[str, Any]:
         unit = r"(h|hrs?|hours?|ms|msec|milliseconds?|m|mins?|minutes?|s|secs?|seconds?)"
         number = r"(\d+(\.\d+)?|\.\d+)"
-        pattern = (rf"^\s*(off|{number}\s*{unit}?(\s*{number}\s*{unit})*"
-                   r"|(\d+:)?\d+:[0-5]\d(\.\d+)?)\s*$")
+        pattern = (
+            rf"^\s*(off|{number}\s*{unit}?(\s*{number}\s*{unit})*"
+            r"|(\d+:)?\d+:[0-5]\d(\.\d+)?)\s*$"
+        )
         off = [{"const": False}] if self.allow_zero else []  # YAML reads a bare `off` as false
         return {
             "description": self.doc + " Write 90s, 1m30s, 2m, 1.5m, 500ms or seconds.",
@@ -179,8 +181,11 @@ class Choice(Node):
     def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
         if value in self.values:
             return value
-        hint = (self.meant.get(str(value).strip().lower())
-                or did_you_mean(str(value), self.values, end="?") or "use one of " + ", ".join(self.values))
+        hint = (
+            self.meant.get(str(value).strip().lower())
+            or did_you_mean(str(value), self.values, end="?")
+            or "use one of " + ", ".join(self.values)
+        )
         return ctx.error(mark, path, f"{describe(value)} is not one of {', '.join(self.values)}", hint)
 
     def json(self) -> dict[str, Any]:
@@ -252,8 +257,11 @@ class CautionList(Node):
             "required": ["text"],
             "additionalProperties": False,
         }
-        return {"type": "array", "items": {"anyOf": [{"type": "string"}, conditional]},
-                "description": self.doc}
+        return {
+            "type": "array",
+            "items": {"anyOf": [{"type": "string"}, conditional]},
+            "description": self.doc,
+        }
 
 
 @dataclass
@@ -431,8 +439,9 @@ COMMON_STEP_KEYS = {
     "title": Key(Text("A name for this step in `show`, the player and split files.", 200)),
     "for": Key(TextList("Points this step belongs to: left out when `--avoid` leaves out all of them.")),
     "unless_avoiding": Key(TextList("Caution tags: `--avoid` with any of them leaves this step out.")),
-    "instead": Key(Raw("Steps played in place of this one when `--avoid` leaves it out.",
-                       {"$ref": "#/$defs/steps"})),
+    "instead": Key(
+        Raw("Steps played in place of this one when `--avoid` leaves it out.", {"$ref": "#/$defs/steps"})
+    ),
 }
 
 

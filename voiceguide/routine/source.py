@@ -293,8 +293,10 @@ def _indentation_hint(text: str, line: int) -> str:
         key_col += 2
     if above and indent > key_col and not above.rstrip().endswith(":"):
         key = above.strip().lstrip("- ").split(":", 1)[0]
-        return (f"line {line} is indented deeper than `{key}` on the line above: start it at column "
-                f"{key_col + 1}, like its siblings")
+        return (
+            f"line {line} is indented deeper than `{key}` on the line above: start it at column "
+            f"{key_col + 1}, like its siblings"
+        )
     return 'text that contains ": " must be quoted, like `say: "Note: breathe slowly."`'
 
 

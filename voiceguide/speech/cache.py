@@ -47,8 +47,7 @@ def key_digest(key: Mapping[str, Any]) -> str:
 
 
 def _canonical(key: Mapping[str, Any]) -> bytes:
-    return json.dumps(dict(key), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-                      ).encode("utf-8")
+    return json.dumps(dict(key), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -100,8 +99,7 @@ class SpeechCache:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._made.add(path.parent)
             try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                             0o666)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
                 return self._publish(tmp, path, key, clip)
@@ -180,13 +178,15 @@ def _size(p: Path) -> int:
 
 def encode_entry(key: Mapping[str, Any], clip: Clip) -> bytes:
     payload = np.ascontiguousarray(clip.samples, dtype="<i2").tobytes()
-    header = _canonical({
-        "key": dict(key),
-        "rate": clip.sample_rate,
-        "channels": clip.channels,
-        "frames": clip.frames,
-        "crc32": zlib.crc32(payload),
-    })
+    header = _canonical(
+        {
+            "key": dict(key),
+            "rate": clip.sample_rate,
+            "channels": clip.channels,
+            "frames": clip.frames,
+            "crc32": zlib.crc32(payload),
+        }
+    )
     return MAGIC + struct.pack("<I", len(header)) + header + payload
 
 

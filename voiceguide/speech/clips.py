@@ -32,8 +32,14 @@ class SpeechClips:
     then rendering reads each file once, while memory stays bounded for any session length.
     """
 
-    def __init__(self, settings: VoiceSettings, *, engine: SpeechEngine | None = None,
-                 cache: Any = None, memory_bytes: int = 16 << 20) -> None:
+    def __init__(
+        self,
+        settings: VoiceSettings,
+        *,
+        engine: SpeechEngine | None = None,
+        cache: Any = None,
+        memory_bytes: int = 16 << 20,
+    ) -> None:
 
         self.settings = settings
         self._engine = engine
@@ -74,7 +80,8 @@ class SpeechClips:
         return clip
 
 
-def speech_clips(settings: VoiceSettings, *, engine: SpeechEngine | None = None,
-                 cache: Any = None) -> SpeechClips:
+def speech_clips(
+    settings: VoiceSettings, *, engine: SpeechEngine | None = None, cache: Any = None
+) -> SpeechClips:
     """The renderer's ``text -> Clip`` function for a voice (cached on disk)."""
     return SpeechClips(settings, engine=engine, cache=cache)

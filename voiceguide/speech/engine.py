@@ -61,5 +61,4 @@ def finish_clip(clip: Clip) -> Clip:
     samples = trim_silence(as_channels(clip.samples, 1))
     if samples.shape[0] == 0:
         return empty_clip(clip.sample_rate)
-    return Clip(fade(samples, clip.sample_rate, SPEECH_FADE_IN_S, SPEECH_FADE_OUT_S),
-                clip.sample_rate)
+    return Clip(fade(samples, clip.sample_rate, SPEECH_FADE_IN_S, SPEECH_FADE_OUT_S), clip.sample_rate)

@@ -18,8 +18,14 @@ class MeasuredDurations:
     place, so compiled timelines and rendered audio agree to the sample.
     """
 
-    def __init__(self, settings: VoiceSettings, sounds: Mapping[str, str], *,
-                 engine: SpeechEngine | None = None, cache: Any = None) -> None:
+    def __init__(
+        self,
+        settings: VoiceSettings,
+        sounds: Mapping[str, str],
+        *,
+        engine: SpeechEngine | None = None,
+        cache: Any = None,
+    ) -> None:
 
         self.settings = settings
         self.clips = speech_clips(settings, engine=engine, cache=cache)
@@ -36,8 +42,12 @@ class MeasuredDurations:
         return self.sounds.length_us(name)
 
 
-def measured_durations(settings: VoiceSettings, sounds: Mapping[str, str], *,
-                       engine: SpeechEngine | None = None, cache: Any = None
-                       ) -> MeasuredDurations:
+def measured_durations(
+    settings: VoiceSettings,
+    sounds: Mapping[str, str],
+    *,
+    engine: SpeechEngine | None = None,
+    cache: Any = None,
+) -> MeasuredDurations:
     """Durations measured by synthesizing each utterance (cached) and reading each sound."""
     return MeasuredDurations(settings, sounds, engine=engine, cache=cache)

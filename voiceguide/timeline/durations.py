@@ -33,8 +33,7 @@ def estimate_speech_us(text: str, rate_wpm: int) -> int:
     and sentence ends, so cues that fit the estimate usually fit the real voice too."""
     cjk = len(_CJK.findall(text))
     words = len(_WORD.findall(_CJK.sub(" ", text))) + cjk * CJK_WORDS_PER_CHARACTER
-    pauses = (sum(text.count(c) for c in ",，、") * 0.12
-              + sum(text.count(c) for c in ".;:!?。；：！？") * 0.25)
+    pauses = sum(text.count(c) for c in ",，、") * 0.12 + sum(text.count(c) for c in ".;:!?。；：！？") * 0.25
     seconds = 0.12 + words * 60.0 / max(rate_wpm, 1) + pauses
     return round(seconds * US)
 

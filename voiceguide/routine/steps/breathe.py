@@ -52,17 +52,23 @@ def _load(item: Item, loading: Loading) -> list[StepT]:
             if key not in _KEYS:
                 warn_unknown(ctx, value.key_marks[key], f"{path}.{key}", key, _KEYS)
     else:
-        ctx.error(mark, path, f"expected a pattern like 4-7-8 or a mapping, got {describe(value)}",
-                  "write `breathe: {pattern: 4-7-8, cycles: 4}`")
+        ctx.error(
+            mark,
+            path,
+            f"expected a pattern like 4-7-8 or a mapping, got {describe(value)}",
+            "write `breathe: {pattern: 4-7-8, cycles: 4}`",
+        )
         return []
     if "pattern" not in spec:
         ctx.error(mark, path, "missing required key 'pattern'", "e.g. `pattern: 4-7-8` (in-hold-out)")
         return []
     phases = _pattern(spec["pattern"], ctx, f"{path}.pattern", marks["pattern"])
-    cycles = Number("", 1, 100).check(spec.get("cycles", DEFAULT_CYCLES), ctx, f"{path}.cycles",
-                                      marks.get("cycles", mark))
-    cue = Choice(CUES).check(spec.get("cue", loading.defaults.breathe_cue), ctx, f"{path}.cue",
-                             marks.get("cue", mark))
+    cycles = Number("", 1, 100).check(
+        spec.get("cycles", DEFAULT_CYCLES), ctx, f"{path}.cycles", marks.get("cycles", mark)
+    )
+    cue = Choice(CUES).check(
+        spec.get("cue", loading.defaults.breathe_cue), ctx, f"{path}.cue", marks.get("cue", mark)
+    )
     if phases is None or cycles is INVALID or cue is INVALID:
         return []
     if cue == "tones":
@@ -145,5 +151,12 @@ SCHEMA = {
     ]
 }
 
-KIND = StepKind("breathe", Breathe, Raw("Paced breathing: a pattern like 4-7-8, or a mapping.", SCHEMA),
-                _load, _plan, title=_title, checks_own_value=True)
+KIND = StepKind(
+    "breathe",
+    Breathe,
+    Raw("Paced breathing: a pattern like 4-7-8, or a mapping.", SCHEMA),
+    _load,
+    _plan,
+    title=_title,
+    checks_own_value=True,
+)

@@ -16,5 +16,12 @@ def _plan(step: StepT, planning: Planning) -> list[Op]:
     raise AssertionError("an include is replaced by its steps while loading")
 
 
-KIND = StepKind("include", type(None), Text("Another routine file, relative to this one.", 500),
-                _load, _plan, title=lambda step, phrases: "", expands=True)
+KIND = StepKind(
+    "include",
+    type(None),
+    Text("Another routine file, relative to this one.", 500),
+    _load,
+    _plan,
+    title=lambda step, phrases: "",
+    expands=True,
+)

@@ -27,6 +27,13 @@ def _plan(step: Pause, planning: Planning) -> list[Op]:
     return [Silence(step.duration_us)]
 
 
-KIND = StepKind("pause", Pause, Duration("Silence of exactly this long."), _load, _plan,
-                title=lambda step, phrases: step.title
-                or say(phrases, "title_pause", seconds=f"{step.duration_us / US:g}"))
+KIND = StepKind(
+    "pause",
+    Pause,
+    Duration("Silence of exactly this long."),
+    _load,
+    _plan,
+    title=lambda step, phrases: (
+        step.title or say(phrases, "title_pause", seconds=f"{step.duration_us / US:g}")
+    ),
+)

@@ -49,8 +49,12 @@ def _load(item: Item, loading: Loading) -> list[StepT]:
     if point is None:
         close = loading.catalogue.suggest(code)
         hint = suggestion(close, quote=False)
-        ctx.error(mark, f"{path}.point", f"unknown point {code!r}",
-                  hint + "`voiceguide points` lists the catalogue; a routine can add points under `points:`")
+        ctx.error(
+            mark,
+            f"{path}.point",
+            f"unknown point {code!r}",
+            hint + "`voiceguide points` lists the catalogue; a routine can add points under `points:`",
+        )
         return []
     d = loading.defaults
     chime = checked.get("chime", d.chime)
@@ -59,30 +63,44 @@ def _load(item: Item, loading: Loading) -> list[StepT]:
     default_sides = "single" if point.sides == "midline" else (d.sides or "together")
     sides = checked.get("sides", default_sides)
     if point.sides == "midline" and sides == "alternate":
-        ctx.error(mark, f"{path}.sides", f"{point.code} is a single point on the midline; it has no sides",
-                  "remove `sides: alternate`")
+        ctx.error(
+            mark,
+            f"{path}.sides",
+            f"{point.code} is a single point on the midline; it has no sides",
+            "remove `sides: alternate`",
+        )
         return []
     hold = checked.get("hold") or d.hold_us or point.hold_us or DEFAULT_HOLD_US
     if hold > MAX_HOLD_US:
-        ctx.error(mark, f"{path}.hold", "a hold longer than ten minutes is not safe to guide",
-                  "sources advise one to three minutes per point")
+        ctx.error(
+            mark,
+            f"{path}.hold",
+            "a hold longer than ten minutes is not safe to guide",
+            "sources advise one to three minutes per point",
+        )
         return []
     if hold > LONG_HOLD_US:
-        ctx.warn(mark, f"{path}.hold", "holds longer than five minutes are unusual",
-                 "sources advise one to three minutes per point")
-    return [PointStep(
-        point=point,
-        hold_us=hold,
-        sides=sides,
-        name=checked.get("name", point.name),
-        location=checked.get("location", point.location),
-        technique=checked.get("technique", point.technique),
-        remind_every_us=checked.get("remind_every", d.remind_every_us),
-        countdown=checked.get("countdown", d.countdown),
-        chime=chime,
-        title=item.title,
-        origin=item.origin,
-    )]
+        ctx.warn(
+            mark,
+            f"{path}.hold",
+            "holds longer than five minutes are unusual",
+            "sources advise one to three minutes per point",
+        )
+    return [
+        PointStep(
+            point=point,
+            hold_us=hold,
+            sides=sides,
+            name=checked.get("name", point.name),
+            location=checked.get("location", point.location),
+            technique=checked.get("technique", point.technique),
+            remind_every_us=checked.get("remind_every", d.remind_every_us),
+            countdown=checked.get("countdown", d.countdown),
+            chime=chime,
+            title=item.title,
+            origin=item.origin,
+        )
+    ]
 
 
 def _hold(step: PointStep, planning: Planning, side: str) -> list[Op]:
@@ -127,9 +145,11 @@ def _plan(step: PointStep, planning: Planning) -> list[Op]:
 
 
 KIND = StepKind(
-    "point", PointStep,
+    "point",
+    PointStep,
     Text("The point's code, alias or pinyin name (see `voiceguide points`).", 40),
-    _load, _plan,
+    _load,
+    _plan,
     title=lambda step, phrases: step.title or f"{step.point.code} {step.name}",
     keys={
         "hold": Key(Duration("How long to hold (per side when alternating).")),
@@ -142,5 +162,3 @@ KIND = StepKind(
         "chime": Key(Text("Sound that ends the hold.")),
     },
 )
-
-

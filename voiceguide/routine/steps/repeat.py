@@ -34,7 +34,11 @@ def _plan(step: Repeat, planning: Planning) -> list[Op]:
 
 
 KIND = StepKind(
-    "repeat", Repeat, Number("How many times to repeat the steps.", 1, 100), _load, _plan,
+    "repeat",
+    Repeat,
+    Number("How many times to repeat the steps.", 1, 100),
+    _load,
+    _plan,
     title=lambda step, phrases: step.title or say(phrases, "title_repeat", times=str(step.times)),
     keys={"steps": Key(Raw("Steps to repeat.", {"$ref": "#/$defs/steps"}), required=True)},
     children=lambda step: step.steps,

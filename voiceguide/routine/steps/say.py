@@ -25,5 +25,11 @@ def _plan(step: Say, planning: Planning) -> list[Op]:
     return [Speak(step.text, "say")]
 
 
-KIND = StepKind("say", Say, Text("Words to speak."), _load, _plan,
-                title=lambda step, phrases: step.title or short(step.text))
+KIND = StepKind(
+    "say",
+    Say,
+    Text("Words to speak."),
+    _load,
+    _plan,
+    title=lambda step, phrases: step.title or short(step.text),
+)

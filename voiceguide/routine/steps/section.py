@@ -29,7 +29,11 @@ def _plan(step: Section, planning: Planning) -> list[Op]:
 
 
 KIND = StepKind(
-    "section", Section, Text("The section's name.", 200), _load, _plan,
+    "section",
+    Section,
+    Text("The section's name.", 200),
+    _load,
+    _plan,
     title=lambda step, phrases: step.title,
     keys={"steps": Key(Raw("Steps of the section.", {"$ref": "#/$defs/steps"}), required=True)},
     children=lambda step: step.steps,

@@ -30,7 +30,10 @@ def _plan(step: SoundStep, planning: Planning) -> list[Op]:
 
 
 KIND = StepKind(
-    "sound", SoundStep,
+    "sound",
+    SoundStep,
     Text("A cue sound: bell, chime, tick, inhale, hold, exhale, or a WAV file.", 200),
-    _load, _plan, title=lambda step, phrases: step.title or say(phrases, "title_sound", sound=step.sound),
+    _load,
+    _plan,
+    title=lambda step, phrases: step.title or say(phrases, "title_sound", sound=step.sound),
 )

@@ -23,3 +23,5 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("VOICEGUIDE_ROUTINES", str(tmp_path_factory.mktemp("routines")))
     monkeypatch.setenv("VOICEGUIDE_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    # Exported files carry a date tag; pinned, two exports either side of midnight still match.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01

@@ -169,12 +169,16 @@ def write(path: Path, text: str) -> Path:
 
 
 def wav_is_complete(data: bytes) -> bool:
-    """A canonical PCM WAV whose header sizes match the bytes that follow."""
+    """A canonical PCM WAV whose header sizes match the bytes that follow: the samples, then
+    whole chunks (markers and tags) to the end of the file."""
     if len(data) < 44 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         return False
     riff = struct.unpack("<I", data[4:8])[0]
-    size = struct.unpack("<I", data[40:44])[0]
-    return riff == len(data) - 8 and size == len(data) - 44
+    pos = 44 + struct.unpack("<I", data[40:44])[0]
+    while pos + 8 <= len(data):
+        size = struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        pos += 8 + size + size % 2
+    return riff == len(data) - 8 and pos == len(data)
 
 
 def part_files(folder: Path) -> list[Path]:

@@ -27,7 +27,7 @@ STAGES: list[tuple[str, ...]] = [
     ("audio",),
     ("speech",),
     ("pipeline",),
-    ("exporter", "player", "authoring"),
+    ("exporter", "player", "authoring", "guide"),
     ("doctor",),
     ("cli",),
     ("_entry",),

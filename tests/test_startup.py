@@ -28,7 +28,7 @@ print(json.dumps(sorted(sys.modules)))
 HEAVY = ("numpy", "soundfile", "soxr", "simpleaudio", "pyttsx3", "onnxruntime", "piper", "num2words")
 CLI = {
     "voiceguide", "voiceguide._entry", "voiceguide.cli", "voiceguide.cli._app",
-    "voiceguide.cli.authoring", "voiceguide.cli.doctor", "voiceguide.cli.export",
+    "voiceguide.cli.authoring", "voiceguide.cli.doctor", "voiceguide.cli.export", "voiceguide.cli.guide",
     "voiceguide.cli.play", "voiceguide.cli.voices", "voiceguide.errors", "voiceguide.exporter",
     "voiceguide.exporter.formats", "voiceguide.hints", "voiceguide.units",
 }

@@ -377,7 +377,8 @@ def check_cache(ctx: Context) -> Iterable[CheckResult]:
 
 def check_ffmpeg(ctx: Context) -> Iterable[CheckResult]:
     """ffmpeg encodes compressed exports; WAV needs nothing, so its absence is only a warning."""
-    from voiceguide.exporter.export import FFMPEG_FORMATS, ffmpeg_path
+    from voiceguide.exporter.export import ffmpeg_path
+    from voiceguide.exporter.formats import FFMPEG_FORMATS
 
     path = ffmpeg_path()
     if path is None:

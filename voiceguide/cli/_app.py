@@ -98,3 +98,15 @@ def print_warnings(warnings: Sequence[Problem]) -> None:
     without a word."""
     for warning in warnings:
         say_err(warning.format())
+
+
+# The options several commands share, declared once (sqlite-utils' shared-options habit): a
+# command writes `engine: str | None = ENGINE` and gets the same flag, metavar and help as the rest.
+ROUTINE = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE")
+AVOID = typer.Option([], "--avoid", metavar="TAG", help=AVOID_HELP)
+ENGINE = typer.Option(None, "--engine", metavar="NAME", help=ENGINE_HELP)
+VOICE = typer.Option(None, "--voice", metavar="VOICE", help=VOICE_HELP)
+RATE = typer.Option(None, "--rate", min=80, max=300, metavar="WPM", help=RATE_HELP)
+VOLUME = typer.Option(None, "--volume", min=0.0, max=1.0, metavar="0-1", help=VOLUME_HELP)
+LANGUAGE = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP)
+STRICT = typer.Option(False, "--strict", help=STRICT_HELP)

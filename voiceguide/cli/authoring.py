@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from voiceguide.cli._app import (
-    AVOID_HELP,
-    ENGINE_HELP,
-    LANGUAGE_HELP,
-    RATE_HELP,
+    AVOID,
+    ENGINE,
+    LANGUAGE,
+    RATE,
     ROUTINE_HELP,
-    STRICT_HELP,
-    VOICE_HELP,
+    STRICT,
+    VOICE,
     app,
     console,
     console_err,
@@ -53,7 +53,8 @@ POINTS_EXAMPLES = """\b
 Examples:
   voiceguide points            # the whole catalogue
   voiceguide points B48        # legacy code: shows BL53 in full
-  voiceguide points hegu       # by pinyin name"""
+  voiceguide points hegu       # by pinyin name
+  voiceguide points LI4 --svg li4.svg   # its diagram, to open in a browser"""
 NEW_EXAMPLES = """\b
 Examples:
   voiceguide new evening-hands
@@ -129,14 +130,13 @@ def show(
     routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE"),
     as_json: bool = typer.Option(False, "--json", help="Print the timeline as JSON."),
     estimate: bool = typer.Option(False, "--estimate", help=ESTIMATE_HELP),
-    avoid: list[str] = typer.Option([], "--avoid", metavar="TAG", help=AVOID_HELP),
-    engine: str | None = typer.Option(None, "--engine", metavar="NAME", help=ENGINE_HELP),
-    voice: str | None = typer.Option(None, "--voice", metavar="VOICE", help=VOICE_HELP),
-    rate: int | None = typer.Option(None, "--rate", min=80, max=300, metavar="WPM",
-                                    help=RATE_HELP),
+    avoid: list[str] = AVOID,
+    engine: str | None = ENGINE,
+    voice: str | None = VOICE,
+    rate: int | None = RATE,
     events: bool = typer.Option(False, "--events", help="List every event, silences included."),
-    language: str | None = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP),
-    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    language: str | None = LANGUAGE,
+    strict: bool = STRICT,
 ) -> None:
     """Show the planned session: when each step starts, what is said, holds and totals."""
     timeline = _api().build_timeline(
@@ -191,6 +191,9 @@ def points(
     query: str | None = typer.Argument(
         None, help="A code (BL23), legacy code (B47) or name.", show_default=False
     ),
+    svg: Path | None = typer.Option(
+        None, "--svg", "-o", help="Write the point's diagram to this SVG file.", show_default=False
+    ),
 ) -> None:
     """Search the point catalogue by code, name, body part or use (`points wrist`, `points
     nausea`), best match first; a code or a single match is shown in full."""
@@ -202,8 +205,22 @@ def points(
         hint = " " + suggestion(suggestions, quote=False, end="?", capital=True) if suggestions else ""
         raise UsageError(f"no point matches {query!r}.{hint} Run `voiceguide points` for the list.")
     exact = _api().resolve_point(query) if query else None
-    if query and (exact is not None or len(found) == 1):
-        point = exact or found[0]
+    single = exact or (found[0] if query and len(found) == 1 else None)
+    if svg is not None and single is None:
+        raise UsageError(
+            "--svg needs one point: give its code, for example `voiceguide points BL23 --svg bl23.svg`"
+        )
+    if single is not None:
+        from voiceguide.guide import point_svg
+
+        point = single
+        picture = point_svg(point.code)
+        if svg is not None:
+            if picture is None:
+                raise UsageError(f"{point.code} has no diagram yet")
+            _api().write_text(svg, picture)
+            say(f"Wrote the diagram of {point.code} to {svg}.")
+            return
         console.print(f"[bold]{point.code}[/bold] {point.pinyin} — {', '.join(point.names)}")
         rows = [
             ("Also known as", ", ".join(point.aliases) or "—"),
@@ -215,6 +232,10 @@ def points(
         ]
         if point.notes:
             rows.append(("Notes", point.notes))
+        if picture is not None:
+            rows.append(
+                ("Picture", f"voiceguide points {point.code} --svg {point.code.lower()}.svg writes it")
+            )
         table = Table(show_header=False, box=None, pad_edge=False)
         table.add_column(style="bold", no_wrap=True)
         table.add_column()

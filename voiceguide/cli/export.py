@@ -7,20 +7,21 @@ from pathlib import Path
 import typer
 
 from voiceguide.cli._app import (
-    AVOID_HELP,
-    ENGINE_HELP,
-    LANGUAGE_HELP,
-    RATE_HELP,
+    AVOID,
+    ENGINE,
+    LANGUAGE,
+    RATE,
     ROUTINE_HELP,
-    STRICT_HELP,
-    VOICE_HELP,
-    VOLUME_HELP,
+    STRICT,
+    VOICE,
+    VOLUME,
     app,
     print_warnings,
     say,
     say_err,
 )
-from voiceguide.exporter.formats import SAMPLE_RATES
+from voiceguide.errors import UsageError
+from voiceguide.exporter.formats import FORMATS, SAMPLE_RATES
 from voiceguide.units import format_duration
 
 
@@ -30,42 +31,58 @@ def export(
                                   metavar="ROUTINE"),
     output: str | None = typer.Option(
         None, "-o", "--output", metavar="FILE",
-        help="Where to write: session.wav (or .flac, .ogg, .mp3, .m4a with ffmpeg); "
+        help="Where to write: session.wav (or .flac, .ogg, .opus, .mp3, .m4a, .m4b with ffmpeg); "
         "- writes WAV to standard output."),
+    format: str | None = typer.Option(
+        None, "--format", metavar="FORMAT",
+        help="phone (an .m4b audiobook with chapters and cover: mono AAC, 64 kb/s) or "
+        + ", ".join(s.lstrip(".") for s in FORMATS) + ". Without -o, writes TITLE.m4b (etc.) "
+        "here; with --split, the kind of the split files."),
     split: Path | None = typer.Option(
         None, "--split", metavar="DIR",
-        help="Also (or instead) write one WAV per top-level step into DIR, with an .m3u playlist."),
+        help="Also (or instead) write one file per top-level step into DIR (WAV unless --format), "
+        "tagged as numbered tracks, with an .m3u playlist."),
+    chapters: str = typer.Option(
+        "on", "--chapters", metavar="on|off",
+        help="One named chapter per top-level step in the file (off: leave them out)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print what was written as JSON: files, sizes, durations, chapters."),
     captions: bool = typer.Option(
         False, "--captions", help="Write .srt and .vtt captions beside each audio file."),
-    avoid: list[str] = typer.Option(
-        [], "--avoid", metavar="TAG", help=AVOID_HELP),
-    engine: str | None = typer.Option(None, "--engine", metavar="NAME",
-                                      help=ENGINE_HELP),
-    voice: str | None = typer.Option(
-        None, "--voice", metavar="VOICE", help=VOICE_HELP),
-    rate: int | None = typer.Option(None, "--rate", min=80, max=300, metavar="WPM",
-                                    help=RATE_HELP),
-    volume: float | None = typer.Option(None, "--volume", min=0.0, max=1.0, metavar="0-1",
-                                        help=VOLUME_HELP),
+    avoid: list[str] = AVOID,
+    engine: str | None = ENGINE,
+    voice: str | None = VOICE,
+    rate: int | None = RATE,
+    volume: float | None = VOLUME,
     sample_rate: int = typer.Option(
         22050, "--sample-rate", metavar="HZ",
         help="Output sample rate: " + ", ".join(str(r) for r in SAMPLE_RATES) + "."),
-    language: str | None = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP),
-    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    language: str | None = LANGUAGE,
+    strict: bool = STRICT,
 ) -> None:
     """Export a routine to audio: one file, WAV on stdout, or one file per step.
 
     Speech is synthesized once and cached, so the second export is fast; the same routine gives
     byte-identical files every time. Files appear complete or not at all.
     """
+    if chapters not in ("on", "off"):
+        raise UsageError(f"--chapters takes on or off, not {chapters!r}")
+    if as_json and output == "-":
+        raise UsageError("--json prints to standard output, which -o - already fills with audio; "
+                         "write to a file with -o FILE")
     from voiceguide.exporter.export import export as export_session  # loaded when it runs
 
     result = export_session(
         routine, output, split_dir=split, captions=captions, sample_rate=sample_rate,
-        avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume, language=language,
-        strict=strict, on_warnings=print_warnings)
+        avoid=avoid, engine=engine, voice=voice, rate=rate, volume=volume, format=format,
+        chapters=chapters == "on", language=language, strict=strict, on_warnings=print_warnings)
     if output == "-":
         return  # stdout is the audio: say nothing
+    if as_json:
+        import json
+
+        say(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
     say_err(f"Exported {result.timeline.title!r} ({format_duration(result.timeline.total_us)}):")
     for path in result.files:
         say_err(f"  {path}")

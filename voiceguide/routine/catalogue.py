@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
@@ -30,7 +30,18 @@ POINT_FIELDS = {
     "hold": "default time to hold the point",
     "cautions": "caution tags (see the catalogue's cautions)",
     "notes": "anything else worth knowing; shown by `voiceguide points`, not spoken",
+    "position": "where `voiceguide guide` draws the point: {view, at, dx, dy}; see docs/routine-format.md",
 }
+
+
+@dataclass(frozen=True)
+class DrawnAt:
+    """A user point's position as written (checked against the drawings when the guide is made)."""
+
+    spec: Mapping[str, Any]
+    file: str
+    line: int
+    column: int
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class Point:
     cautions: tuple[str, ...] = ()
     notes: str = ""
     characters: str = ""  # the name in Chinese characters, where a locale gives it
+    positions: tuple[DrawnAt, ...] = field(default=(), compare=False)
 
     @property
     def name(self) -> str:
@@ -178,6 +190,19 @@ def parse_points(
                 fields["hold_us"] = parse_duration(spec["hold"])
             except DurationError as exc:
                 bad(spec.where("hold"), f"{where}.hold", str(exc), exc.hint)
+        if "position" in spec:
+            value = spec["position"]
+            items = value if isinstance(value, list) else [value]
+            if items and all(isinstance(v, dict) for v in items):
+                m = spec.where("position")
+                fields["positions"] = tuple(DrawnAt(dict(v), filename, m.line, m.column) for v in items)
+            else:
+                bad(
+                    spec.where("position"),
+                    f"{where}.position",
+                    "must be a mapping such as {view: hand-back, at: wrist, dy: -2}",
+                    "`voiceguide guide` lists the views and landmarks in docs/routine-format.md",
+                )
         if existing is not None:
             out[code] = replace(existing, **fields)
             continue
@@ -201,6 +226,7 @@ def parse_points(
             hold_us=fields.get("hold_us"),
             cautions=fields.get("cautions", ()),
             notes=fields.get("notes", ""),
+            positions=fields.get("positions", ()),
         )
     return out
 

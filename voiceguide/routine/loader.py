@@ -126,6 +126,7 @@ def _load(path: Path, avoid: Sequence[str], language: str | None = None
     routine = Routine(
         title=top.get("title", ""),
         summary=top.get("summary", ""),
+        author=top.get("author", ""),
         language=state.language or ENGLISH,
         tag_names=dict(locale.tags),
         engine=top.get("engine"),

@@ -74,6 +74,7 @@ class Routine:
     steps: tuple[StepT, ...]
     source: Path
     summary: str = ""
+    author: str = ""
     language: str = "en"
     engine: str | None = None
     voice: Voice = field(default_factory=Voice)

@@ -412,6 +412,7 @@ TOP = Obj(
     {
         "title": Key(Text("The routine's title, spoken at the start.", 200), required=True),
         "summary": Key(Text("One line for `voiceguide list`.", 500)),
+        "author": Key(Text("Who wrote the routine; exported files name them as the artist.", 200)),
         "language": Key(Text("Language of the text (e.g. en); picks a voice.", 20)),
         "engine": Key(Choice(("pyttsx3", "piper"), "Speech engine.")),
         "voice": Key(VOICE),

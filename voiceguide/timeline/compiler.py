@@ -164,4 +164,5 @@ def compile_routine(
         voice=settings,
         sounds=tuple(sorted(routine.sounds.items())),
         warnings=routine.warnings,
+        author=routine.author,
     )

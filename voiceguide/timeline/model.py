@@ -92,6 +92,7 @@ class Timeline:
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     sounds: tuple[tuple[str, str], ...] = ()  # (name, absolute path) of every sound used
     warnings: tuple[Problem, ...] = ()  # what loading the routine let pass (unknown keys…)
+    author: str = ""  # the routine's author, named as the artist in exported files
 
     @property
     def total_seconds(self) -> float:

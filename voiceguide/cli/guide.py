@@ -1,0 +1,28 @@
+"""``voiceguide guide``: the printable page with a picture of every point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from voiceguide.cli._app import AVOID, ROUTINE_HELP, app, say
+
+GUIDE_EXAMPLES = """\b
+Examples:
+  voiceguide guide lower-back-pain -o back.html
+  voiceguide guide lower-back-pain -o back.html --avoid pregnancy"""
+
+
+@app.command(epilog=GUIDE_EXAMPLES)
+def guide(
+    routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE"),
+    output: Path = typer.Option(..., "--output", "-o", help="The HTML file to write.", show_default=False),
+    avoid: list[str] = AVOID,
+) -> None:
+    """Write a one-page HTML guide to print or keep on a phone: cautions, then a card per point."""
+    from voiceguide.fileio import atomic_write_text
+    from voiceguide.guide import build_guide
+
+    atomic_write_text(output, build_guide(routine, avoid=avoid))
+    say(f"Wrote {output}: open it in a browser, or print it.")

@@ -382,3 +382,14 @@ def test_the_routine_format_documents_every_view_and_landmark() -> None:
         row = next((line for line in doc.splitlines() if line.startswith(f"| `{view.id}` ")), "")
         assert row, f"docs/routine-format.md has no row for the view {view.id}"
         assert all(f"`{name}`" in row for name in view.landmarks), view.id
+
+
+def test_the_guide_follows_the_session_language(tmp_path: Path) -> None:
+    from voiceguide.cli import main
+    from voiceguide.pipeline import load_routine
+
+    out = tmp_path / "de.html"
+    assert main(["guide", "lower-back-pain", "--language", "de", "-o", str(out)]) == 0
+    page = out.read_text("utf-8")
+    german = load_routine("lower-back-pain", language="de")
+    assert german.title in page and german.title != load_routine("lower-back-pain").title

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import typer
 
-from voiceguide.cli._app import AVOID, ROUTINE_HELP, app, say
+from voiceguide.cli._app import AVOID, LANGUAGE, ROUTINE_HELP, app, say
 
 GUIDE_EXAMPLES = """\b
 Examples:
   voiceguide guide lower-back-pain -o back.html
-  voiceguide guide lower-back-pain -o back.html --avoid pregnancy"""
+  voiceguide guide lower-back-pain -o back.html --avoid pregnancy
+  voiceguide guide lower-back-pain -o rueckenschmerzen.html --language de"""
 
 
 @app.command(epilog=GUIDE_EXAMPLES)
@@ -19,10 +20,11 @@ def guide(
     routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE"),
     output: Path = typer.Option(..., "--output", "-o", help="The HTML file to write.", show_default=False),
     avoid: list[str] = AVOID,
+    language: str | None = LANGUAGE,
 ) -> None:
     """Write a one-page HTML guide to print or keep on a phone: cautions, then a card per point."""
     from voiceguide.fileio import atomic_write_text
     from voiceguide.guide import build_guide
 
-    atomic_write_text(output, build_guide(routine, avoid=avoid))
+    atomic_write_text(output, build_guide(routine, avoid=avoid, language=language))
     say(f"Wrote {output}: open it in a browser, or print it.")

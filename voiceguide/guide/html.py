@@ -365,8 +365,9 @@ def guide_html(
     )
 
 
-def build_guide(ref: str | Path, *, avoid: Sequence[str] = ()) -> str:
-    """The guide page for a routine (path or shipped name), leaving out the same points as the session."""
-    routine = load_routine(ref, avoid=avoid)
-    timeline = build_timeline(ref, avoid=avoid, estimate=True)
+def build_guide(ref: str | Path, *, avoid: Sequence[str] = (), language: str | None = None) -> str:
+    """The guide page for a routine (path or shipped name), leaving out the same points as the
+    session; ``language`` picks a shipped routine's translation and the point texts in it."""
+    routine = load_routine(ref, avoid=avoid, language=language)
+    timeline = build_timeline(ref, avoid=avoid, estimate=True, language=language)
     return guide_html(routine, timeline, load_catalogue(), load_positions())

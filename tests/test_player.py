@@ -178,6 +178,9 @@ class FakeSource:
     def total_us(self) -> tuple[int, bool]:
         return self.total, True
 
+    def outline(self, index: int) -> tuple[Step, bool]:
+        return self.prepared[index].progress().step, True
+
     def close(self) -> None:
         pass
 

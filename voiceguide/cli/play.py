@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -18,12 +19,25 @@ from voiceguide.cli._app import (
     real_console,
 )
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def _print_cautions(cautions: Sequence[str]) -> None:
-    console.print("[bold yellow]Before you begin[/bold yellow]")
+
+def print_cautions(cautions: Sequence[str], out: Console | None = None) -> None:
+    """The cautions above the panel, wrapped on words with a hanging indent at any width (the
+    app's console soft-wraps, which would let the terminal break "swelling" mid-word)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    out = out if out is not None else console
+    out.print("Before you begin", style="bold yellow", soft_wrap=False)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3, justify="right", no_wrap=True)
+    grid.add_column(ratio=1)
     for caution in cautions:
-        console.print(f"  • {caution}", markup=False, highlight=False)
-    console.print()
+        grid.add_row("•", Text(caution))
+    out.print(grid, soft_wrap=False)
+    out.print()
 
 
 @app.command()
@@ -70,5 +84,5 @@ def play(
         rate=rate,
         volume=volume,
         console=real_console(console),
-        on_cautions=_print_cautions,
+        on_cautions=print_cautions,
     )

@@ -29,6 +29,7 @@ from voiceguide.errors import UsageError
 from voiceguide.player.keys import Command, Controls
 from voiceguide.player.steps import PreparedStep, StepSource
 from voiceguide.player.view import PlayState, View
+from voiceguide.timeline.model import Step
 from voiceguide.units import US
 
 if TYPE_CHECKING:
@@ -208,6 +209,11 @@ class Player:
                 break
         self._show_final(prepared, "finished")
 
+    def _next(self) -> tuple[Step | None, bool]:
+        if self._following is None:
+            return None, True
+        return self.source.outline(self._following)
+
     def _show_final(self, prepared: PreparedStep, status: str) -> None:
         p = prepared.progress()
         total, exact = self.source.total_us()
@@ -223,6 +229,7 @@ class Player:
                 exact,
                 status,
                 preview=self._preview,
+                next_step=None,
             )
         )
 
@@ -231,6 +238,7 @@ class Player:
         p = prepared.progress()
         total, exact = self.source.total_us()
         step = p.step
+        following, following_exact = self._next()
         for problem in p.problems:
             if (step.index, problem) not in self._noted:
                 self._noted.add((step.index, problem))
@@ -248,6 +256,9 @@ class Player:
             span=prepared.span_at(pos_us),
             preview=self._preview,
             point=prepared.point_at(pos_us),
+            next_step=following,
+            next_exact=following_exact,
+            cycle=prepared.cycle_at(pos_us),
         )
 
     def _rewound(self, prepared: PreparedStep, pos_us: int) -> int:

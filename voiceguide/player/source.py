@@ -104,6 +104,13 @@ class SessionSource:
                 exact = False
         return total, exact
 
+    def outline(self, index: int) -> tuple[Step, bool]:
+        prepared = self._steps.get(index)
+        progress = prepared.latest() if prepared is not None else None
+        if progress is not None and progress.complete:
+            return progress.step, True
+        return self._estimates[index], False
+
     def close(self) -> None:
         with self._lock:
             self._stop = True

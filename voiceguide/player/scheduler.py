@@ -95,6 +95,7 @@ class Leave(enum.Enum):
     NEXT = "next"
     PREVIOUS = "previous"
     RESTART = "restart"
+    SIDE = "side"  # to the other side of a point pressed one side after the other
     QUIT = "quit"
 
 
@@ -120,6 +121,8 @@ class Player:
         self._current: PreparedStep | None = None
         self._last_pos = 0
         self._following: int | None = None  # the step that plays after this one, if any
+        self._seek = 0  # where in the step the next _play_step starts (a side of a point)
+        self._side_note = ""
 
     def run(self, start: int = 0, *, preview: bool = False, prelude: int | None = None) -> Outcome:
         """Play from step ``start`` to the end (or just that step, for ``preview``).
@@ -159,7 +162,8 @@ class Player:
                 self._following = jump
             else:
                 self._following = None if preview or index + 1 >= count else index + 1
-            leave, end_at = self._play_step(prepared, begin_at)
+            seek, self._seek = self._seek, 0
+            leave, end_at = self._play_step(prepared, begin_at, seek)
             begin_at = None
             if leave is Leave.QUIT:
                 self._silence()
@@ -190,6 +194,9 @@ class Player:
                 if not preview and index > 0:
                     index -= 1
                 self.view.note(f"back to step {index}")
+            elif leave is Leave.SIDE:
+                self._silence()
+                self.view.note(self._side_note)
             else:  # RESTART
                 self._silence()
                 self.view.note(f"restarting step {index}")
@@ -276,9 +283,11 @@ class Player:
     #   WAITING/PLAYING --space--> PAUSED --space--> WAITING
     #   any --n / p / q--> leave (NEXT, PREVIOUS or RESTART, QUIT);  PLAYING --step over--> END
 
-    def _play_step(self, prepared: PreparedStep, begin_at: float | None) -> tuple[Leave, float]:
-        """Play one step; returns why it ended and, for END, the clock time it ended."""
-        run = _StepRun(prepared, begin_at)
+    def _play_step(
+        self, prepared: PreparedStep, begin_at: float | None, seek: int = 0
+    ) -> tuple[Leave, float]:
+        """Play one step from ``seek``; returns why it ended and, for END, the clock time it ended."""
+        run = _StepRun(prepared, begin_at, pos=seek, cursor=seek)
         while True:
             if run.phase is Phase.WAITING:
                 self._try_start(run)
@@ -366,6 +375,15 @@ class Player:
             run.pos = max(round((now - run.t0) * US), 0)
         if command is Command.QUIT:
             return Leave.QUIT
+        if command in (Command.NEXT, Command.PREVIOUS):
+            # Inside a point pressed side after side, n and p move between the sides first,
+            # as the spoken "switch sides" promises.
+            side = run.prepared.side_jump(run.pos, forward=command is Command.NEXT)
+            if side is not None:
+                self._seek = side
+                forward = command is Command.NEXT
+                self._side_note = "on to the other side" if forward else "back to the first side"
+                return Leave.SIDE
         if command is Command.NEXT:
             return Leave.NEXT
         if command is Command.PREVIOUS:

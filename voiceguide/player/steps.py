@@ -123,6 +123,29 @@ class PreparedStep:
                 return span
         return None
 
+    def side_jump(self, pos_us: int, forward: bool) -> int | None:
+        """Where ``n`` (forward) or ``p`` goes inside a point pressed one side after the other:
+        from the first side to the "switch sides" cue, or from the second side back to the
+        first side's start. None when ``pos_us`` is not in such a side (step-relative times)."""
+        p = self._progress
+        base = p.step.start_us
+        at = base + pos_us
+        events = p.events
+        for i, switch in enumerate(events):
+            if switch.role != "switch":
+                continue
+            first = next((e for e in reversed(events[:i]) if e.role == "side"), None)
+            if first is None:
+                continue
+            second_end = next(
+                (e.end_us for e in events[i + 1 :] if e.role == "release"), base + p.step.duration_us
+            )
+            if forward and first.start_us <= at < switch.start_us:
+                return switch.start_us - base
+            if not forward and switch.start_us <= at < second_end:
+                return first.start_us - base
+        return None
+
     def cycle_at(self, pos_us: int) -> tuple[int, int] | None:
         """(cycle, cycles) of the breathing exercise under way at ``pos_us``; cycles is 0 until
         the exercise is laid out to its end. Contiguous breath phases form one exercise, so two

@@ -688,3 +688,20 @@ def test_the_breathing_cycle_is_counted_within_one_exercise() -> None:
     assert prepared.cycle_at(round(7.5 * US)) == (3, 3)  # the exhale of the third cycle
     assert prepared.cycle_at(10 * US) is None  # between the two exercises
     assert prepared.cycle_at(round(23.5 * US)) == (2, 2)  # the second exercise counts anew
+
+
+def test_the_player_reports_where_to_go_on_and_the_time_played() -> None:
+    source = FakeSource(THREE_STEPS)
+    clock = FakeClock()
+    script = [(105.0, Command.TOGGLE_PAUSE), (115.0, Command.TOGGLE_PAUSE), (117.0, Command.QUIT)]
+    player = Player(source, FakeOutput(clock), RecordingView(), FakeControls(clock, script), clock)
+    assert player.run(0) is Outcome.QUIT
+    assert player.resume_step == 1 and player.intro_heard  # step 0 was heard to its end
+    assert player.played_s == pytest.approx(7.0)  # 17 s in all, 10 of them paused
+
+    source = FakeSource(THREE_STEPS)
+    clock = FakeClock()
+    player = Player(source, FakeOutput(clock), RecordingView(),
+                    FakeControls(clock, [(101.0, Command.QUIT)]), clock)
+    player.run(2, prelude=0)  # quit in the introduction played before --from 2
+    assert player.resume_step == 2 and not player.intro_heard

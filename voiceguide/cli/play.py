@@ -42,11 +42,23 @@ def print_cautions(cautions: Sequence[str], out: Console | None = None) -> None:
 
 @app.command()
 def play(
-    routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE"),
+    routine: str | None = typer.Argument(
+        None, help=ROUTINE_HELP + " Optional with --resume.", show_default=False, metavar="ROUTINE"
+    ),
     start: str | None = typer.Option(
         None, "--from", metavar="STEP",
         help="Go to this step after the introduction and its cautions: its number as "
              "`voiceguide show` prints it, or its title (e.g. a section name).",
+    ),
+    skip_intro: bool = typer.Option(
+        False, "--skip-intro",
+        help="Start at step 1 (or --from) without the spoken introduction. The cautions are "
+             "still printed, and still spoken the first time this machine plays the routine.",
+    ),
+    resume: bool = typer.Option(
+        False, "--resume",
+        help="Go on from where the last stopped session stopped (of ROUTINE, if named), "
+             "without the spoken introduction. `voiceguide history` lists past sessions.",
     ),
     preview: str | None = typer.Option(
         None, "--preview", metavar="STEP", help="Play just this one step (for authors)."
@@ -70,13 +82,17 @@ def play(
 ) -> None:
     """Play a routine aloud. Keys: space pause/resume, n or → next step, p or ← back, q quit.
 
-    The cautions are printed and spoken first. Without a sound device, use `voiceguide export`.
+    The cautions are printed and spoken first (--skip-intro: printed only, once this machine
+    has spoken them). Each session is kept in `voiceguide history`; after q, --resume goes on
+    from that step. Without a sound device, use `voiceguide export`.
     """
     from voiceguide.player.session import play as play_routine
 
     play_routine(
         routine,
         start=start,
+        skip_intro=skip_intro,
+        resume=resume,
         preview=preview,
         avoid=avoid,
         engine=engine,

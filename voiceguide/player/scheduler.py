@@ -123,6 +123,14 @@ class Player:
         self._following: int | None = None  # the step that plays after this one, if any
         self._seek = 0  # where in the step the next _play_step starts (a side of a point)
         self._side_note = ""
+        #: After :meth:`run`: the step to go on from (the one playing when it stopped, or the
+        #: chosen step if it stopped in the introduction before it), whether the introduction
+        #: was heard to its end, and the seconds spent playing (pauses left out).
+        self.resume_step = 0
+        self.intro_heard = False
+        self.played_s = 0.0
+        self._paused_since: float | None = None
+        self._paused_s = 0.0
 
     def run(self, start: int = 0, *, preview: bool = False, prelude: int | None = None) -> Outcome:
         """Play from step ``start`` to the end (or just that step, for ``preview``).
@@ -135,6 +143,8 @@ class Player:
             raise UsageError(f"there is no step {start}: steps are numbered 0 to {count - 1}")
         self._preview = preview
         self._current = None
+        self.resume_step, self.intro_heard, self._paused_s = start, False, 0.0
+        began = self.clock.now()
         if prelude == start or preview:
             prelude = None
         if prelude is not None:
@@ -147,6 +157,12 @@ class Player:
                 with contextlib.suppress(Exception):  # the original error matters more
                     self._show_final(self._current, "stopped")
             raise
+        finally:
+            now = self.clock.now()
+            if self._paused_since is not None:
+                self._paused_s += now - self._paused_since
+                self._paused_since = None
+            self.played_s = max(now - began - self._paused_s, 0.0)
 
     def _run(self, start: int, count: int, preview: bool, prelude: int | None) -> Outcome:
         """The session's transitions: each step's :class:`Leave` picks the step that plays next
@@ -158,6 +174,7 @@ class Player:
             prepared = self.source.step(index)
             self._current = prepared
             self._last_pos = 0
+            self.resume_step = index if jump is None else jump
             if jump is not None:
                 self._following = jump
             else:
@@ -165,6 +182,8 @@ class Player:
             seek, self._seek = self._seek, 0
             leave, end_at = self._play_step(prepared, begin_at, seek)
             begin_at = None
+            if leave is Leave.END and index == 0 and prepared.progress().step.kind == "intro":
+                self.intro_heard = True
             if leave is Leave.QUIT:
                 self._silence()
                 self._show_final(prepared, "stopped")
@@ -288,6 +307,9 @@ class Player:
     ) -> tuple[Leave, float]:
         """Play one step from ``seek``; returns why it ended and, for END, the clock time it ended."""
         run = _StepRun(prepared, begin_at, pos=seek, cursor=seek)
+        if self._paused_since is not None:  # left a paused step with n or p: the pause is over
+            self._paused_s += self.clock.now() - self._paused_since
+            self._paused_since = None
         while True:
             if run.phase is Phase.WAITING:
                 self._try_start(run)
@@ -391,8 +413,12 @@ class Player:
         if command is Command.TOGGLE_PAUSE:
             if run.phase is Phase.PAUSED:  # the clock runs again from where it stopped
                 run.phase = Phase.WAITING
+                if self._paused_since is not None:
+                    self._paused_s += now - self._paused_since
+                    self._paused_since = None
             else:
                 run.phase = Phase.PAUSED
+                self._paused_since = now
                 self._silence()
                 p = run.prepared.progress()
                 if p.complete:

@@ -705,3 +705,42 @@ def test_the_player_reports_where_to_go_on_and_the_time_played() -> None:
                     FakeControls(clock, [(101.0, Command.QUIT)]), clock)
     player.run(2, prelude=0)  # quit in the introduction played before --from 2
     assert player.resume_step == 2 and not player.intro_heard
+
+
+@pytest.mark.engine
+def test_the_session_length_is_measured_once_the_speech_cache_has_it() -> None:
+    import time
+    from pathlib import Path
+
+    from voiceguide.pipeline import build_timeline
+    from voiceguide.player.source import SessionSource
+    from voiceguide.routine.loader import load_routine
+    from voiceguide.routine.voice import voice_settings
+
+    routine_path = Path(__file__).parent / "data" / "play" / "short.yaml"
+    routine = load_routine(routine_path)
+
+    def settled(source: SessionSource) -> tuple[int, bool]:
+        source.step(0)  # starts the worker; it measures the rest while idle
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if source.lengths_settled:
+                break
+            time.sleep(0.02)
+        return source.total_us()
+
+    fresh = SessionSource(routine, voice_settings(routine))
+    try:
+        _, exact = settled(fresh)
+        assert not exact  # nothing cached yet beyond step 0: an estimate, shown as "about"
+    finally:
+        fresh.close()
+    exported = build_timeline(routine_path)  # synthesizes everything into the cache, as export does
+    cached = SessionSource(routine, voice_settings(routine))
+    try:
+        total, exact = settled(cached)
+        assert exact and total == exported.total_us  # the length the export really has
+        step, step_exact = cached.outline(3)
+        assert step_exact and step.duration_us == exported.steps[3].duration_us
+    finally:
+        cached.close()

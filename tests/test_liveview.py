@@ -98,7 +98,10 @@ MOMENTS = {
 
 def render(s: PlayState, width: int) -> list[str]:
     out = io.StringIO()
-    console = Console(file=out, width=width, color_system=None, force_terminal=False, legacy_windows=False)
+    # Soft wrapping on, as in the app's console: the panel must still wrap its own lines.
+    console = Console(
+        file=out, width=width, color_system=None, force_terminal=False, legacy_windows=False, soft_wrap=True
+    )
     console.print(render_panel(s, ["warning: something worth reading in full"]))
     return out.getvalue().splitlines()
 

@@ -19,7 +19,7 @@ from voiceguide.timeline.model import Event, Span, Step
 from voiceguide.units import US, format_duration, format_stamp
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
 SPAN_LABELS = {
     "hold": "Hold",
@@ -347,4 +347,16 @@ def render_panel(s: PlayState, notes: Sequence[str] = (), *, keys: bool = True) 
         rows.append(Text(message, style="yellow"))
     if keys:
         rows.append(Text(KEYS_HELP, style="dim"))
-    return Panel(Group(*rows), title=Text(s.title), title_align="left")
+    return _Wrapped(Panel(Group(*rows), title=Text(s.title), title_align="left"))
+
+
+class _Wrapped:
+    """Renders its content with word wrapping on, whatever the console says: voiceguide's
+    console soft-wraps (for messages that must stay copyable), which inside a panel would cut
+    every line at the border instead of wrapping it."""
+
+    def __init__(self, inner: RenderableType) -> None:
+        self.inner = inner
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from console.render(self.inner, options.update(no_wrap=False, overflow="fold"))

@@ -289,8 +289,6 @@ def _bar(total: int, done: int, style: str = "bar.complete") -> RenderableType:
 def render_panel(s: PlayState, notes: Sequence[str] = (), *, keys: bool = True) -> RenderableType:
     """The live panel for one moment. Every line is rich Text, which wraps on words at any width,
     and the bars have lines of their own, so nothing overflows or is cut."""
-    from rich.console import Group
-    from rich.panel import Panel
     from rich.text import Text
 
     rows: list[RenderableType] = []
@@ -347,16 +345,27 @@ def render_panel(s: PlayState, notes: Sequence[str] = (), *, keys: bool = True) 
         rows.append(Text(message, style="yellow"))
     if keys:
         rows.append(Text(KEYS_HELP, style="dim"))
-    return _Wrapped(Panel(Group(*rows), title=Text(s.title), title_align="left"))
+    return _SessionPanel(rows, s.title)
 
 
-class _Wrapped:
-    """Renders its content with word wrapping on, whatever the console says: voiceguide's
-    console soft-wraps (for messages that must stay copyable), which inside a panel would cut
-    every line at the border instead of wrapping it."""
+class _SessionPanel:
+    """The panel, laid out for the width it gets: a title too long for the border goes inside
+    (wrapped) rather than being cut, and word wrapping is on whatever the console says —
+    voiceguide's console soft-wraps, which inside a panel would cut every line at the border."""
 
-    def __init__(self, inner: RenderableType) -> None:
-        self.inner = inner
+    def __init__(self, rows: list[RenderableType], title: str) -> None:
+        self.rows = rows
+        self.title = title
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from console.render(self.inner, options.update(no_wrap=False, overflow="fold"))
+        from rich.cells import cell_len
+        from rich.console import Group
+        from rich.panel import Panel
+        from rich.text import Text
+
+        rows = self.rows
+        title: Text | None = Text(self.title)
+        if cell_len(self.title) + 6 > options.max_width:
+            rows, title = [Text(self.title, style="bold"), *rows], None
+        panel = Panel(Group(*rows), title=title, title_align="left")
+        yield from console.render(panel, options.update(no_wrap=False, overflow="fold"))

@@ -10,7 +10,7 @@ import io
 import os
 import pty
 import termios
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pytest
@@ -132,16 +132,18 @@ class FakeSource:
 
     title = "Test routine"
 
-    def __init__(self, steps: list[list[tuple[str, float]]], *, spans: bool = False) -> None:
+    def __init__(self, steps: list[list[tuple[str, float]]] | list[list[tuple[str, float, str]]],
+                 *, spans: bool = False) -> None:
         self.audio: list[np.ndarray] = []
         self.prepared: list[PreparedStep] = []
         t = 0.0
         for index, parts in enumerate(steps):
             events = []
             start = t
-            for kind, seconds in parts:
+            for kind, seconds, *role in parts:
                 make = speech if kind == "speech" else silence
-                events.append(make(t, seconds, index))
+                event = make(t, seconds, index)
+                events.append(replace(event, role=role[0]) if role else event)
                 t += seconds
             duration = round((t - start) * US)
             step = Step(index, f"Step title {index}", "say" if index else "intro",
@@ -177,6 +179,9 @@ class FakeSource:
 
     def total_us(self) -> tuple[int, bool]:
         return self.total, True
+
+    def outline(self, index: int) -> tuple[Step, bool]:
+        return self.prepared[index].progress().step, True
 
     def close(self) -> None:
         pass
@@ -406,6 +411,48 @@ def test_a_step_starts_before_it_is_fully_prepared_and_waits_if_synthesis_lags()
     assert any(s.status == "preparing" for s in view.states)
 
 
+# A point pressed on the left, then on the right (as the point step lays it out): step 1 starts at
+# 3 s; inside it the left side runs from 2 s ("Left side.") to the "Switch sides." cue at 14 s,
+# the right side from there to the end of its release at 27 s.
+ALTERNATE = [
+    [("speech", 2.0), ("silence", 1.0)],
+    [("speech", 2.0, "intro"), ("speech", 1.0, "side"), ("silence", 10.0, ""),
+     ("speech", 1.0, "release"), ("speech", 1.0, "switch"), ("speech", 1.0, "side"),
+     ("silence", 10.0, ""), ("speech", 1.0, "release")],
+    [("speech", 2.0)],
+]
+
+
+def test_next_during_the_first_side_goes_to_the_other_side() -> None:
+    source = FakeSource(ALTERNATE)
+    _, output, view, _ = run(source, [(8.0, Command.NEXT)])  # 5 s into step 1: the left hold
+    assert heard(source, output) == [(0.0, 0, 0.0), (3.0, 1, 0.0), (8.0, 1, 14.0), (21.0, 2, 0.0)]
+    assert output.played[1].stopped_at == 108.0
+    assert "on to the other side" in view.notes
+
+
+def test_back_during_the_second_side_returns_to_the_first_side() -> None:
+    source = FakeSource(ALTERNATE)
+    _, output, view, _ = run(source, [(23.0, Command.PREVIOUS)])  # 20 s in: the right hold
+    assert heard(source, output)[:3] == [(0.0, 0, 0.0), (3.0, 1, 0.0), (23.0, 1, 2.0)]
+    assert "back to the first side" in view.notes
+
+
+def test_next_before_the_sides_or_on_the_second_side_skips_the_point() -> None:
+    source = FakeSource(ALTERNATE)
+    _, output, _, _ = run(source, [(4.0, Command.NEXT)])  # still introducing the point
+    assert heard(source, output) == [(0.0, 0, 0.0), (3.0, 1, 0.0), (4.0, 2, 0.0)]
+    source = FakeSource(ALTERNATE)
+    _, output, _, _ = run(source, [(8.0, Command.NEXT), (10.0, Command.NEXT)])
+    assert heard(source, output) == [(0.0, 0, 0.0), (3.0, 1, 0.0), (8.0, 1, 14.0), (10.0, 2, 0.0)]
+
+
+def test_back_on_the_first_side_still_restarts_the_point() -> None:
+    source = FakeSource(ALTERNATE)
+    _, output, _, _ = run(source, [(10.0, Command.PREVIOUS)])
+    assert heard(source, output)[:3] == [(0.0, 0, 0.0), (3.0, 1, 0.0), (10.0, 1, 0.0)]
+
+
 # ---- choosing a step ---------------------------------------------------------------------------
 
 TITLES = ["Introduction", "Finding your landmarks", "BL23 Kidney Shu", "Closing", "Closing words"]
@@ -628,3 +675,72 @@ def test_the_view_follows_the_points_of_a_section() -> None:
         "[ 0:00.0]   point LI4 (Union Valley, Hegu): Back of the hand.",
         "[ 0:16.0]   point PC6 (Inner Gate, Neiguan): Inside of the wrist.",
     ]
+
+
+def test_the_breathing_cycle_is_counted_within_one_exercise() -> None:
+    step = Step(1, "Breathe", "section", 0, 40 * US)
+    prepared = PreparedStep(step, lambda events, a, b: np.zeros(0, np.int16), RATE)
+    phases = ("inhale", "hold-in", "exhale")
+    first = [Span(k, (3 * c + i) * US, US, 1) for c in range(3) for i, k in enumerate(phases)]
+    second = [Span(k, (20 + 3 * c + i) * US, US, 1) for c in range(2) for i, k in enumerate(phases)]
+    prepared.publish(Progress(step, (), (*first, *second), 40 * US, True))
+    assert prepared.cycle_at(0) == (1, 3)
+    assert prepared.cycle_at(round(7.5 * US)) == (3, 3)  # the exhale of the third cycle
+    assert prepared.cycle_at(10 * US) is None  # between the two exercises
+    assert prepared.cycle_at(round(23.5 * US)) == (2, 2)  # the second exercise counts anew
+
+
+def test_the_player_reports_where_to_go_on_and_the_time_played() -> None:
+    source = FakeSource(THREE_STEPS)
+    clock = FakeClock()
+    script = [(105.0, Command.TOGGLE_PAUSE), (115.0, Command.TOGGLE_PAUSE), (117.0, Command.QUIT)]
+    player = Player(source, FakeOutput(clock), RecordingView(), FakeControls(clock, script), clock)
+    assert player.run(0) is Outcome.QUIT
+    assert player.resume_step == 1 and player.intro_heard  # step 0 was heard to its end
+    assert player.played_s == pytest.approx(7.0)  # 17 s in all, 10 of them paused
+
+    source = FakeSource(THREE_STEPS)
+    clock = FakeClock()
+    player = Player(source, FakeOutput(clock), RecordingView(),
+                    FakeControls(clock, [(101.0, Command.QUIT)]), clock)
+    player.run(2, prelude=0)  # quit in the introduction played before --from 2
+    assert player.resume_step == 2 and not player.intro_heard
+
+
+@pytest.mark.engine
+def test_the_session_length_is_measured_once_the_speech_cache_has_it() -> None:
+    import time
+    from pathlib import Path
+
+    from voiceguide.pipeline import build_timeline
+    from voiceguide.player.source import SessionSource
+    from voiceguide.routine.loader import load_routine
+    from voiceguide.routine.voice import voice_settings
+
+    routine_path = Path(__file__).parent / "data" / "play" / "short.yaml"
+    routine = load_routine(routine_path)
+
+    def settled(source: SessionSource) -> tuple[int, bool]:
+        source.step(0)  # starts the worker; it measures the rest while idle
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if source.lengths_settled:
+                break
+            time.sleep(0.02)
+        return source.total_us()
+
+    fresh = SessionSource(routine, voice_settings(routine))
+    try:
+        _, exact = settled(fresh)
+        assert not exact  # nothing cached yet beyond step 0: an estimate, shown as "about"
+    finally:
+        fresh.close()
+    exported = build_timeline(routine_path)  # synthesizes everything into the cache, as export does
+    cached = SessionSource(routine, voice_settings(routine))
+    try:
+        total, exact = settled(cached)
+        assert exact and total == exported.total_us  # the length the export really has
+        step, step_exact = cached.outline(3)
+        assert step_exact and step.duration_us == exported.steps[3].duration_us
+    finally:
+        cached.close()

@@ -29,7 +29,8 @@ HEAVY = ("numpy", "soundfile", "soxr", "simpleaudio", "pyttsx3", "onnxruntime", 
 CLI = {
     "voiceguide", "voiceguide._entry", "voiceguide.cli", "voiceguide.cli._app",
     "voiceguide.cli.authoring", "voiceguide.cli.doctor", "voiceguide.cli.export", "voiceguide.cli.guide",
-    "voiceguide.cli.play", "voiceguide.cli.voices", "voiceguide.errors", "voiceguide.exporter",
+    "voiceguide.cli.play", "voiceguide.cli.voices", "voiceguide.cli.history", "voiceguide.errors",
+    "voiceguide.exporter",
     "voiceguide.exporter.formats", "voiceguide.hints", "voiceguide.units",
 }
 ROUTINE_STAGE = {"voiceguide.authoring", "voiceguide.fileio", "voiceguide.pipeline", "voiceguide.soundinfo"}

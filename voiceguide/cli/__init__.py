@@ -13,7 +13,7 @@ from voiceguide.cli import authoring  # noqa: F401  (registers commands)
 from voiceguide.cli._app import app, console_err, say_err
 from voiceguide.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, RoutineError, VoiceguideError
 
-for _optional in ("export", "play", "doctor", "voices", "guide"):
+for _optional in ("export", "play", "history", "doctor", "voices", "guide"):
     # Command modules land one issue at a time; each registers itself on import.
     try:
         __import__(f"{__name__}.{_optional}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -18,51 +19,78 @@ from voiceguide.cli._app import (
     real_console,
 )
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def _print_cautions(cautions: Sequence[str]) -> None:
-    console.print("[bold yellow]Before you begin[/bold yellow]")
+
+def print_cautions(cautions: Sequence[str], out: Console | None = None) -> None:
+    """The cautions above the panel, wrapped on words with a hanging indent at any width (the
+    app's console soft-wraps, which would let the terminal break "swelling" mid-word)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    out = out if out is not None else console
+    out.print("Before you begin", style="bold yellow", soft_wrap=False)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3, justify="right", no_wrap=True)
+    grid.add_column(ratio=1)
     for caution in cautions:
-        console.print(f"  • {caution}", markup=False, highlight=False)
-    console.print()
+        grid.add_row("•", Text(caution))
+    out.print(grid, soft_wrap=False)
+    out.print()
 
 
 @app.command()
 def play(
-    routine: str = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE"),
+    routine: str | None = typer.Argument(
+        None, help=ROUTINE_HELP + " Optional with --resume.", show_default=False, metavar="ROUTINE"
+    ),
     start: str | None = typer.Option(
-        None, "--from", metavar="STEP",
+        None,
+        "--from",
+        metavar="STEP",
         help="Go to this step after the introduction and its cautions: its number as "
-             "`voiceguide show` prints it, or its title (e.g. a section name).",
+        "`voiceguide show` prints it, or its title (e.g. a section name).",
+    ),
+    skip_intro: bool = typer.Option(
+        False,
+        "--skip-intro",
+        help="Start at step 1 (or --from) without the spoken introduction. The cautions are "
+        "still printed, and still spoken the first time this machine plays the routine.",
+    ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Go on from where the last stopped session stopped (of ROUTINE, if named), "
+        "without the spoken introduction. `voiceguide history` lists past sessions.",
     ),
     preview: str | None = typer.Option(
         None, "--preview", metavar="STEP", help="Play just this one step (for authors)."
     ),
     avoid: list[str] = typer.Option(
-        [], "--avoid", metavar="TAG",
+        [],
+        "--avoid",
+        metavar="TAG",
         help=AVOID_HELP,
     ),
-    engine: str | None = typer.Option(
-        None, "--engine", metavar="NAME", help=ENGINE_HELP
-    ),
-    voice: str | None = typer.Option(
-        None, "--voice", metavar="VOICE", help=VOICE_HELP
-    ),
-    rate: int | None = typer.Option(
-        None, "--rate", min=80, max=300, metavar="WPM", help=RATE_HELP
-    ),
-    volume: float | None = typer.Option(
-        None, "--volume", min=0.0, max=1.0, metavar="0-1", help=VOLUME_HELP
-    ),
+    engine: str | None = typer.Option(None, "--engine", metavar="NAME", help=ENGINE_HELP),
+    voice: str | None = typer.Option(None, "--voice", metavar="VOICE", help=VOICE_HELP),
+    rate: int | None = typer.Option(None, "--rate", min=80, max=300, metavar="WPM", help=RATE_HELP),
+    volume: float | None = typer.Option(None, "--volume", min=0.0, max=1.0, metavar="0-1", help=VOLUME_HELP),
 ) -> None:
     """Play a routine aloud. Keys: space pause/resume, n or → next step, p or ← back, q quit.
 
-    The cautions are printed and spoken first. Without a sound device, use `voiceguide export`.
+    The cautions are printed and spoken first (--skip-intro: printed only, once this machine
+    has spoken them). Each session is kept in `voiceguide history`; after q, --resume goes on
+    from that step. Without a sound device, use `voiceguide export`.
     """
     from voiceguide.player.session import play as play_routine
 
     play_routine(
         routine,
         start=start,
+        skip_intro=skip_intro,
+        resume=resume,
         preview=preview,
         avoid=avoid,
         engine=engine,
@@ -70,5 +98,5 @@ def play(
         rate=rate,
         volume=volume,
         console=real_console(console),
-        on_cautions=_print_cautions,
+        on_cautions=print_cautions,
     )

@@ -200,9 +200,7 @@ class KeyReader:
                 if not data:  # the terminal went away: behave like no keys at all
                     time.sleep(max(deadline - time.monotonic(), 0.0))
                     return None
-                commands, self._partial = parse_keys(
-                    self._partial + data.decode("utf-8", "replace")
-                )
+                commands, self._partial = parse_keys(self._partial + data.decode("utf-8", "replace"))
                 self._pending.extend(commands)
                 if self._pending:
                     return self._pending.pop(0)

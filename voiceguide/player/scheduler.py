@@ -29,6 +29,7 @@ from voiceguide.errors import UsageError
 from voiceguide.player.keys import Command, Controls
 from voiceguide.player.steps import PreparedStep, StepSource
 from voiceguide.player.view import PlayState, View
+from voiceguide.timeline.model import Step
 from voiceguide.units import US
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ class Leave(enum.Enum):
     NEXT = "next"
     PREVIOUS = "previous"
     RESTART = "restart"
+    SIDE = "side"  # to the other side of a point pressed one side after the other
     QUIT = "quit"
 
 
@@ -119,6 +121,16 @@ class Player:
         self._current: PreparedStep | None = None
         self._last_pos = 0
         self._following: int | None = None  # the step that plays after this one, if any
+        self._seek = 0  # where in the step the next _play_step starts (a side of a point)
+        self._side_note = ""
+        #: After :meth:`run`: the step to go on from (the one playing when it stopped, or the
+        #: chosen step if it stopped in the introduction before it), whether the introduction
+        #: was heard to its end, and the seconds spent playing (pauses left out).
+        self.resume_step = 0
+        self.intro_heard = False
+        self.played_s = 0.0
+        self._paused_since: float | None = None
+        self._paused_s = 0.0
 
     def run(self, start: int = 0, *, preview: bool = False, prelude: int | None = None) -> Outcome:
         """Play from step ``start`` to the end (or just that step, for ``preview``).
@@ -131,6 +143,8 @@ class Player:
             raise UsageError(f"there is no step {start}: steps are numbered 0 to {count - 1}")
         self._preview = preview
         self._current = None
+        self.resume_step, self.intro_heard, self._paused_s = start, False, 0.0
+        began = self.clock.now()
         if prelude == start or preview:
             prelude = None
         if prelude is not None:
@@ -143,6 +157,12 @@ class Player:
                 with contextlib.suppress(Exception):  # the original error matters more
                     self._show_final(self._current, "stopped")
             raise
+        finally:
+            now = self.clock.now()
+            if self._paused_since is not None:
+                self._paused_s += now - self._paused_since
+                self._paused_since = None
+            self.played_s = max(now - began - self._paused_s, 0.0)
 
     def _run(self, start: int, count: int, preview: bool, prelude: int | None) -> Outcome:
         """The session's transitions: each step's :class:`Leave` picks the step that plays next
@@ -154,12 +174,16 @@ class Player:
             prepared = self.source.step(index)
             self._current = prepared
             self._last_pos = 0
+            self.resume_step = index if jump is None else jump
             if jump is not None:
                 self._following = jump
             else:
                 self._following = None if preview or index + 1 >= count else index + 1
-            leave, end_at = self._play_step(prepared, begin_at)
+            seek, self._seek = self._seek, 0
+            leave, end_at = self._play_step(prepared, begin_at, seek)
             begin_at = None
+            if leave is Leave.END and index == 0 and prepared.progress().step.kind == "intro":
+                self.intro_heard = True
             if leave is Leave.QUIT:
                 self._silence()
                 self._show_final(prepared, "stopped")
@@ -189,6 +213,9 @@ class Player:
                 if not preview and index > 0:
                     index -= 1
                 self.view.note(f"back to step {index}")
+            elif leave is Leave.SIDE:
+                self._silence()
+                self.view.note(self._side_note)
             else:  # RESTART
                 self._silence()
                 self.view.note(f"restarting step {index}")
@@ -208,6 +235,11 @@ class Player:
                 break
         self._show_final(prepared, "finished")
 
+    def _next(self) -> tuple[Step | None, bool]:
+        if self._following is None:
+            return None, True
+        return self.source.outline(self._following)
+
     def _show_final(self, prepared: PreparedStep, status: str) -> None:
         p = prepared.progress()
         total, exact = self.source.total_us()
@@ -223,6 +255,7 @@ class Player:
                 exact,
                 status,
                 preview=self._preview,
+                next_step=None,
             )
         )
 
@@ -231,6 +264,7 @@ class Player:
         p = prepared.progress()
         total, exact = self.source.total_us()
         step = p.step
+        following, following_exact = self._next()
         for problem in p.problems:
             if (step.index, problem) not in self._noted:
                 self._noted.add((step.index, problem))
@@ -248,6 +282,9 @@ class Player:
             span=prepared.span_at(pos_us),
             preview=self._preview,
             point=prepared.point_at(pos_us),
+            next_step=following,
+            next_exact=following_exact,
+            cycle=prepared.cycle_at(pos_us),
         )
 
     def _rewound(self, prepared: PreparedStep, pos_us: int) -> int:
@@ -265,9 +302,14 @@ class Player:
     #   WAITING/PLAYING --space--> PAUSED --space--> WAITING
     #   any --n / p / q--> leave (NEXT, PREVIOUS or RESTART, QUIT);  PLAYING --step over--> END
 
-    def _play_step(self, prepared: PreparedStep, begin_at: float | None) -> tuple[Leave, float]:
-        """Play one step; returns why it ended and, for END, the clock time it ended."""
-        run = _StepRun(prepared, begin_at)
+    def _play_step(
+        self, prepared: PreparedStep, begin_at: float | None, seek: int = 0
+    ) -> tuple[Leave, float]:
+        """Play one step from ``seek``; returns why it ended and, for END, the clock time it ended."""
+        run = _StepRun(prepared, begin_at, pos=seek, cursor=seek)
+        if self._paused_since is not None:  # left a paused step with n or p: the pause is over
+            self._paused_s += self.clock.now() - self._paused_since
+            self._paused_since = None
         while True:
             if run.phase is Phase.WAITING:
                 self._try_start(run)
@@ -355,6 +397,15 @@ class Player:
             run.pos = max(round((now - run.t0) * US), 0)
         if command is Command.QUIT:
             return Leave.QUIT
+        if command in (Command.NEXT, Command.PREVIOUS):
+            # Inside a point pressed side after side, n and p move between the sides first,
+            # as the spoken "switch sides" promises.
+            side = run.prepared.side_jump(run.pos, forward=command is Command.NEXT)
+            if side is not None:
+                self._seek = side
+                forward = command is Command.NEXT
+                self._side_note = "on to the other side" if forward else "back to the first side"
+                return Leave.SIDE
         if command is Command.NEXT:
             return Leave.NEXT
         if command is Command.PREVIOUS:
@@ -362,8 +413,12 @@ class Player:
         if command is Command.TOGGLE_PAUSE:
             if run.phase is Phase.PAUSED:  # the clock runs again from where it stopped
                 run.phase = Phase.WAITING
+                if self._paused_since is not None:
+                    self._paused_s += now - self._paused_since
+                    self._paused_since = None
             else:
                 run.phase = Phase.PAUSED
+                self._paused_since = now
                 self._silence()
                 p = run.prepared.progress()
                 if p.complete:

@@ -11,11 +11,13 @@ within half a second, and the sound stopped and the terminal restored however th
 from __future__ import annotations
 
 import contextlib
+import shlex
 import sys
 import threading
 from collections.abc import Callable, Sequence
 
 from voiceguide.errors import UsageError, VoiceguideError
+from voiceguide.player import history
 from voiceguide.player.keys import KeyReader, NoKeys
 from voiceguide.player.scheduler import Outcome, Player
 from voiceguide.player.signals import no_interrupts, terminate_as_exit
@@ -26,9 +28,11 @@ __all__ = ["Outcome", "play"]
 
 
 def play(
-    ref: str,
+    ref: str | None,
     *,
     start: str | None = None,
+    skip_intro: bool = False,
+    resume: bool = False,
     preview: str | None = None,
     avoid: Sequence[str] = (),
     engine: str | None = None,
@@ -46,6 +50,11 @@ def play(
     the live view and keys on a terminal, or plain timestamped lines without one. However it
     ends (the end, ``q``, Ctrl-C, SIGTERM, an error) it stops the sound, waits for the device to
     finish and restores the terminal before returning or raising.
+
+    ``skip_intro`` starts at step 1 (or ``start``) without the spoken introduction, once this
+    machine has played the routine's introduction to its end; ``resume`` goes on from where the
+    last stopped session (of ``ref``, or of any routine when ``ref`` is None) stopped. Every
+    session but a preview is added to the practice history; one that stops says how to go on.
     """
     # Imported here, not at the top, for start-up time: `import voiceguide` stays light.
     from voiceguide.audio.device import open_output
@@ -54,6 +63,14 @@ def play(
 
     if start is not None and preview is not None:
         raise UsageError("use either --from or --preview, not both")
+    resumed: history.Practice | None = None
+    if resume:
+        if start is not None or preview is not None:
+            raise UsageError("--resume goes on from where you stopped; leave out --from and --preview")
+        resumed = _last_stopped(ref)
+        ref, start, skip_intro = resumed.routine, str(resumed.step), True
+    if ref is None:
+        raise UsageError("name the routine to play (or use --resume to go on with the last one)")
     if engine is not None:
         _warm_engine(engine)  # the CLI named it: load its model while the routine loads
     routine = load_routine(ref, avoid=avoid)
@@ -66,7 +83,11 @@ def play(
 
     source = SessionSource(routine, settings)
     titles = source.titles()
-    first = resolve_step(titles, preview if preview is not None else start or "0")
+    key = history.routine_ref(routine.source)
+    spoken_before = skip_intro and preview is None and _cautions_heard(key)
+    default = "1" if spoken_before and len(titles) > 1 else "0"
+    first = resolve_step(titles, preview if preview is not None else start or default)
+    prelude = None if preview is not None or spoken_before else 0
     # Keys whenever stdin is a terminal; the live panel whenever stdout is one (piped output
     # gets plain lines, and the keys still work).
     keyboard = KeyReader.available() if interactive is None else interactive
@@ -82,14 +103,22 @@ def play(
                 on_cautions(routine.cautions)
             view: View = LiveView(console, keys=keyboard) if live else PlainView()
             keys: KeyReader | NoKeys = KeyReader() if keyboard else NoKeys()
+            if skip_intro and not spoken_before and preview is None:
+                view.note(
+                    "--skip-intro: the cautions are spoken this time, as this machine has not "
+                    "yet played this routine's introduction to its end"
+                )
             with terminate_as_exit():
+                player = Player(source, output, view, keys)
+                outcome: Outcome | None = None
+                started = history.now_stamp()
                 try:
                     with keys:
-                        player = Player(source, output, view, keys)
-                        return player.run(
-                            first, preview=preview is not None, prelude=None if preview is not None else 0
-                        )
+                        outcome = player.run(first, preview=preview is not None, prelude=prelude)
+                        return outcome
                 finally:
+                    if preview is None:
+                        _remember(view, player, outcome, key, routine.title, started, ref, len(titles))
                     view.close()
         finally:
             with no_interrupts():
@@ -97,6 +126,64 @@ def play(
     finally:
         with no_interrupts():
             source.close()
+
+
+def _last_stopped(ref: str | None) -> history.Practice:
+    key = None
+    if ref is not None:
+        from voiceguide.routine.library import resolve_routine
+
+        key = history.routine_ref(resolve_routine(ref))
+    try:
+        found = history.last_stopped(key)
+    except OSError as exc:
+        raise UsageError(f"cannot read the practice history {history.history_path()}: {exc}") from None
+    if found is None:
+        which = f"of {ref!r} " if ref is not None else ""
+        raise UsageError(
+            f"there is no stopped session {which}to resume; `voiceguide history` lists past sessions"
+        )
+    return found
+
+
+def _cautions_heard(key: str) -> bool:
+    try:
+        return history.cautions_heard(key)
+    except OSError:  # an unreadable history: speak the cautions, as on a first session
+        return False
+
+
+def _remember(
+    view: View,
+    player: Player,
+    outcome: Outcome | None,
+    key: str,
+    title: str,
+    started: str,
+    ref: str,
+    count: int,
+) -> None:
+    """Add the session to the history and, if it stopped early, say how to go on from there."""
+    completed = outcome is Outcome.FINISHED
+    practice = history.Practice(
+        routine=key,
+        title=title,
+        started=started,
+        minutes=round(player.played_s / 60, 1),
+        completed=completed,
+        step=count - 1 if completed else player.resume_step,
+        intro=player.intro_heard,
+    )
+    try:
+        history.record(practice)
+    except OSError as exc:
+        view.note(f"warning: the practice history was not saved ({exc.strerror or exc})")
+    if not completed:
+        again = shlex.quote(ref)
+        view.note(
+            f"To go on later: voiceguide play {again} --from {practice.step}"
+            " (or just: voiceguide play --resume)"
+        )
 
 
 def _warm_engine(name: str) -> None:

@@ -20,6 +20,8 @@ from voiceguide.routine.model import Routine
 from voiceguide.routine.ops import StepPlan, op_sounds, op_texts
 from voiceguide.routine.plan import plan
 from voiceguide.routine.voice import VoiceSettings
+from voiceguide.speech.clips import cache_key
+from voiceguide.speech.engine import speakable
 from voiceguide.speech.measured import MeasuredDurations, measured_durations
 from voiceguide.timeline.compiler import layout
 from voiceguide.timeline.durations import EstimatedDurations
@@ -27,6 +29,27 @@ from voiceguide.timeline.model import Event, Step, Timeline
 
 #: Steps prepared beyond the one playing, so "next" and the step change never wait.
 LOOKAHEAD_STEPS = 3
+
+
+class _CachedDurations:
+    """Measured durations for what the speech cache already holds, estimates for the rest: the
+    session's length without synthesizing anything. ``missing`` says whether anything was guessed."""
+
+    def __init__(self, measured: MeasuredDurations, guess: EstimatedDurations) -> None:
+        self._measured = measured
+        self._guess = guess
+        self.missing = False
+
+    def speech_us(self, text: str) -> int:
+        clips = self._measured.clips
+        key = cache_key(clips.engine, clips.settings, text) if speakable(text) else None
+        if key is not None and not clips.cache.path_for(key).is_file():
+            self.missing = True
+            return self._guess.speech_us(text)
+        return self._measured.speech_us(text)  # read from the cache, remembered for playing
+
+    def sound_us(self, name: str) -> int:
+        return self._measured.sound_us(name)
 
 
 class SessionSource:
@@ -60,6 +83,10 @@ class SessionSource:
             estimates.append(step)
             t = step.end_us
         self._estimates = estimates
+        self._guess = guess
+        # Step lengths measured from the speech cache while the worker has nothing to prepare:
+        # index -> (duration, exact), so the view shows the real length before the steps play.
+        self._outlines: dict[int, tuple[int, bool]] = {}
         self._channels: int | None = None
         self._steps: dict[int, PreparedStep] = {}
         self._lock = threading.Condition()
@@ -99,10 +126,30 @@ class SessionSource:
             progress = prepared.latest() if prepared is not None else None
             if progress is not None and progress.complete:
                 total += progress.step.duration_us
+            elif i in self._outlines:
+                duration, measured = self._outlines[i]
+                total += duration
+                exact = exact and measured
             else:
                 total += estimate.duration_us
                 exact = False
         return total, exact
+
+    def outline(self, index: int) -> tuple[Step, bool]:
+        prepared = self._steps.get(index)
+        progress = prepared.latest() if prepared is not None else None
+        if progress is not None and progress.complete:
+            return progress.step, True
+        if index in self._outlines:
+            duration, measured = self._outlines[index]
+            return replace(self._estimates[index], duration_us=duration), measured
+        return self._estimates[index], False
+
+    @property
+    def lengths_settled(self) -> bool:
+        """Every step's length has been measured or laid out as far as the cache allows."""
+        with self._lock:
+            return self._next_outline() is None
 
     def close(self) -> None:
         with self._lock:
@@ -170,17 +217,42 @@ class SessionSource:
                 return prepared
         return None
 
+    def _next_outline(self) -> int | None:
+        """A step whose length is still a word-count estimate (under the lock)."""
+        for index in range(len(self._plans)):
+            prepared = self._steps.get(index)
+            if index not in self._outlines and not (prepared is not None and prepared.complete):
+                return index
+        return None
+
+    def _outline(self, index: int) -> None:
+        """Measure step ``index``'s length from the cache, synthesizing nothing."""
+        durations = _CachedDurations(self._durations, self._guess)
+        try:
+            duration = layout(self._plans[index], durations, index, 0).step.duration_us
+        except Exception:  # the step reports its problem when it is prepared; keep the estimate
+            duration, durations.missing = self._estimates[index].duration_us, True
+        with self._lock:
+            self._outlines[index] = (duration, not durations.missing)
+
     def _work(self) -> None:
         while True:
+            outline: int | None = None
             with self._lock:
                 job = self._next_job()
                 while job is None and not self._stop:
+                    outline = self._next_outline()
+                    if outline is not None:
+                        break
                     self._lock.wait()
                     job = self._next_job()
                 if self._stop:
                     return
                 self._forget_far_steps()
-            assert job is not None
+            if job is None:  # nothing to prepare soon: measure the session's length meanwhile
+                assert outline is not None
+                self._outline(outline)
+                continue
             try:
                 self._prepare(job)
             except BaseException as exc:  # reported by the player, in its own thread

@@ -123,6 +123,51 @@ class PreparedStep:
                 return span
         return None
 
+    def side_jump(self, pos_us: int, forward: bool) -> int | None:
+        """Where ``n`` (forward) or ``p`` goes inside a point pressed one side after the other:
+        from the first side to the "switch sides" cue, or from the second side back to the
+        first side's start. None when ``pos_us`` is not in such a side (step-relative times)."""
+        p = self._progress
+        base = p.step.start_us
+        at = base + pos_us
+        events = p.events
+        for i, switch in enumerate(events):
+            if switch.role != "switch":
+                continue
+            first = next((e for e in reversed(events[:i]) if e.role == "side"), None)
+            if first is None:
+                continue
+            second_end = next(
+                (e.end_us for e in events[i + 1 :] if e.role == "release"), base + p.step.duration_us
+            )
+            if forward and first.start_us <= at < switch.start_us:
+                return switch.start_us - base
+            if not forward and switch.start_us <= at < second_end:
+                return first.start_us - base
+        return None
+
+    def cycle_at(self, pos_us: int) -> tuple[int, int] | None:
+        """(cycle, cycles) of the breathing exercise under way at ``pos_us``; cycles is 0 until
+        the exercise is laid out to its end. Contiguous breath phases form one exercise, so two
+        breathing steps inside a section count separately."""
+        p = self._progress
+        at = p.step.start_us + pos_us
+        breaths = [s for s in p.spans if s.kind != "hold"]
+        here = next((i for i, s in enumerate(breaths) if s.start_us <= at < s.end_us), None)
+        if here is None:
+            return None
+        first = here
+        while first > 0 and breaths[first - 1].end_us == breaths[first].start_us:
+            first -= 1
+        last = here
+        while last + 1 < len(breaths) and breaths[last].end_us == breaths[last + 1].start_us:
+            last += 1
+        run = breaths[first : last + 1]
+        n = sum(1 for s in breaths[first : here + 1] if s.kind == "inhale")
+        known = p.complete or run[-1].end_us < p.step.start_us + p.ready_us
+        of = sum(1 for s in run if s.kind == "inhale") if known else 0
+        return max(n, 1), of
+
     def point_at(self, pos_us: int) -> PointInfo | None:
         """The point to show at ``pos_us``: the one held now, else the one being introduced
         (the next hold), else the last one held in this step, else the step's own."""
@@ -218,6 +263,10 @@ class StepSource(Protocol):
 
     def total_us(self) -> tuple[int, bool]:
         """Best known session length and whether it is exact."""
+        ...
+
+    def outline(self, index: int) -> tuple[Step, bool]:
+        """Step ``index`` as best known (for "Next: …"), without preparing it; True if exact."""
         ...
 
     def close(self) -> None: ...

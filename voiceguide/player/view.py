@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from voiceguide.player.keys import KEYS_HELP
 from voiceguide.routine.ops import PointInfo
 from voiceguide.timeline.model import Event, Span, Step
-from voiceguide.units import US, format_stamp
+from voiceguide.units import US, format_duration, format_stamp
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
 SPAN_LABELS = {
     "hold": "Hold",
@@ -45,6 +46,9 @@ class PlayState:
     span: Span | None = None  # the hold or breath phase under way
     preview: bool = False
     point: PointInfo | None = None  # the point being pressed or introduced (None: use the step's)
+    next_step: Step | None = None  # what plays after this step (None: the session ends)
+    next_exact: bool = False  # next_step's duration is measured, not estimated
+    cycle: tuple[int, int] | None = None  # breathing: (this cycle, cycles; 0 while unknown)
 
     @property
     def current_point(self) -> PointInfo | None:
@@ -56,6 +60,22 @@ class PlayState:
         if self.step.index == 0 and self.step.kind == "intro":
             return f"Introduction (then {last} step{'s' if last != 1 else ''})"
         return f"Step {self.step.index} of {last}"
+
+    @property
+    def heading(self) -> str:
+        """The step label and its title, without saying "Introduction" twice."""
+        last = self.step_count - 1
+        title = self.step.title.strip()
+        if self.step.index == 0 and self.step.kind == "intro":
+            then = f"then {last} step{'s' if last != 1 else ''}"
+            if title.lower() in ("", "introduction"):
+                return f"Introduction · {then}"
+            return f"Introduction · {title} · {then}"
+        return f"Step {self.step.index} of {last} · {title}" if title else f"Step {self.step.index} of {last}"
+
+    @property
+    def step_left_us(self) -> int:
+        return max(self.step.duration_us - self.position_us, 0)
 
     @property
     def span_left_us(self) -> int:
@@ -120,7 +140,8 @@ class PlainView:
         if key != self._step:
             self._step = key
             self._event = self._span = self._point = None
-            self._line(at, f"{state.step_label}: {state.step.title}")
+            intro = state.step.index == 0 and state.step.kind == "intro"
+            self._line(at, state.heading if intro else f"{state.step_label}: {state.step.title}")
         point = state.current_point
         if point is not None and point != self._point:
             self._point = point
@@ -140,8 +161,7 @@ class PlainView:
             self._span = state.span
             side = _side(state.span)
             label = SPAN_LABELS.get(state.span.kind, state.span.kind)
-            self._line(at, f"  {label}{' (' + side + ')' if side else ''} "
-                           f"{state.span.duration_us / US:g} s")
+            self._line(at, f"  {label}{' (' + side + ')' if side else ''} {state.span.duration_us / US:g} s")
         if state.event is not None and state.event != self._event:
             self._event = state.event
             text = describe_event(state.event)
@@ -165,8 +185,13 @@ class LiveView:
         from rich.live import Live
 
         self._console = console if isinstance(console, Console) else Console()
-        self._live = Live(console=self._console, auto_refresh=False, transient=False,
-                          redirect_stdout=False, redirect_stderr=False)
+        self._live = Live(
+            console=self._console,
+            auto_refresh=False,
+            transient=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
         self._keys = keys
         self._last = 0.0
         self._state: PlayState | None = None
@@ -204,75 +229,147 @@ class LiveView:
             self._started = False
 
     def _render(self, s: PlayState, *, final: bool = False) -> RenderableType:
+        return render_panel(s, self._notes, keys=self._keys and not final)
+
+
+def time_left(us: int) -> str:
+    """A countdown as a listener reads it: whole seconds rounded up (``4 s``), ``m:ss`` from a minute."""
+    seconds = -(-max(us, 0) // US)
+    return f"{seconds} s" if seconds < 60 else clock(seconds * US)
+
+
+def _first_sentence(text: str) -> str:
+    """The opening of a location ("On the inside of your forearm"): enough to get ready."""
+    head = text.strip().split(". ")[0].rstrip(".")
+    return head.split(", ")[0] if len(head) > 48 else head
+
+
+def next_line(s: PlayState) -> str:
+    """What comes after this step, so the listener can get ready: ``Next: PC6 · Inner Gate — …, 1:00``."""
+    if s.next_step is None:
+        return "Next: end of preview" if s.preview else "Next: end of session"
+    step = s.next_step
+    length = ("" if s.next_exact else "about ") + format_duration(step.duration_us)
+    point = step.point
+    if point is not None and step.kind == "point":
+        where = _first_sentence(point.location)
+        what = f"{point.code} · {point.name}" + (f" — {where}" if where else "")
+    else:
+        what = step.title.strip() or step.kind
+    return f"Next: {what}, {length}"
+
+
+def countdown_line(s: PlayState) -> tuple[str, str, int, int] | None:
+    """(label, detail, done, total) for the bar under the point: a hold, a breath, a pause."""
+    if s.span is not None:
+        label = SPAN_LABELS.get(s.span.kind, s.span.kind)
+        parts = [label]
+        if s.span.kind == "hold":
+            side = _side(s.span)
+            if side:
+                parts.append(side)
+        elif s.cycle is not None:
+            n, of = s.cycle
+            parts.append(f"cycle {n} of {of}" if of else f"cycle {n}")
+        left = s.span_left_us
+        return " · ".join(parts), f"{time_left(left)} left", s.span.duration_us - left, s.span.duration_us
+    if s.step.kind == "pause":
+        left = s.step_left_us
+        return "Pause", f"{time_left(left)} left", s.step.duration_us - left, s.step.duration_us
+    return None
+
+
+def _bar(total: int, done: int, style: str = "bar.complete") -> RenderableType:
+    """A progress bar on a line of its own, as wide as the panel."""
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+
+    grid = Table.grid(expand=True)
+    grid.add_column(ratio=1)
+    grid.add_row(ProgressBar(total=max(total, 1), completed=max(done, 0), complete_style=style))
+    return grid
+
+
+def render_panel(s: PlayState, notes: Sequence[str] = (), *, keys: bool = True) -> RenderableType:
+    """The live panel for one moment. Every line is rich Text, which wraps on words at any width,
+    and the bars have lines of their own, so nothing overflows or is cut."""
+    from rich.text import Text
+
+    rows: list[RenderableType] = []
+    head = Text(s.heading, style="bold")
+    if s.preview:
+        head.append("  (preview)", style="magenta")
+    rows.append(head)
+    point = s.current_point
+    if point is not None:
+        line = Text()
+        line.append(point.name, style="bold cyan")
+        line.append(f" · {point.code}")
+        if point.pinyin:
+            line.append(f" · {point.pinyin}")
+        side = _side(s.span) if s.span is not None and s.span.kind == "hold" else ""
+        how = side or {"together": "both sides together", "alternate": "left, then right"}.get(
+            point.sides, ""
+        )
+        if how:
+            line.append(f" · {how}", style="yellow")
+        rows.append(line)
+        rows.append(Text(point.location, style="dim"))
+    rows.append(Text(""))
+    countdown = countdown_line(s)
+    if countdown is not None:
+        label, detail, done, total = countdown
+        line = Text()
+        line.append(label, style="bold green")
+        line.append(f" · {detail}")
+        rows.append(line)
+        rows.append(_bar(total, done, "green"))
+    caption = describe_event(s.event) if s.event is not None else ""
+    rows.append(Text(caption or " ", style="italic"))
+    rows.append(Text(""))
+    about = "" if s.total_exact else "about "
+    rows.append(
+        Text(
+            f"{clock(s.elapsed_us)} of {about}{clock(s.total_us)} · "
+            f"{about}{clock(s.total_us - s.elapsed_us)} left"
+        )
+    )
+    rows.append(_bar(s.total_us, min(s.elapsed_us, s.total_us)))
+    if s.status not in ("finished", "stopped"):
+        rows.append(Text(next_line(s), style="cyan"))
+    status = {
+        "paused": Text("PAUSED — press space to continue", style="bold yellow"),
+        "preparing": Text("preparing speech…", style="dim"),
+        "finished": Text("Session complete.", style="bold green"),
+        "stopped": Text("Stopped.", style="bold"),
+    }.get(s.status)
+    if status is not None:
+        rows.append(status)
+    for message in notes:
+        rows.append(Text(message, style="yellow"))
+    if keys:
+        rows.append(Text(KEYS_HELP, style="dim"))
+    return _SessionPanel(rows, s.title)
+
+
+class _SessionPanel:
+    """The panel, laid out for the width it gets: a title too long for the border goes inside
+    (wrapped) rather than being cut, and word wrapping is on whatever the console says —
+    voiceguide's console soft-wraps, which inside a panel would cut every line at the border."""
+
+    def __init__(self, rows: list[RenderableType], title: str) -> None:
+        self.rows = rows
+        self.title = title
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.cells import cell_len
         from rich.console import Group
         from rich.panel import Panel
-        from rich.progress_bar import ProgressBar
-        from rich.table import Table
         from rich.text import Text
 
-        rows: list[RenderableType] = []
-        head = Text()
-        head.append(s.step_label, style="bold")
-        head.append(f" · {s.step.title}")
-        if s.preview:
-            head.append("  (preview)", style="magenta")
-        rows.append(head)
-        point = s.current_point
-        if point is not None:
-            line = Text()
-            line.append(point.name, style="bold cyan")
-            line.append(f"  {point.code}")
-            if point.pinyin:
-                line.append(f" · {point.pinyin}")
-            side = _side(s.span) if s.span is not None and s.span.kind == "hold" else ""
-            how = side or {"together": "both sides together", "alternate": "left, then right"}.get(
-                point.sides, ""
-            )
-            if how:
-                line.append(f" · {how}", style="yellow")
-            rows.append(line)
-            rows.append(Text(point.location, style="dim"))
-        bar = Table.grid(padding=(0, 1), expand=True)
-        bar.add_column(width=14)
-        bar.add_column(ratio=1)
-        bar.add_column(width=12, justify="right")
-        if s.span is not None:
-            left = s.span_left_us
-            done = s.span.duration_us - left
-            label = SPAN_LABELS.get(s.span.kind, s.span.kind)
-            bar.add_row(
-                Text(label, style="bold green"),
-                ProgressBar(total=max(s.span.duration_us, 1), completed=done, complete_style="green"),
-                Text(f"{left / US:5.1f} s left"),
-            )
-        else:
-            bar.add_row(Text(""), Text(""), Text(""))
-        rows.append(Text(""))
-        rows.append(bar)
-        caption = describe_event(s.event) if s.event is not None else ""
-        rows.append(Text(caption or " ", style="italic"))
-        rows.append(Text(""))
-        total = Table.grid(padding=(0, 1), expand=True)
-        total.add_column(width=14)
-        total.add_column(ratio=1)
-        total.add_column(width=12, justify="right")
-        approx = "" if s.total_exact else "~"
-        total.add_row(
-            Text(f"{clock(s.elapsed_us)} / {approx}{clock(s.total_us)}"),
-            ProgressBar(total=max(s.total_us, 1), completed=min(s.elapsed_us, s.total_us)),
-            Text(f"{approx}{clock(s.total_us - s.elapsed_us)} left"),
-        )
-        rows.append(total)
-        status = {
-            "paused": Text("PAUSED — press space to continue", style="bold yellow"),
-            "preparing": Text("preparing speech…", style="dim"),
-            "finished": Text("Session complete.", style="bold green"),
-            "stopped": Text("Stopped.", style="bold"),
-        }.get(s.status)
-        if status is not None:
-            rows.append(status)
-        for message in self._notes:
-            rows.append(Text(message, style="yellow"))
-        if self._keys and not final:
-            rows.append(Text(KEYS_HELP, style="dim"))
-        return Panel(Group(*rows), title=s.title, title_align="left")
+        rows = self.rows
+        title: Text | None = Text(self.title)
+        if cell_len(self.title) + 6 > options.max_width:
+            rows, title = [Text(self.title, style="bold"), *rows], None
+        panel = Panel(Group(*rows), title=title, title_align="left")
+        yield from console.render(panel, options.update(no_wrap=False, overflow="fold"))

@@ -39,11 +39,15 @@ def language_rank(voice: VoiceInfo, language: str) -> int | None:
 
     0 exact tag, 1 the voice's id names the language, 2 the voice speaks the base language
     (``de`` for ``de-AT``), 3 its id names the base language, 4 + n: a regional variant of the
-    base language with n subtags (``en-us`` for ``en``), so plainer variants win.
+    base language with n subtags (``en-us`` for ``en``), so plainer variants win. ``zh`` is
+    matched as ``cmn``, the code engines give Mandarin voices.
     """
     want = _norm(language)
     if not want:
         return None
+    # Engines name Mandarin by its ISO 639-3 code (espeak-ng: `cmn`); routines write `zh`.
+    if _base(want) == "zh":
+        want = "cmn" + want[2:] if want not in ("zh-cn", "zh-hans") else "cmn"
     base = _base(want)
     tags = [_norm(t) for t in voice.languages if t and t.strip()]
     tail = _id_tail(voice.id)

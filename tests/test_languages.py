@@ -1,0 +1,130 @@
+"""Sessions in Spanish, German, French and Chinese: everything spoken is in the listener's language,
+and every translation keeps the English routine's structure."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import wave
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voiceguide.pipeline import build_timeline, load_routine
+from voiceguide.routine.locale import available, load_locale, missing
+from voiceguide.routine.model import StepT
+from voiceguide.routine.phrases import PHRASES
+from voiceguide.routine.steps import Breathe, Pause, PointStep, Repeat, Say, Section, SoundStep, iter_points
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = REPO / "scripts"
+LANGUAGES = ("es", "de", "fr", "zh")
+TRANSLATED = ("lower-back-pain", "box-breathing")
+FRAGMENTS = ("_acupressure-intro", "_back-red-flags", "_breathing-intro", "_closing")
+# What must never be heard in another language: the English phrase table, word for word.
+ENGLISH_PHRASES = {v for k, v in PHRASES.items() if "{" not in v}
+
+
+def shape(steps: tuple[StepT, ...]) -> list[Any]:
+    """A routine's structure without its words: what a translation must keep."""
+    out: list[Any] = []
+    for s in steps:
+        if isinstance(s, Section):
+            out.append(("section", shape(s.steps)))
+        elif isinstance(s, Repeat):
+            out.append(("repeat", s.times, shape(s.steps)))
+        elif isinstance(s, PointStep):
+            out.append(("point", s.point.code, s.hold_us, s.sides, s.countdown, s.remind_every_us, s.chime))
+        elif isinstance(s, Breathe):
+            out.append(("breathe", s.phases_us, s.cycles, s.cue))
+        elif isinstance(s, Pause):
+            out.append(("pause", s.duration_us))
+        elif isinstance(s, SoundStep):
+            out.append(("sound", s.sound))
+        elif isinstance(s, Say):
+            out.append("say")
+    return out
+
+
+def test_every_language_is_available() -> None:
+    assert set(LANGUAGES) <= set(available())
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_each_translation_has_the_routines_and_fragments(code: str) -> None:
+    names = {p.stem for p in (SCRIPTS / code).glob("*.yaml")}
+    assert set(TRANSLATED) | set(FRAGMENTS) <= names
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+@pytest.mark.parametrize("name", TRANSLATED)
+def test_a_translation_keeps_the_structure_of_the_english(code: str, name: str) -> None:
+    english = load_routine(SCRIPTS / f"{name}.yaml")
+    translated = load_routine(SCRIPTS / code / f"{name}.yaml")
+    assert translated.language == code
+    assert shape(translated.steps) == shape(english.steps)
+    assert len(translated.cautions) == len(english.cautions)
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_the_locale_translates_everything_a_session_says(code: str) -> None:
+    locale = load_locale(code)
+    routine = load_routine("lower-back-pain", language=code)
+    points = sorted({p.point.code for p in iter_points(routine.steps)})
+    tags = sorted({t for p in iter_points(routine.steps) for t in p.point.cautions})
+    assert missing(locale, points, tags) == []
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_no_english_phrase_is_spoken_and_numbers_are_the_languages_words(code: str) -> None:
+    timeline = build_timeline("lower-back-pain", language=code, estimate=True)
+    texts = [e.text for e in timeline.events if e.kind == "speech"]
+    assert not ENGLISH_PHRASES & set(texts), ENGLISH_PHRASES & set(texts)
+    countdown = [e.text for e in timeline.events if e.role == "countdown"]
+    reminders = [e.text for e in timeline.events if e.role == "reminder"]
+    assert countdown and reminders
+    for english in ("one", "two", "three", "seconds", "left"):  # ("minute" is French and German too)
+        assert not any(re.search(rf"\b{english}\b", t, re.I) for t in countdown + reminders), english
+    assert not any(re.search(r"\d", t) for t in texts), "digits are read out letter by letter"
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_export_speaks_the_language_at_a_plausible_pace_with_captions(code: str, tmp_path: Path) -> None:
+    out = tmp_path / f"box-{code}.wav"
+    subprocess.run([sys.executable, "-m", "voiceguide", "export", "box-breathing", "--language", code,
+                    "-o", str(out), "--captions"], check=True, capture_output=True)
+    with wave.open(str(out)) as w:
+        seconds = w.getnframes() / w.getframerate()
+    english = build_timeline("box-breathing", estimate=False).total_seconds
+    assert 0.7 * english < seconds < 1.6 * english  # the same session, spoken, not silence
+    srt = (tmp_path / f"box-{code}.srt").read_text("utf-8")
+    timeline = build_timeline("box-breathing", language=code)
+    first_say = next(e.text for e in timeline.events if e.kind == "speech" and e.role == "say")
+    assert first_say[:4] in srt  # UTF-8 captions carry the spoken text
+
+
+def test_chinese_end_to_end_in_show_json_and_split_names(tmp_path: Path) -> None:
+    cmd = ["show", "lower-back-pain", "--language", "zh", "--json", "--estimate"]
+    result = subprocess.run([sys.executable, "-m", "voiceguide", *cmd], check=True, capture_output=True)
+    data = json.loads(result.stdout.decode("utf-8"))
+    assert re.search(r"[\u4e00-\u9fff]", data["title"])
+    point_titles = [s["title"] for s in data["steps"] if s.get("point") == "BL23"]
+    assert point_titles and "肾俞" in point_titles[0]
+    from voiceguide.exporter.export import split_names
+
+    names = split_names(build_timeline("lower-back-pain", language="zh", estimate=True))
+    assert any("肾俞" in n for n in names) and all("/" not in n for n in names)
+
+
+@pytest.mark.engine
+def test_chinese_is_spoken_by_the_mandarin_voice() -> None:
+    """Engines call Mandarin `cmn`; a routine says `zh`. The voice must still be the Mandarin one."""
+    from voiceguide.speech.registry import get_engine
+    from voiceguide.speech.voices import pick_voice
+
+    voice = pick_voice(get_engine("pyttsx3").voices(), "zh", None)
+    assert voice is not None and "cmn" in voice

@@ -174,3 +174,11 @@ def test_history_command_shows_sessions_newest_first(capsys: pytest.CaptureFixtu
     assert main(["history", "lower-back-pain", "--json"]) == 0
     (line,) = capsys.readouterr().out.splitlines()
     assert json.loads(line)["routine"] == "lower-back-pain"
+
+
+@pytest.mark.engine
+@pytest.mark.usefixtures("quitting")
+def test_play_in_another_language_speaks_the_translation(capsys: pytest.CaptureFixture[str]) -> None:
+    session.play("box-breathing", language="de", interactive=False)
+    lines = played(capsys)
+    assert "Einführung" in lines[0]  # the German routine's introduction step

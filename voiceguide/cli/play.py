@@ -8,14 +8,17 @@ from typing import TYPE_CHECKING
 import typer
 
 from voiceguide.cli._app import (
-    AVOID_HELP,
-    ENGINE_HELP,
-    RATE_HELP,
+    AVOID,
+    ENGINE,
+    LANGUAGE,
+    RATE,
     ROUTINE_HELP,
-    VOICE_HELP,
-    VOLUME_HELP,
+    STRICT,
+    VOICE,
+    VOLUME,
     app,
     console,
+    print_warnings,
     real_console,
 )
 
@@ -67,16 +70,13 @@ def play(
     preview: str | None = typer.Option(
         None, "--preview", metavar="STEP", help="Play just this one step (for authors)."
     ),
-    avoid: list[str] = typer.Option(
-        [],
-        "--avoid",
-        metavar="TAG",
-        help=AVOID_HELP,
-    ),
-    engine: str | None = typer.Option(None, "--engine", metavar="NAME", help=ENGINE_HELP),
-    voice: str | None = typer.Option(None, "--voice", metavar="VOICE", help=VOICE_HELP),
-    rate: int | None = typer.Option(None, "--rate", min=80, max=300, metavar="WPM", help=RATE_HELP),
-    volume: float | None = typer.Option(None, "--volume", min=0.0, max=1.0, metavar="0-1", help=VOLUME_HELP),
+    avoid: list[str] = AVOID,
+    engine: str | None = ENGINE,
+    voice: str | None = VOICE,
+    rate: int | None = RATE,
+    volume: float | None = VOLUME,
+    language: str | None = LANGUAGE,
+    strict: bool = STRICT,
 ) -> None:
     """Play a routine aloud. Keys: space pause/resume, n or → next step, p or ← back, q quit.
 
@@ -97,6 +97,9 @@ def play(
         voice=voice,
         rate=rate,
         volume=volume,
+        language=language,
+        strict=strict,
         console=real_console(console),
         on_cautions=print_cautions,
+        on_warnings=print_warnings,
     )

@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
-from voiceguide.errors import UsageError, VoiceguideError
+from voiceguide.errors import Problem, UsageError, VoiceguideError
 from voiceguide.player import history
 from voiceguide.player.keys import KeyReader, NoKeys
 from voiceguide.player.scheduler import Outcome, Player
@@ -39,6 +39,9 @@ def play(
     voice: str | None = None,
     rate: int | None = None,
     volume: float | None = None,
+    language: str | None = None,
+    strict: bool = False,
+    on_warnings: Callable[[Sequence[Problem]], None] | None = None,
     interactive: bool | None = None,
     console: object | None = None,
     on_cautions: Callable[[Sequence[str]], None] | None = None,
@@ -73,7 +76,9 @@ def play(
         raise UsageError("name the routine to play (or use --resume to go on with the last one)")
     if engine is not None:
         _warm_engine(engine)  # the CLI named it: load its model while the routine loads
-    routine = load_routine(ref, avoid=avoid)
+    routine = load_routine(ref, avoid=avoid, language=language, strict=strict)
+    if on_warnings is not None and routine.warnings:
+        on_warnings(routine.warnings)  # before anything is heard: a typo never changes a session silently
     settings = voice_settings(routine, engine=engine, voice=voice, rate=rate, volume=volume)
     if engine is None:
         _warm_engine(settings.engine)

@@ -364,3 +364,22 @@ def test_the_avoid_option_is_offered_only_when_it_is_not_already_on(name: str) -
     assert not any(offer in s for s in spoken(name, avoid=("pregnancy",)))
     assert not any(offer in c for c in timeline(name, avoid=("pregnancy",)).cautions)
     assert any(offer in c for c in timeline(name, avoid=("artificial-hip",)).cautions)
+
+
+@pytest.mark.parametrize("code", ["BL53", "BL40"])
+def test_a_point_with_several_cautions_gets_one_sentence_not_three(code: str) -> None:
+    timeline = voiceguide.build_timeline("lower-back-pain", estimate=True)
+    events = [e for e in timeline.events if e.kind == "speech"]
+    step = next(s for s in timeline.steps if s.point and s.point.code == code)
+    before = [e for e in events if e.step == step.index and e.role == "caution"]
+    assert len(before) == 1
+    tags = voiceguide.load_catalogue().points[code].cautions
+    assert len(tags) == 3  # three tags, one sentence that covers them all
+    for word in ("blood thinners",):
+        assert word in before[0].text
+
+
+def test_a_translation_without_the_combined_sentence_speaks_its_own_single_ones() -> None:
+    timeline = voiceguide.build_timeline("lower-back-pain", language="de", estimate=True)
+    texts = " ".join(e.text for e in timeline.events if e.kind == "speech")
+    assert "pregnant or have an artificial hip" not in texts

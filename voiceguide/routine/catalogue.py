@@ -261,7 +261,7 @@ def load_catalogue() -> Catalogue:
 
 
 def caution_tags(catalogue: Catalogue) -> list[str]:
-    tags: set[str] = set(catalogue.caution_texts)
+    tags: set[str] = {t for t in catalogue.caution_texts if "+" not in t}  # not the combined texts
     for point in catalogue.points.values():
         tags.update(point.cautions)
     return sorted(tags)

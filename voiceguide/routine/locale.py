@@ -157,7 +157,10 @@ def localized(catalogue: Catalogue, locale: Locale) -> Catalogue:
             technique=spec.get("technique", point.technique),
             characters=spec.get("characters", point.characters),
         )
-    cautions = {**catalogue.caution_texts, **locale.cautions}
+    # A combined sentence ("pregnant or an artificial hip") stays only where the locale words it
+    # too: otherwise the locale's own single sentences are spoken, never the English one.
+    own = {k: v for k, v in catalogue.caution_texts.items() if "+" not in k}
+    cautions = {**own, **locale.cautions}
     return Catalogue(points, cautions)
 
 

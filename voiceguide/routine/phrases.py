@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 PHRASES: dict[str, str] = {
     "welcome": "{title}.",
@@ -81,6 +81,22 @@ def placeholders(template: str) -> set[str]:
 
 def merged(overrides: Mapping[str, str]) -> dict[str, str]:
     return {**PHRASES, **overrides}
+
+
+def caution_sentences(caution_texts: Mapping[str, str], tags: Sequence[str]) -> list[str]:
+    """What is said before a point with these caution tags: one sentence per tag, except where
+    the catalogue words several of them as one (its key joins the tags with ``+``), so a listener
+    hears one warning rather than three in a row."""
+    left = list(tags)
+    found: list[tuple[int, str]] = []
+    combined = sorted((k for k in caution_texts if "+" in k), key=lambda k: (-k.count("+"), k))
+    for key in combined:
+        parts = key.split("+")
+        if all(p in left for p in parts):
+            found.append((min(tags.index(p) for p in parts), caution_texts[key]))
+            left = [t for t in left if t not in parts]
+    found.extend((tags.index(t), caution_sentence(caution_texts, t)) for t in left)
+    return [text for _, text in sorted(found)]
 
 
 def caution_sentence(caution_texts: Mapping[str, str], tag: str) -> str:

@@ -12,7 +12,7 @@ from voiceguide.hints import suggestion
 from voiceguide.routine.catalogue import Point
 from voiceguide.routine.model import DEFAULT_HOLD_US, NOWHERE, Origin, StepT
 from voiceguide.routine.ops import Block, Op, Play, PointInfo, Speak
-from voiceguide.routine.phrases import caution_sentence, number_word, say, time_words
+from voiceguide.routine.phrases import caution_sentences, number_word, say, time_words
 from voiceguide.routine.schema import SIDES, SIDES_MEANT, Choice, Duration, Key, Number, Text
 from voiceguide.routine.steps.base import Item, Loading, Planning, StepKind
 from voiceguide.units import US
@@ -128,8 +128,8 @@ def _plan(step: PointStep, planning: Planning) -> list[Op]:
     phrases = planning.phrases
     ops: list[Op] = []
     if planning.first_time(step.point.code):
-        for tag in step.point.cautions:
-            ops.append(Speak(caution_sentence(planning.caution_texts, tag), "caution"))
+        for text in caution_sentences(planning.caution_texts, step.point.cautions):
+            ops.append(Speak(text, "caution"))
     ops.append(Speak(say(phrases, "point_intro", name=step.name), "intro"))
     ops.append(Speak(step.location, "location"))
     ops.append(Speak(step.technique, "technique"))

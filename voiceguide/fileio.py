@@ -106,6 +106,33 @@ def atomic_output(path: Path, *, large: bool = False) -> Iterator[BinaryIO]:
         raise
 
 
+@contextlib.contextmanager
+def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` for another program (ffmpeg) to write; on success
+    the file is synced, given an ordinary file's mode and renamed over ``path``; on any failure,
+    Ctrl-C included, it is removed. ``suffix`` keeps the extension a writer picks a format by."""
+    path = Path(path)
+    problem = folder_problem(path)
+    if problem:
+        raise problem
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part{suffix}")
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(tmp, default_mode())
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise _explain(exc, path) from None
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
 def default_mode() -> int:
     """0o666 less the process umask: the mode an ordinary ``open(path, "w")`` would give."""
     mask = os.umask(0)

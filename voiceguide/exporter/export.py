@@ -27,7 +27,7 @@ from voiceguide.errors import ExportError, Problem, UsageError
 from voiceguide.exporter import chapters as chapter_list
 from voiceguide.exporter.chapters import Chapter, file_stem, tag_text
 from voiceguide.exporter.formats import FFMPEG_FORMATS, FORMAT_ALIASES, FORMATS, SAMPLE_RATES
-from voiceguide.fileio import atomic_output, atomic_write_text, default_mode, folder_problem
+from voiceguide.fileio import atomic_output, atomic_path, atomic_write_text, folder_problem
 from voiceguide.hints import FFMPEG_INSTALL
 from voiceguide.timeline.model import Timeline
 from voiceguide.units import US
@@ -457,7 +457,6 @@ def _encode_ffmpeg(
     """Pipe WAV into ffmpeg, which writes a temporary file; tags go into that file, which is then
     renamed into place. MP4 gets its chapters and text tags from an FFMETADATA file at encode
     time, the other formats from :func:`voiceguide.tags.write_tags` afterwards."""
-    from voiceguide.exporter.tags import ffmetadata, ffmpeg_stream_args, write_tags
 
     ffmpeg = ffmpeg_path()
     if ffmpeg is None:
@@ -465,8 +464,23 @@ def _encode_ffmpeg(
             "ffmpeg is not on PATH; install it (`sudo apt-get install ffmpeg`) or export to .wav"
         )
     suffix = path.suffix.lower()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
+    with atomic_path(path, suffix) as tmp:
+        _run_ffmpeg(ffmpeg, path, tmp, suffix, renderer, tick, meta, start_us, end_us)
+
+
+def _run_ffmpeg(
+    ffmpeg: str,
+    path: Path,
+    tmp: Path,
+    suffix: str,
+    renderer: Renderer,
+    tick: Callable[[int], None],
+    meta: Metadata,
+    start_us: int,
+    end_us: int | None,
+) -> None:
+    from voiceguide.exporter.tags import ffmetadata, ffmpeg_stream_args, write_tags
+
     meta_file: str | None = None
     inputs = ["-f", "wav", "-i", "pipe:0"]
     mapping = ["-map", "0:a", "-map_metadata", "-1", "-map_chapters", "-1"]
@@ -500,7 +514,7 @@ def _encode_ffmpeg(
         "-flags:a",
         "+bitexact",
         *FFMPEG_FORMATS[suffix],
-        tmp,
+        str(tmp),
     ]
     try:
         with tempfile.TemporaryFile() as errors:
@@ -523,18 +537,14 @@ def _encode_ffmpeg(
                     f"ffmpeg could not write {path}: " + (detail[-1] if detail else f"exit status {code}")
                 )
         try:
-            write_tags(Path(tmp), suffix, meta)
+            write_tags(tmp, suffix, meta)
         except Exception as exc:  # mutagen's errors share no base class worth naming
             if isinstance(exc, OSError):
                 raise
             raise ExportError(f"cannot add tags and chapters to {path}: {exc}") from None
-        os.chmod(tmp, default_mode())  # mkstemp makes it private; exports are ordinary files
-        os.replace(tmp, path)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         if meta_file is not None:
             with contextlib.suppress(OSError):
                 os.unlink(meta_file)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -105,7 +105,7 @@ def _noise_loop(rate: int, seconds: float, spectrum: Spectrum, *key: int | str) 
     stationary all the way round, so its last sample leads into its first like any other pair.
     """
     n = round(seconds * rate)
-    shape = spectrum(np.fft.rfftfreq(n, 1.0 / rate))
+    shape = spectrum(np.asarray(np.fft.rfftfreq(n, 1.0 / rate), dtype=np.float64))
     shape[0] = 0.0  # no DC
     x = np.fft.irfft(np.fft.rfft(_rng(*key).standard_normal(n)) * shape, n)
     return x / float(np.std(x))
@@ -119,9 +119,10 @@ def _smooth_loop(rate: int, n: int, period_s: float, *key: int | str) -> F64:
     i = np.floor(pos).astype(np.int64)
     x = pos - i
     p0, p1, p2, p3 = (values[(i + d) % knots] for d in (-1, 0, 1, 2))
-    v = 0.5 * (2 * p1 + (-p0 + p2) * x + (2 * p0 - 5 * p1 + 4 * p2 - p3) * x**2
-               + (-p0 + 3 * p1 - 3 * p2 + p3) * x**3)  # Catmull-Rom: smooth through every knot
-    return np.clip(v, 0.0, 1.0)
+    v = 0.5 * (
+        2 * p1 + (-p0 + p2) * x + (2 * p0 - 5 * p1 + 4 * p2 - p3) * x**2 + (-p0 + 3 * p1 - 3 * p2 + p3) * x**3
+    )  # Catmull-Rom: smooth through every knot
+    return np.asarray(np.clip(v, 0.0, 1.0), dtype=np.float64)
 
 
 def _waves_loop(rate: int, n: int, *key: int | str) -> F64:
@@ -162,8 +163,9 @@ def _drops_loop(rate: int, seconds: float, per_second: float, *key: int | str) -
     return out
 
 
-def _tone_loop(rate: int, seconds: float, partials: Sequence[tuple[float, float, float, float]],
-               *key: int | str) -> F64:
+def _tone_loop(
+    rate: int, seconds: float, partials: Sequence[tuple[float, float, float, float]], *key: int | str
+) -> F64:
     """Sustained partials (Hz, amplitude, beat Hz, swell s), each a whole number of cycles per
     loop (at most 1/(2*seconds) Hz off), so the loop is exactly periodic."""
     n = round(seconds * rate)
@@ -185,7 +187,7 @@ class LayeredBed:
     """A generated bed: a few loops of different lengths summed, so the mix never repeats for
     hours (two loops of 37 s and 43 s only line up again after 26 minutes)."""
 
-    def __init__(self, rate: int, layers: Sequence[F64], gain: float = 1.0) -> None:
+    def __init__(self, rate: int, layers: Sequence[npt.NDArray[np.floating[Any]]], gain: float = 1.0) -> None:
         self.rate = rate
         self.layers = tuple(np.ascontiguousarray(x * gain, dtype=np.float32) for x in layers)
         for x in self.layers:
@@ -253,6 +255,7 @@ def _wind(rate: int, seed: int) -> list[F64]:
     layers = []
     bands = [(70.0, 320.0, 41.0, 9.0, 1.0), (220.0, 650.0, 53.0, 5.5, 0.7), (500.0, 1300.0, 67.0, 3.7, 0.35)]
     for lo, hi, seconds, period, gain in bands:
+
         def spectrum(f: F64, lo: float = lo, hi: float = hi) -> F64:
             return _pink(f) * _band(f, lo, hi, 3)
 
@@ -312,6 +315,7 @@ def generated_bed(name: str, rate: int, seed: int = 0) -> LayeredBed:
     level = meter.integrated()
     return LayeredBed(rate, raw.layers, 10.0 ** ((REFERENCE_LUFS - level) / 20.0))
 
+
 # ---------------------------------------------------------------------------------------------
 # The user's own file
 
@@ -335,7 +339,7 @@ class LoopBed:
         if start < 0 or n < 0:
             raise ValueError("bed frames start at 0")
         idx = (start + np.arange(n, dtype=np.int64)) % self.loop.shape[0]
-        return self.loop[idx]
+        return np.asarray(self.loop[idx], dtype=np.float32)
 
 
 def _problem(path: Path, what: str, fix: str) -> UsageError:
@@ -353,8 +357,9 @@ def _decode(path: Path) -> tuple[F64, int]:
     _check_header(path, info.samplerate, info.channels, info.frames / max(info.samplerate, 1))
     if info.frames <= 0:
         raise _problem(path, "has no audio in it", "choose a file that plays")
-    data, rate = sf.read(str(path), dtype="float64", always_2d=True,
-                         frames=math.ceil((MAX_FILE_S + 1) * info.samplerate))
+    data, rate = sf.read(
+        str(path), dtype="float64", always_2d=True, frames=math.ceil((MAX_FILE_S + 1) * info.samplerate)
+    )
     return data, int(rate)
 
 
@@ -363,24 +368,41 @@ def _decode_ffmpeg(path: Path) -> tuple[F64, int]:
 
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
-        raise _problem(path, "is not WAV, FLAC or OGG and ffmpeg is not installed",
-                       "convert it to WAV or FLAC, or install ffmpeg")
+        raise _problem(
+            path,
+            "is not WAV, FLAC or OGG and ffmpeg is not installed",
+            "convert it to WAV or FLAC, or install ffmpeg",
+        )
     with tempfile.TemporaryDirectory(prefix="voiceguide-bed-") as tmp:
         out = Path(tmp) / "bed.wav"
-        cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", str(path), "-vn", "-t", str(MAX_FILE_S + 1),
-               "-acodec", "pcm_f32le", "-f", "wav", str(out)]
+        cmd = [
+            ffmpeg,
+            "-nostdin",
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-vn",
+            "-t",
+            str(MAX_FILE_S + 1),
+            "-acodec",
+            "pcm_f32le",
+            "-f",
+            "wav",
+            str(out),
+        ]
         try:
             run = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
         except subprocess.TimeoutExpired:
             raise _problem(path, "took too long to decode", "convert it to WAV or FLAC") from None
         if run.returncode != 0 or not out.exists():
-            raise _problem(path, "is not an audio file voiceguide can read",
-                           "use WAV, FLAC, OGG or MP3")
+            raise _problem(path, "is not an audio file voiceguide can read", "use WAV, FLAC, OGG or MP3")
         try:
             data, rate = sf.read(str(out), dtype="float64", always_2d=True)
         except (sf.LibsndfileError, RuntimeError) as exc:
-            raise _problem(path, "is not an audio file voiceguide can read",
-                           "use WAV, FLAC, OGG or MP3") from exc
+            raise _problem(
+                path, "is not an audio file voiceguide can read", "use WAV, FLAC, OGG or MP3"
+            ) from exc
     if data.shape[0] == 0:
         raise _problem(path, "has no audio in it", "choose a file that plays")
     _check_header(path, int(rate), int(data.shape[1]), data.shape[0] / rate)
@@ -393,9 +415,12 @@ def _check_header(path: Path, rate: int, channels: int, seconds: float) -> None:
     if channels < 1 or channels > 64:
         raise _problem(path, f"claims {channels} channels", "re-encode it as mono or stereo")
     if seconds > MAX_FILE_S:
-        raise _problem(path, f"is {seconds / 60:.0f} minutes long (a bed loops, so at most "
-                       f"{MAX_FILE_S / 60:.0f} minutes are useful)",
-                       f"trim it, e.g. ffmpeg -i IN -t {MAX_FILE_S:.0f} OUT.flac")
+        raise _problem(
+            path,
+            f"is {seconds / 60:.0f} minutes long (a bed loops, so at most "
+            f"{MAX_FILE_S / 60:.0f} minutes are useful)",
+            f"trim it, e.g. ffmpeg -i IN -t {MAX_FILE_S:.0f} OUT.flac",
+        )
 
 
 def file_bed(path: str | Path, rate: int) -> LoopBed:
@@ -419,8 +444,11 @@ def file_bed(path: str | Path, rate: int) -> LoopBed:
         raise _problem(p, "contains invalid (NaN or infinite) samples", "re-export it from your editor")
     mono = data.mean(axis=1)
     if mono.shape[0] < MIN_FILE_S * src_rate:
-        raise _problem(p, f"is only {mono.shape[0] / src_rate:.2f} s long",
-                       f"a bed needs at least {MIN_FILE_S:.0f} s to loop without a click")
+        raise _problem(
+            p,
+            f"is only {mono.shape[0] / src_rate:.2f} s long",
+            f"a bed needs at least {MIN_FILE_S:.0f} s to loop without a click",
+        )
     if src_rate != rate:
         mono = soxr.resample(mono, src_rate, rate, quality="HQ")
     loudness = integrated_loudness(mono, rate)
@@ -465,16 +493,24 @@ class DuckEnvelope:
     (``hold_s`` >= attack + release).
     """
 
-    def __init__(self, ducks: Sequence[Duck], rate: int, *, attack_s: float = 0.35,
-                 release_s: float = 0.9, hold_s: float = 1.5) -> None:
+    def __init__(
+        self,
+        ducks: Sequence[Duck],
+        rate: int,
+        *,
+        attack_s: float = 0.35,
+        release_s: float = 0.9,
+        hold_s: float = 1.5,
+    ) -> None:
         self.rate = rate
         self.attack = max(1, round(attack_s * rate))
         self.release = max(1, round(release_s * rate))
         hold = max(round(hold_s * rate), self.attack + self.release)
         merged: list[Duck] = []
         for depth in sorted({d.depth_db for d in ducks if d.depth_db > 0 and d.end > d.start}):
-            group = sorted((d for d in ducks if d.depth_db == depth and d.end > d.start),
-                           key=lambda d: d.start)
+            group = sorted(
+                (d for d in ducks if d.depth_db == depth and d.end > d.start), key=lambda d: d.start
+            )
             cur = group[0]
             for d in group[1:]:
                 if d.start - cur.end < hold:
@@ -498,10 +534,12 @@ class DuckEnvelope:
             f = frames[lo - start : hi - start]
             up = np.clip((f - (d.start - self.attack) + 0.5) / self.attack, 0.0, 1.0)
             down = np.clip((f - d.end + 0.5) / self.release, 0.0, 1.0)
-            shape = np.where(f < d.start, 0.5 - 0.5 * np.cos(np.pi * up),
-                             np.where(f < d.end, 1.0, 0.5 + 0.5 * np.cos(np.pi * down)))
-            np.maximum(out[lo - start : hi - start], d.depth_db * shape,
-                       out=out[lo - start : hi - start])
+            shape = np.where(
+                f < d.start,
+                0.5 - 0.5 * np.cos(np.pi * up),
+                np.where(f < d.end, 1.0, 0.5 + 0.5 * np.cos(np.pi * down)),
+            )
+            np.maximum(out[lo - start : hi - start], d.depth_db * shape, out=out[lo - start : hi - start])
         return out
 
     def apply(self, samples: Float, start: int) -> None:
@@ -579,8 +617,10 @@ class AmbienceTrack:
             part = s.bed.render(lo - s.start, hi - lo)
             part *= np.float32(10.0 ** (s.volume_db / 20.0))
             # Equal-power fades (sine-shaped), computed only on the frames they cover.
-            for edge_lo, edge_hi, rising in ((s.start, s.start + s.fade_in, True),
-                                             (s.end - s.fade_out, s.end, False)):
+            for edge_lo, edge_hi, rising in (
+                (s.start, s.start + s.fade_in, True),
+                (s.end - s.fade_out, s.end, False),
+            ):
                 a, b = max(lo, edge_lo), min(hi, edge_hi)
                 if a >= b:
                     continue
@@ -610,7 +650,7 @@ def mix_under(block: Int16, bed: Float) -> Int16:
         mag = np.abs(mix[over])
         mix[over] = np.sign(mix[over]) * (SOFT_KNEE + room * np.tanh((mag - SOFT_KNEE) / room))
     mix *= np.float32(32767.0)
-    return np.rint(mix).astype(np.int16)
+    return np.asarray(np.rint(mix), dtype=np.int16)
 
 
 def with_ambience(blocks: Iterable[Int16], track: AmbienceTrack, start: int = 0) -> Iterator[Int16]:

@@ -59,8 +59,10 @@ def _k_weighting(rate: int) -> tuple[F64, float]:
     """BS.1770's two K-weighting biquads at ``rate`` (pyloudnorm's design), as scipy SOS."""
     from pyloudnorm.iirfilter import IIRfilter
 
-    stages = [IIRfilter(4.0, 1 / math.sqrt(2), 1500.0, rate, "high_shelf"),
-              IIRfilter(0.0, 0.5, 38.0, rate, "high_pass")]
+    stages = [
+        IIRfilter(4.0, 1 / math.sqrt(2), 1500.0, rate, "high_shelf"),
+        IIRfilter(0.0, 0.5, 38.0, rate, "high_pass"),
+    ]
     sos = np.array([np.concatenate([f.b, f.a]) for f in stages], dtype=np.float64)
     gain = float(np.prod([f.passband_gain for f in stages]))
     return sos, gain
@@ -104,7 +106,7 @@ class LoudnessMeter:
         c = np.concatenate([[0.0], np.cumsum(subs)])
         z = (c[subs_per_window:] - c[:-subs_per_window]) / (subs_per_window * self._hop)
         with np.errstate(divide="ignore"):
-            return -0.691 + 10.0 * np.log10(z)
+            return np.asarray(-0.691 + 10.0 * np.log10(z), dtype=np.float64)
 
     def integrated(self) -> float:
         """BS.1770-4 gated loudness in LUFS (-inf when everything is below the absolute gate)."""
@@ -174,8 +176,12 @@ class LoudnessReport:
         def num(v: float) -> float | None:
             return round(v, 2) if math.isfinite(v) else None
 
-        return {"integrated_lufs": num(self.integrated_lufs), "loudness_range_lu": num(self.range_lu),
-                "true_peak_dbtp": num(self.true_peak_dbtp), "gain_db": num(self.gain_db)}
+        return {
+            "integrated_lufs": num(self.integrated_lufs),
+            "loudness_range_lu": num(self.range_lu),
+            "true_peak_dbtp": num(self.true_peak_dbtp),
+            "gain_db": num(self.gain_db),
+        }
 
 
 def measure(blocks: Iterable[npt.NDArray[np.generic]], rate: int, channels: int = 1) -> LoudnessReport:
@@ -199,7 +205,7 @@ def _sliding_min(a: F64, width: int) -> F64:
     prefix = np.minimum.accumulate(blocks, axis=1).ravel()
     suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
     i = np.arange(n - width + 1)
-    return np.minimum(suffix[i], prefix[i + width - 1])
+    return np.asarray(np.minimum(suffix[i], prefix[i + width - 1]), dtype=np.float64)
 
 
 class Limiter:
@@ -214,8 +220,16 @@ class Limiter:
 
     CONTEXT = 256  # frames either side for the oversampling filter to settle
 
-    def __init__(self, rate: int, channels: int = 1, ceiling_dbtp: float = DEFAULT_CEILING_DBTP, *,
-                 lookahead_s: float = 0.005, release_s: float = 0.15, margin_db: float = 0.3) -> None:
+    def __init__(
+        self,
+        rate: int,
+        channels: int = 1,
+        ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
+        *,
+        lookahead_s: float = 0.005,
+        release_s: float = 0.15,
+        margin_db: float = 0.3,
+    ) -> None:
         self.rate = rate
         self.channels = channels
         self.ceiling = 10.0 ** ((ceiling_dbtp - margin_db) / 20.0)
@@ -239,7 +253,7 @@ class Limiter:
         tp = np.max(np.abs(up[: 4 * k]).reshape(k, 4 * up.shape[1]), axis=1)
         peak = mag.copy()
         peak[:k] = np.maximum(peak[:k], tp)
-        return np.minimum(1.0, self.ceiling / np.maximum(peak, 1e-12))
+        return np.asarray(np.minimum(1.0, self.ceiling / np.maximum(peak, 1e-12)), dtype=np.float64)
 
     def _run(self, final: bool) -> F64:
         buf = self._pending
@@ -268,7 +282,7 @@ class Limiter:
         cs = np.concatenate([[0.0], np.cumsum(hist)])
         gain = (cs[self.look :] - cs[: -self.look]) / self.look  # len == ready
         self._recent = hist[-(self.look - 1) :]
-        out = buf[:ready] * gain[:, None]
+        out: F64 = buf[:ready] * gain[:, None]
         sent = buf[:ready]
         self._past = np.concatenate([self._past, sent])[-self.CONTEXT :]
         self._pending = self._pending[ready:] if not final else np.zeros((0, self.channels))
@@ -287,8 +301,13 @@ def to_int16(x: F64) -> Int16:
     return np.clip(np.round(x * 32768.0), -32768, 32767).astype(np.int16)
 
 
-def limited(blocks: Iterable[F64], rate: int, channels: int = 1,
-            ceiling_dbtp: float = DEFAULT_CEILING_DBTP, gain_db: float = 0.0) -> Iterator[F64]:
+def limited(
+    blocks: Iterable[npt.NDArray[np.generic]],
+    rate: int,
+    channels: int = 1,
+    ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
+    gain_db: float = 0.0,
+) -> Iterator[F64]:
     """The blocks times ``gain_db``, through the limiter, re-cut to the input's block sizes
     (split files need exact frame counts)."""
     limiter = Limiter(rate, channels, ceiling_dbtp)
@@ -318,9 +337,13 @@ def limited(blocks: Iterable[F64], rate: int, channels: int = 1,
                 out.append(rest)
 
 
-def normalised(make_blocks: Callable[[], Iterable[npt.NDArray[np.generic]]], rate: int,
-               channels: int = 1, target_lufs: float | None = None,
-               ceiling_dbtp: float = DEFAULT_CEILING_DBTP) -> tuple[float, Iterator[Int16]]:
+def normalised(
+    make_blocks: Callable[[], Iterable[npt.NDArray[np.generic]]],
+    rate: int,
+    channels: int = 1,
+    target_lufs: float | None = None,
+    ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
+) -> tuple[float, Iterator[Int16]]:
     """Two passes: measure the whole stream, then replay it at the gain that meets the target,
     through the true-peak limiter. Returns (gain in dB, the int16 blocks in their own sizes).
 

@@ -1,0 +1,240 @@
+"""Ambience beds, ducking and loudness, measured on real rendered audio."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from voiceguide.audio import ambience as A
+from voiceguide.audio import loudness as L
+from voiceguide.errors import UsageError
+
+RATE = 22050
+
+
+def _density_db(x: np.ndarray, lo: float, hi: float) -> float:
+    f = np.fft.rfftfreq(x.shape[0], 1 / RATE)
+    p = np.abs(np.fft.rfft(x)) ** 2
+    return float(10 * np.log10(p[(f >= lo) & (f < hi)].mean()))
+
+
+def test_beds_are_deterministic_and_random_access() -> None:
+    first = A.generated_bed("rain", RATE).render(0, 5 * RATE)
+    A.generated_bed.cache_clear()
+    again = A.generated_bed("rain", RATE)
+    assert again.render(0, 5 * RATE).tobytes() == first.tobytes()
+    # Any block is the same frames a whole render has there (split files, seeking).
+    assert np.array_equal(again.render(RATE, 777), first[RATE : RATE + 777])
+    assert not np.array_equal(A.generated_bed("rain", RATE, seed=1).render(0, RATE), first[:RATE])
+
+
+@pytest.mark.parametrize("name", sorted(A.BEDS))
+def test_bed_loops_have_no_seam(name: str) -> None:
+    bed = A.generated_bed(name, RATE)
+    for loop in bed.layers:
+        at = loop.shape[0]
+        around = bed.render(at - RATE, 2 * RATE).astype(np.float64)
+        steps = np.abs(np.diff(around))
+        seam = steps[RATE - 1]  # the step from the loop's last frame to its first
+        assert seam <= np.percentile(steps, 99.9), f"{name}: step {seam} at a loop seam"
+
+
+@pytest.mark.parametrize("name", sorted(A.BEDS))
+def test_bed_spectrum_is_gentle_and_hum_free(name: str) -> None:
+    x = A.generated_bed(name, RATE).render(0, 60 * RATE).astype(np.float64)
+    for hum in (50.0, 60.0):  # no narrow line at mains frequency
+        line = _density_db(x, hum - 0.5, hum + 0.5)
+        around = _density_db(x, hum - 12.0, hum + 12.0)
+        assert line < around + 4.0, f"{name}: a peak at {hum} Hz"
+    # Highs rolled off: no tiring hiss.
+    assert _density_db(x, 6000, 10000) < _density_db(x, 200, 2000) - 20.0
+    assert abs(L.integrated_loudness(x, RATE) - A.REFERENCE_LUFS) < 1.0
+
+
+def _wav_loop(path: Path, seconds: float, rate: int, channels: int) -> None:
+    t = np.arange(round(seconds * rate)) / rate
+    tone = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.2 * np.sin(2 * np.pi * 0.7 * t))
+    sf.write(str(path), np.stack([tone] * channels, axis=1), rate)
+
+
+def test_user_file_is_resampled_mono_and_loops_without_a_click(tmp_path: Path) -> None:
+    clip = tmp_path / "pad.flac"
+    _wav_loop(clip, 3.3, 44100, 2)  # 220 Hz does not fit 3.3 s evenly: the raw seam would click
+    bed = A.open_bed("pad.flac", RATE, base=tmp_path)
+    n = bed.loop.shape[0]
+    assert abs(n - round((3.3 - A.FILE_SEAM_S) * RATE)) <= 2
+    around = bed.render(3 * n - RATE // 2, RATE).astype(np.float64)
+    steps = np.abs(np.diff(around))
+    assert steps[RATE // 2 - 1] <= steps.max() * 1.05
+    assert steps.max() < 0.2
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist"),
+        (b"", "is empty"),
+        (b"just some text, not audio\n" * 40, "not an audio"),
+        ("short", "at least"),
+        ("silent", "silent"),
+    ],
+)
+def test_bad_user_files_say_what_is_wrong(tmp_path: Path, content: object, message: str) -> None:
+    path = tmp_path / "bed.wav"
+    if content == "short":
+        _wav_loop(path, 0.4, 22050, 1)
+    elif content == "silent":
+        sf.write(str(path), np.zeros(3 * RATE), RATE)
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    with pytest.raises(UsageError, match=message) as err:
+        A.file_bed(path, RATE)
+    assert str(path) in str(err.value)
+
+
+def _speech_like(seconds: float, utterances: list[tuple[float, float]]) -> np.ndarray:
+    """Band-limited noise bursts with syllable-rate modulation, like a voice, int16."""
+    rng = np.random.default_rng(7)
+    x = np.zeros(round(seconds * RATE))
+    for a, b in utterances:
+        lo, hi = round(a * RATE), round(b * RATE)
+        t = np.arange(hi - lo) / RATE
+        burst = np.convolve(rng.standard_normal(hi - lo), np.hanning(9), "same")
+        x[lo:hi] = 0.12 * burst * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
+    return np.clip(x * 32768, -32768, 32767).astype(np.int16)
+
+
+UTTERANCES = [(2.0, 3.2), (3.7, 5.0), (9.0, 11.5), (16.0, 17.0)]  # 0.5 s gap: one sentence
+
+
+def _ducks() -> A.DuckEnvelope:
+    return A.DuckEnvelope([A.Duck(round(a * RATE), round(b * RATE), 9.0) for a, b in UTTERANCES], RATE)
+
+
+def test_ducking_dips_by_its_depth_is_down_before_the_word_and_holds_within_a_sentence() -> None:
+    env = _ducks()
+    bed = A.generated_bed("brown-noise", RATE)
+    track = A.AmbienceTrack([A.BedSpan(0, 20 * RATE, bed, -18.0)], env)
+    ducked = track.render(0, 20 * RATE).astype(np.float64)
+    plain = A.AmbienceTrack([A.BedSpan(0, 20 * RATE, bed, -18.0)]).render(0, 20 * RATE)
+
+    def level(x: np.ndarray, a: float, b: float) -> float:
+        return float(20 * np.log10(np.sqrt(np.mean(x[round(a * RATE) : round(b * RATE)] ** 2))))
+
+    for a, b in UTTERANCES:
+        drop = level(plain, a, b) - level(ducked, a, b)
+        assert abs(drop - 9.0) <= 1.5
+    assert abs(level(plain, 12.8, 15.5) - level(ducked, 12.8, 15.5)) < 0.1  # a pause: full level
+    att = env.attenuation_db(0, 20 * RATE)
+    for a, _ in UTTERANCES:
+        assert att[round(a * RATE)] == pytest.approx(9.0)  # the first word starts fully ducked
+        assert att[round((a - 0.36) * RATE)] == 0.0 or a == 3.7
+    assert np.all(att[round(3.2 * RATE) : round(3.7 * RATE)] == 9.0)  # no pump between phrases
+    assert np.max(np.abs(np.diff(att))) < 0.05  # smooth: no step in the gain
+
+
+def test_mix_never_clips_and_keeps_the_voice() -> None:
+    voice = np.linspace(25000, 32000, 1000).astype(np.int16)
+    out = A.mix_under(voice, np.full(1000, 0.1, dtype=np.float32))  # sums reach 108 % of full scale
+    assert out.max() < 32767  # bent into the knee, not flattened at full scale
+    assert np.all(np.diff(out.astype(np.int32)) >= 0)
+    quiet = np.full(10, 1000, dtype=np.int16)
+    assert np.all(A.mix_under(quiet, np.zeros(10, dtype=np.float32)) == 1000)
+
+
+def _ebur128(path: Path) -> dict[str, float]:
+    run = subprocess.run(
+        [
+            "ffmpeg",
+            "-nostats",
+            "-hide_banner",
+            "-i",
+            str(path),
+            "-af",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    summary = run.stderr[run.stderr.rindex("Summary:") :]
+    return {
+        "I": float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1)),  # type: ignore[union-attr]
+        "LRA": float(re.search(r"LRA:\s+(-?[\d.]+) LU", summary).group(1)),  # type: ignore[union-attr]
+        "TP": float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1)),  # type: ignore[union-attr]
+    }
+
+
+def _session(seconds: float) -> list[np.ndarray]:
+    utter = [(a, b) for a, b in UTTERANCES if b < seconds]
+    voice = _speech_like(seconds, utter)
+    env = A.DuckEnvelope([A.Duck(round(a * RATE), round(b * RATE), 9.0) for a, b in utter], RATE)
+    spans = A.schedule([A.Change(0, A.generated_bed("rain", RATE), -18.0)], voice.shape[0], 2 * RATE)
+    track = A.AmbienceTrack(spans, env)
+    blocks = [voice[i : i + 4096] for i in range(0, voice.shape[0], 4096)]
+    return list(A.with_ambience(blocks, track))
+
+
+def test_normalised_export_meets_target_and_true_peak_by_an_independent_reader(tmp_path: Path) -> None:
+    blocks = _session(20.0)
+    _gain, out = L.normalised(lambda: iter(blocks), RATE, target_lufs=-19.0)
+    result = list(out)
+    assert [b.shape for b in result] == [b.shape for b in blocks]  # same block sizes for split files
+    wav = tmp_path / "session.wav"
+    sf.write(str(wav), np.concatenate(result), RATE, subtype="PCM_16")
+    got = _ebur128(wav)
+    assert abs(got["I"] - (-19.0)) <= 0.5
+    assert got["TP"] <= -1.0
+    ours = L.measure(result, RATE)
+    assert abs(ours.integrated_lufs - got["I"]) <= 0.3
+    assert abs(ours.true_peak_dbtp - got["TP"]) <= 0.5
+    assert abs(ours.range_lu - got["LRA"]) <= 1.5
+
+
+def test_limiter_catches_hot_peaks_without_clipping(tmp_path: Path) -> None:
+    t = np.arange(5 * RATE) / RATE
+    hot = 0.99 * np.sin(2 * np.pi * RATE / 4 * t + np.pi / 4)  # intersample overs, +3 dB
+    hot[: 2 * RATE] *= 0.1
+    blocks = [hot[i : i + 3000] for i in range(0, hot.shape[0], 3000)]
+    y = np.concatenate(list(L.limited(blocks, RATE, gain_db=2.0)))[:, 0]
+    wav = tmp_path / "hot.wav"
+    sf.write(str(wav), y, RATE, subtype="FLOAT")
+    assert _ebur128(wav)["TP"] <= -1.0
+    quiet = y[:RATE]  # well under the ceiling: untouched but for the gain
+    assert np.allclose(quiet, hot[:RATE] * 10 ** (2 / 20), atol=1e-9)
+
+
+def test_streaming_meter_agrees_with_pyloudnorm() -> None:
+    x = np.concatenate(_session(20.0))
+    meter = L.LoudnessMeter(RATE)
+    for i in range(0, x.shape[0], 1000):
+        meter.add(x[i : i + 1000])
+    assert abs(meter.integrated() - L.integrated_loudness(x, RATE)) < 0.1
+
+
+def test_long_stream_uses_bounded_memory() -> None:
+    seconds = 600
+    bed = A.generated_bed("ocean", RATE)
+    track = A.AmbienceTrack(A.schedule([A.Change(0, bed)], seconds * RATE, 6 * RATE))
+    silence = np.zeros(32768, dtype=np.int16)
+    count = seconds * RATE // 32768
+
+    def blocks() -> list[np.ndarray] | object:
+        return A.with_ambience((silence for _ in range(count)), track)
+
+    tracemalloc.start()
+    _, out = L.normalised(blocks, RATE)  # type: ignore[arg-type]
+    frames = sum(b.shape[0] for b in out)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert frames == count * 32768
+    assert peak < 40 << 20, f"peak {peak >> 20} MB for a {seconds} s stream"

@@ -1,0 +1,363 @@
+"""Loudness to ITU-R BS.1770 / EBU R 128, measured and set block by block.
+
+A two-hour session does not fit in memory as floats, so the meter streams: pyloudnorm's K-weighting
+filters run with carried state, and only one number per 100 ms is kept (72 000 for two hours),
+from which the BS.1770 gated integrated loudness (400 ms blocks, 75 % overlap) and the EBU Tech
+3342 loudness range (3 s windows every 100 ms) are computed exactly as on the whole signal.
+:func:`integrated_loudness` (pyloudnorm itself) stays for short in-memory signals; the tests hold
+the two to the same numbers and both to ffmpeg's ``ebur128``.
+
+True peak is read on a 4x oversampled signal (soxr), and the limiter uses the same reading with a
+short lookahead, so it turns the gain down *before* a peak and lets it back up slowly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+Int16 = npt.NDArray[np.int16]
+
+DEFAULT_TARGET_MONO = -19.0  # LUFS: spoken-word streaming practice for mono
+DEFAULT_TARGET_STEREO = -16.0
+DEFAULT_CEILING_DBTP = -1.0
+MAX_GAIN_DB = 30.0  # a nearly silent session is not raised into a roar of its noise floor
+
+_ABS_GATE = -70.0
+_REL_GATE_I = -10.0
+_REL_GATE_LRA = -20.0
+
+
+def default_target(channels: int) -> float:
+    return DEFAULT_TARGET_STEREO if channels == 2 else DEFAULT_TARGET_MONO
+
+
+def as_float(block: npt.NDArray[np.generic]) -> F64:
+    """int16 (or float) samples as float64, full scale = 1.0, shape (n, channels)."""
+    x = block.astype(np.float64) / 32768.0 if block.dtype == np.int16 else block.astype(np.float64)
+    return x.reshape(x.shape[0], -1)
+
+
+def integrated_loudness(samples: npt.NDArray[np.generic], rate: int) -> float:
+    """BS.1770-4 integrated loudness of a short in-memory signal (pyloudnorm); -inf for silence."""
+    import pyloudnorm
+
+    x = as_float(samples)
+    if x.shape[0] < round(0.4 * rate):
+        return -math.inf
+    meter = pyloudnorm.Meter(rate)
+    return float(meter.integrated_loudness(x[:, 0] if x.shape[1] == 1 else x))
+
+
+def _k_weighting(rate: int) -> tuple[F64, float]:
+    """BS.1770's two K-weighting biquads at ``rate`` (pyloudnorm's design), as scipy SOS."""
+    from pyloudnorm.iirfilter import IIRfilter
+
+    stages = [
+        IIRfilter(4.0, 1 / math.sqrt(2), 1500.0, rate, "high_shelf"),
+        IIRfilter(0.0, 0.5, 38.0, rate, "high_pass"),
+    ]
+    sos = np.array([np.concatenate([f.b, f.a]) for f in stages], dtype=np.float64)
+    gain = float(np.prod([f.passband_gain for f in stages]))
+    return sos, gain
+
+
+class LoudnessMeter:
+    """Integrated loudness, loudness range and true peak of a stream of blocks."""
+
+    def __init__(self, rate: int, channels: int = 1, *, true_peak: bool = True) -> None:
+        self.rate = rate
+        self.channels = channels
+        self._sos, self._gain = _k_weighting(rate)
+        self._zi = np.zeros((self._sos.shape[0], 2, channels))
+        self._hop = round(rate / 10)
+        self._left = np.zeros(0)
+        self._subs: list[F64] = []  # sums of K-weighted power, one per 100 ms
+        self._peak = TruePeak(rate, channels) if true_peak else None
+        self.frames = 0
+
+    def add(self, block: npt.NDArray[np.generic]) -> None:
+        from scipy.signal import sosfilt
+
+        x = as_float(block)
+        if x.shape[1] != self.channels:
+            raise ValueError(f"expected {self.channels} channels, got {x.shape[1]}")
+        self.frames += x.shape[0]
+        if self._peak is not None:
+            self._peak.add(x)
+        y, self._zi = sosfilt(self._sos, x, axis=0, zi=self._zi)
+        power = np.concatenate([self._left, np.sum((y * self._gain) ** 2, axis=1)])
+        whole = power.shape[0] // self._hop * self._hop
+        if whole:
+            self._subs.append(power[:whole].reshape(-1, self._hop).sum(axis=1))
+        self._left = power[whole:]
+
+    def _windows(self, subs_per_window: int) -> F64:
+        """Loudness of each window of ``subs_per_window`` 100 ms parts, hopping by one part."""
+        subs = np.concatenate(self._subs) if self._subs else np.zeros(0)
+        if subs.shape[0] < subs_per_window:
+            return np.zeros(0)
+        c = np.concatenate([[0.0], np.cumsum(subs)])
+        z = (c[subs_per_window:] - c[:-subs_per_window]) / (subs_per_window * self._hop)
+        with np.errstate(divide="ignore"):
+            return np.asarray(-0.691 + 10.0 * np.log10(z), dtype=np.float64)
+
+    def integrated(self) -> float:
+        """BS.1770-4 gated loudness in LUFS (-inf when everything is below the absolute gate)."""
+        lj = self._windows(4)
+        lj = lj[lj > _ABS_GATE]
+        if lj.size == 0:
+            return -math.inf
+        rel = _power_mean(lj) + _REL_GATE_I
+        gated = lj[lj > rel]
+        return _power_mean(gated) if gated.size else -math.inf
+
+    def loudness_range(self) -> float:
+        """EBU Tech 3342 loudness range in LU (0 when the stream is shorter than 3 s)."""
+        st = self._windows(30)
+        st = st[st > _ABS_GATE]
+        if st.size == 0:
+            return 0.0
+        st = st[st > _power_mean(st) + _REL_GATE_LRA]
+        if st.size == 0:
+            return 0.0
+        return float(np.percentile(st, 95) - np.percentile(st, 10))
+
+    def true_peak_db(self) -> float:
+        if self._peak is None:
+            raise ValueError("this meter was made without true peak")
+        return self._peak.db()
+
+
+def _power_mean(levels: F64) -> float:
+    return float(10.0 * np.log10(np.mean(np.power(10.0, (levels + 0.691) / 10.0))) - 0.691)
+
+
+class TruePeak:
+    """The highest magnitude of the signal oversampled 4x (BS.1770 Annex 2's method)."""
+
+    def __init__(self, rate: int, channels: int = 1) -> None:
+        import soxr
+
+        self._stream = soxr.ResampleStream(rate, 4 * rate, channels, dtype="float64", quality="HQ")
+        self.channels = channels
+        self.peak = 0.0
+        self._closed = False
+
+    def add(self, x: F64) -> None:
+        up = self._stream.resample_chunk(np.ascontiguousarray(x))
+        if up.size:
+            self.peak = max(self.peak, float(np.max(np.abs(up))))
+        self.peak = max(self.peak, float(np.max(np.abs(x))) if x.size else 0.0)
+
+    def db(self) -> float:
+        if not self._closed:
+            self._closed = True
+            tail = self._stream.resample_chunk(np.zeros((0, self.channels)), last=True)
+            if tail.size:
+                self.peak = max(self.peak, float(np.max(np.abs(tail))))
+        return 20.0 * math.log10(self.peak) if self.peak > 0 else -math.inf
+
+
+@dataclass(frozen=True)
+class LoudnessReport:
+    integrated_lufs: float
+    range_lu: float
+    true_peak_dbtp: float
+    gain_db: float = 0.0  # what normalisation applied (0 when it was off)
+
+    def as_dict(self) -> dict[str, float | None]:
+        def num(v: float) -> float | None:
+            return round(v, 2) if math.isfinite(v) else None
+
+        return {
+            "integrated_lufs": num(self.integrated_lufs),
+            "loudness_range_lu": num(self.range_lu),
+            "true_peak_dbtp": num(self.true_peak_dbtp),
+            "gain_db": num(self.gain_db),
+        }
+
+
+def measure(blocks: Iterable[npt.NDArray[np.generic]], rate: int, channels: int = 1) -> LoudnessReport:
+    meter = LoudnessMeter(rate, channels)
+    for b in blocks:
+        meter.add(b)
+    return LoudnessReport(meter.integrated(), meter.loudness_range(), meter.true_peak_db())
+
+
+# ---------------------------------------------------------------------------------------------
+# Limiting
+
+
+def _sliding_min(a: F64, width: int) -> F64:
+    """``out[i] = min(a[i : i + width])`` for every full window, in O(n) (van Herk / Gil-Werman)."""
+    n = a.shape[0]
+    if n < width:
+        return np.zeros(0)
+    pad = (-n) % width
+    blocks = np.concatenate([a, np.full(pad, np.inf)]).reshape(-1, width)
+    prefix = np.minimum.accumulate(blocks, axis=1).ravel()
+    suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
+    i = np.arange(n - width + 1)
+    return np.asarray(np.minimum(suffix[i], prefix[i + width - 1]), dtype=np.float64)
+
+
+class Limiter:
+    """A true-peak limiter with lookahead: no sample, nor any peak between samples, above the ceiling.
+
+    The gain needed at each sample (ceiling / its 4x-oversampled peak) is turned into a gain curve
+    that starts falling ``lookahead_s`` *before* the peak (a sliding minimum, then a moving average
+    of the same length, which provably never rises above the need) and recovers exponentially in
+    dB over ``release_s``, so short peaks are caught without clicks and the level does not pump.
+    Output is delayed internally; :meth:`flush` returns the rest.
+    """
+
+    CONTEXT = 256  # frames either side for the oversampling filter to settle
+
+    def __init__(
+        self,
+        rate: int,
+        channels: int = 1,
+        ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
+        *,
+        lookahead_s: float = 0.005,
+        release_s: float = 0.15,
+        margin_db: float = 0.3,
+    ) -> None:
+        self.rate = rate
+        self.channels = channels
+        self.ceiling = 10.0 ** ((ceiling_dbtp - margin_db) / 20.0)
+        self.look = max(2, round(lookahead_s * rate))
+        self._ln_beta = -1.0 / max(1.0, release_s * rate)
+        self._pending = np.zeros((0, channels))
+        self._past = np.zeros((self.CONTEXT, channels))  # already-sent input, for context
+        self._atten = 0.0  # release state: natural-log attenuation of the last sample
+        self._recent = np.ones(self.look - 1)  # the last look-1 smoothed-need values
+
+    def _need(self, x: F64) -> F64:
+        """The gain each sample of ``x`` needs (<= 1), from its true peak; ``x`` carries context."""
+        mag = np.max(np.abs(x), axis=1)
+        if mag.size == 0 or float(np.max(mag)) < self.ceiling * 0.5:  # 6 dB clear: no overs
+            return np.ones(mag.shape[0])
+        import soxr
+
+        up = soxr.resample(x, self.rate, 4 * self.rate, quality="HQ")
+        up = up.reshape(up.shape[0], -1)
+        k = min(up.shape[0] // 4, mag.shape[0])
+        tp = np.max(np.abs(up[: 4 * k]).reshape(k, 4 * up.shape[1]), axis=1)
+        peak = mag.copy()
+        peak[:k] = np.maximum(peak[:k], tp)
+        return np.asarray(np.minimum(1.0, self.ceiling / np.maximum(peak, 1e-12)), dtype=np.float64)
+
+    def _run(self, final: bool) -> F64:
+        buf = self._pending
+        if final:
+            buf = np.concatenate([buf, np.zeros((self.look + self.CONTEXT, self.channels))])
+        ready = buf.shape[0] - self.look - self.CONTEXT
+        if ready <= 0:
+            return np.zeros((0, self.channels))
+        ctx = np.concatenate([self._past, buf])
+        need = self._need(ctx)[self.CONTEXT : self.CONTEXT + ready + self.look - 1]
+        m = _sliding_min(need, self.look)  # len == ready
+        # Release: attenuation decays by beta per frame unless the need is deeper (vectorised via
+        # a running maximum in the log domain: a[n] = max_k a_m[k] * beta**(n-k)).
+        with np.errstate(divide="ignore"):
+            am = -np.log(m)
+            log_am = np.log(np.maximum(am, 0.0))
+        k = np.arange(ready)
+        c = log_am - k * self._ln_beta
+        if self._atten > 0:
+            c[0] = max(c[0], math.log(self._atten) + self._ln_beta)
+        atten = np.exp(np.maximum.accumulate(c) + k * self._ln_beta)
+        atten = np.where(np.isfinite(atten), atten, 0.0)
+        r = np.exp(-atten)
+        self._atten = float(atten[-1])
+        hist = np.concatenate([self._recent, r])
+        cs = np.concatenate([[0.0], np.cumsum(hist)])
+        gain = (cs[self.look :] - cs[: -self.look]) / self.look  # len == ready
+        self._recent = hist[-(self.look - 1) :]
+        out: F64 = buf[:ready] * gain[:, None]
+        sent = buf[:ready]
+        self._past = np.concatenate([self._past, sent])[-self.CONTEXT :]
+        self._pending = self._pending[ready:] if not final else np.zeros((0, self.channels))
+        return out
+
+    def process(self, x: F64) -> F64:
+        """Feed float samples (n, channels); returns the limited samples ready so far."""
+        self._pending = np.concatenate([self._pending, x.reshape(x.shape[0], -1)])
+        return self._run(final=False)
+
+    def flush(self) -> F64:
+        return self._run(final=True)
+
+
+def to_int16(x: F64) -> Int16:
+    return np.clip(np.round(x * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def limited(
+    blocks: Iterable[npt.NDArray[np.generic]],
+    rate: int,
+    channels: int = 1,
+    ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
+    gain_db: float = 0.0,
+) -> Iterator[F64]:
+    """The blocks times ``gain_db``, through the limiter, re-cut to the input's block sizes
+    (split files need exact frame counts)."""
+    limiter = Limiter(rate, channels, ceiling_dbtp)
+    gain = 10.0 ** (gain_db / 20.0)
+    sizes: deque[int] = deque()
+
+    def produced() -> Iterator[F64]:
+        for b in blocks:
+            x = as_float(b) * gain
+            sizes.append(x.shape[0])
+            yield limiter.process(x)
+        yield limiter.flush()
+
+    out: deque[F64] = deque()
+    have = 0
+    for chunk in produced():
+        out.append(chunk)
+        have += chunk.shape[0]
+        while sizes and have >= sizes[0]:
+            size = sizes.popleft()
+            joined = np.concatenate(list(out)) if len(out) > 1 else out[0]
+            out.clear()
+            yield joined[:size]
+            rest = joined[size:]
+            have = rest.shape[0]
+            if have:
+                out.append(rest)
+
+
+def normalised(
+    make_blocks: Callable[[], Iterable[npt.NDArray[np.generic]]],
+    rate: int,
+    channels: int = 1,
+    target_lufs: float | None = None,
+    ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
+) -> tuple[float, Iterator[Int16]]:
+    """Two passes: measure the whole stream, then replay it at the gain that meets the target,
+    through the true-peak limiter. Returns (gain in dB, the int16 blocks in their own sizes).
+
+    ``make_blocks`` must render the same stream each time (voiceguide's renders are deterministic).
+    """
+    target = default_target(channels) if target_lufs is None else target_lufs
+    meter = LoudnessMeter(rate, channels, true_peak=False)
+    for b in make_blocks():
+        meter.add(b)
+    level = meter.integrated()
+    gain_db = 0.0 if not math.isfinite(level) else max(-MAX_GAIN_DB, min(MAX_GAIN_DB, target - level))
+
+    def second() -> Iterator[Int16]:
+        for y in limited(make_blocks(), rate, channels, ceiling_dbtp, gain_db):
+            yield to_int16(y[:, 0] if channels == 1 else y)
+
+    return gain_db, second()

@@ -5,6 +5,10 @@ single files one chapter per top-level step (:mod:`.chapters`, :mod:`.tags`, :mo
 Everything streams from :class:`voiceguide.audio.render.Renderer` block by block (memory does not grow
 with the session), every file appears atomically, and the bytes depend only on the routine, the
 voice settings and the speech cache, so two exports of the same routine are identical.
+
+Over 400 lines: the one public `export()` and the writers it chooses between (WAV, stdout,
+ffmpeg, split files with their playlist and captions); names, chapters, tags and the cover are in
+their own modules.
 """
 
 from __future__ import annotations

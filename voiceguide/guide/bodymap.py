@@ -6,6 +6,9 @@ knee crease…) that point positions are measured from. A view draws one figure 
 picture and its mirror image on the right, so a bilateral point is marked on both sides.
 
 Everything here is pure: plain data in, SVG text out, no file or network access.
+
+Long on purpose: it is drawing data (ten views, each a few paths and its landmarks) more than
+logic, and each view reads best next to the others it must match in style.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ It knows nothing about speech or the command line: it plays :class:`PreparedStep
 :class:`StepSource` through an :class:`~voiceguide.audio.device.AudioOutput`, reading commands from
 :class:`~voiceguide.player.keys.Controls` and time from a :class:`Clock`; tests drive it with
 fakes. Single-threaded.
+
+Over 400 lines on purpose: the state machine and the clock arithmetic it depends on are read
+together; the step buffer, the session source and the signals live in their own modules.
 """
 
 from __future__ import annotations

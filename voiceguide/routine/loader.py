@@ -2,6 +2,9 @@
 
 Reading is confined: a routine may include other routine files and use WAV sounds only inside its
 own folder tree or the shipped scripts and sounds. Nothing in a routine can run code.
+
+A little over 400 lines: the top-level keys, includes and the step dispatch share one loading
+state; the step kinds themselves, sound lookup and `--avoid` are in their own modules.
 """
 
 from __future__ import annotations

@@ -173,3 +173,40 @@ def test_a_typo_is_reported_by_every_command_that_runs_the_routine(
     assert "unknown key 'side'" in err and "did you mean 'sides'" in err
     code, _, err = run(capsys, argv[0], str(routine), *argv[1:], "--strict")
     assert code == 2 and "error: defualts" in err
+
+
+# ---- small things a user notices when exporting ------------------------------------------------
+
+
+def test_export_without_o_writes_a_wav_named_after_the_routine_here(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    routine = tmp_path / "mine.yaml"
+    routine.write_text("title: Quiet hands\nsteps:\n  - say: Hello.\n", encoding="utf-8")
+    code, _, err = run(capsys, "export", str(routine))
+    assert code == 0 and (tmp_path / "Quiet hands.wav").is_file()
+    assert "Quiet hands.wav" in err  # it says where it wrote
+
+
+def test_export_makes_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    routine = tmp_path / "mine.yaml"
+    routine.write_text("title: T\nsteps:\n  - say: Hello.\n", encoding="utf-8")
+    target = tmp_path / "new" / "deeper" / "x.wav"
+    assert run(capsys, "export", str(routine), "-o", str(target))[0] == 0
+    assert target.is_file()
+
+
+def test_a_closed_pipe_ends_export_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    routine = tmp_path / "mine.yaml"
+    routine.write_text("title: T\nsteps:\n  - say: Hello there.\n  - pause: 30s\n", encoding="utf-8")
+    proc = subprocess.run(
+        f"{sys.executable} -m voiceguide export {routine} -o - | head -c 100 > /dev/null; "
+        "echo \"${PIPESTATUS[0]}\"",
+        shell=True, executable="/bin/bash", capture_output=True, text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    assert proc.stderr == "" and proc.stdout.strip() == "0"

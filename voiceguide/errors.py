@@ -85,3 +85,10 @@ class AudioDeviceError(VoiceguideError):
 
 class ExportError(VoiceguideError):
     """An output file could not be written."""
+
+
+class OutputClosed(ExportError):
+    """The program reading our standard output stopped (``voiceguide export -o - | head``): not
+    a failure worth a message, just the end of the stream."""
+
+    exit_code = EXIT_OK

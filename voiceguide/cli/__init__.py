@@ -11,7 +11,14 @@ from typer.exceptions import TyperException
 
 from voiceguide.cli import authoring  # noqa: F401  (registers commands)
 from voiceguide.cli._app import app, console_err, say_err
-from voiceguide.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, RoutineError, VoiceguideError
+from voiceguide.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RUNTIME,
+    OutputClosed,
+    RoutineError,
+    VoiceguideError,
+)
 
 for _optional in ("export", "play", "history", "doctor", "voices", "guide"):
     # Command modules land one issue at a time; each registers itself on import.
@@ -40,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:  # Ctrl-C while typer was prompting or reading
         console_err.print("interrupted")
         return EXIT_INTERRUPTED
+    except OutputClosed:  # `export -o - | head`: the reader had enough
+        return EXIT_OK
     except RoutineError as exc:  # each problem already reads "file:line:col: error: ..."
         for problem in exc.problems:
             say_err(problem.format())

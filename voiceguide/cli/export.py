@@ -34,7 +34,8 @@ def export(
         "--output",
         metavar="FILE",
         help="Where to write: session.wav (or .flac, .ogg, .opus, .mp3, .m4a, .m4b with ffmpeg); "
-        "- writes WAV to standard output.",
+        "- writes WAV to standard output; a missing folder is made. Without -o (and --split): "
+        "a file named after the routine's title in the current folder.",
     ),
     format: str | None = typer.Option(
         None,

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
-from voiceguide.errors import ExportError, Problem, UsageError
+from voiceguide.errors import ExportError, OutputClosed, Problem, UsageError
 from voiceguide.exporter import chapters as chapter_list
 from voiceguide.exporter.chapters import Chapter, file_stem, tag_text
 from voiceguide.exporter.formats import FFMPEG_FORMATS, FORMAT_ALIASES, FORMATS, SAMPLE_RATES
@@ -180,9 +180,10 @@ def slug(text: str, fallback: str = "step") -> str:
 
 
 def split_names(timeline: Timeline, suffix: str = ".wav") -> list[str]:
-    """File names for ``--split``: ``01-introduction.wav``, ``02-cv6-sea-of-qi.wav``, ..."""
-    width = max(2, len(str(len(timeline.steps))))
-    return [f"{i:0{width}d}-{slug(s.title or s.kind)}{suffix}" for i, s in enumerate(timeline.steps, 1)]
+    """File names for ``--split``: ``00-introduction.wav``, ``01-cv6-sea-of-qi.wav``, ... numbered
+    as ``voiceguide show`` numbers the steps and ``play --from`` takes them."""
+    width = max(2, len(str(len(timeline.steps) - 1)))
+    return [f"{s.index:0{width}d}-{slug(s.title or s.kind)}{suffix}" for s in timeline.steps]
 
 
 step_ranges = chapter_list.step_ranges  # the same steps as chapters and the player's skip
@@ -227,10 +228,7 @@ def export(
     """
     suffix = _format_suffix(format)
     if path is None and split_dir is None and suffix is None:
-        raise UsageError(
-            "say where to export: -o FILE, -o - for standard output, --split DIR, "
-            "or --format phone for a file named after the routine"
-        )
+        suffix = ".wav"  # no -o: a WAV named after the routine's title, in the current folder
     if sample_rate not in SAMPLE_RATES:
         raise UsageError(
             f"unsupported sample rate {sample_rate} Hz; use one of " + ", ".join(str(r) for r in SAMPLE_RATES)
@@ -244,7 +242,7 @@ def export(
     split_suffix = suffix or ".wav"
     if split_dir is not None:
         _check_format(split_suffix, f"split files{split_suffix}")
-    if captions and out_path is None and split_dir is None and suffix is None:
+    if captions and out_path is None and split_dir is None and path is not None:
         raise UsageError("--captions needs a file to sit beside: use -o FILE or --split DIR")
     from voiceguide.pipeline import renderer_for  # numpy-heavy: loaded when an export runs
 
@@ -293,8 +291,14 @@ def export(
                 stream.flush()
             except BrokenPipeError:
                 _silence_stdout()
-                raise ExportError("the program reading the audio stopped early") from None
+                raise OutputClosed("the program reading the audio stopped early") from None
         elif out_path is not None:
+            try:  # `-o newdir/session.wav` makes the folder, as people expect
+                out_path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ExportError(
+                    f"cannot make the folder {out_path.parent}: {exc.strerror or exc}"
+                ) from None
             _write_file(out_path, renderer, tick, single)
             result.files.append(out_path)
             result.audio.append(
@@ -413,8 +417,8 @@ def _check_target(path: Path) -> None:
     if path.is_dir():
         raise UsageError(f"{path} is a folder; give a file name such as {path / 'session.wav'}")
     problem = folder_problem(path)
-    if problem:
-        raise problem
+    if problem and any(p.exists() and not p.is_dir() for p in (path.parent, *path.parent.parents)):
+        raise problem  # a file stands where a folder should be; a missing folder is made later
 
 
 def _check_format(suffix: str, what: str) -> None:

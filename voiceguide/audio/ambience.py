@@ -552,8 +552,8 @@ class DuckEnvelope:
         hits = np.nonzero((self._lo < start + n) & (self._hi > start))[0]
         if hits.size == 0:
             return
-        lo = max(int(self._lo[hits].min()), start)
-        hi = min(int(self._hi[hits].max()), start + n)
+        lo = max(int(np.min(self._lo[hits])), start)
+        hi = min(int(np.max(self._hi[hits])), start + n)
         att = self.attenuation_db(lo, hi - lo)
         samples[lo - start : hi - start] *= np.power(10.0, -att / 20.0).astype(np.float32)
 

@@ -77,26 +77,24 @@ class _EarlyWriteback:
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path, *, large: bool = False) -> Iterator[BinaryIO]:
-    """Yield a binary file whose content replaces ``path`` only if the block completes.
-
-    ``large``: the file will be many MB, written front to back (an audio export)."""
+def _replacing(path: Path, suffix: str, *, sync: bool) -> Iterator[Path]:
+    """The one temp-then-rename: a temporary name beside ``path`` (chosen before the file exists,
+    so a Ctrl-C at any instant leaves nothing behind), renamed over ``path`` when the block
+    completes (after an fsync if ``sync``), removed on any failure."""
     path = Path(path)
     problem = folder_problem(path)
     if problem:
         raise problem
-    # The name is chosen before the file exists, and created inside the try, so that a Ctrl-C at any
-    # instant leaves no temporary file behind.
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part{suffix}")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        with os.fdopen(fd, "wb") as handle:
-            if large and hasattr(os, "posix_fadvise"):
-                yield cast(BinaryIO, _EarlyWriteback(handle))
-            else:
-                yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+        yield tmp
+        if sync:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        os.chmod(tmp, default_mode())
         os.replace(tmp, path)
     except OSError as exc:
         _remove(tmp)
@@ -107,30 +105,28 @@ def atomic_output(path: Path, *, large: bool = False) -> Iterator[BinaryIO]:
 
 
 @contextlib.contextmanager
+def atomic_output(path: Path, *, large: bool = False) -> Iterator[BinaryIO]:
+    """Yield a binary file whose content replaces ``path`` only if the block completes.
+
+    ``large``: the file will be many MB, written front to back (an audio export)."""
+    with _replacing(path, "", sync=False) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        with os.fdopen(fd, "wb") as handle:
+            if large and hasattr(os, "posix_fadvise"):
+                yield cast(BinaryIO, _EarlyWriteback(handle))
+            else:
+                yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+@contextlib.contextmanager
 def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path`` for another program (ffmpeg) to write; on success
     the file is synced, given an ordinary file's mode and renamed over ``path``; on any failure,
     Ctrl-C included, it is removed. ``suffix`` keeps the extension a writer picks a format by."""
-    path = Path(path)
-    problem = folder_problem(path)
-    if problem:
-        raise problem
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part{suffix}")
-    try:
+    with _replacing(path, suffix, sync=True) as tmp:
         yield tmp
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.chmod(tmp, default_mode())
-        os.replace(tmp, path)
-    except OSError as exc:
-        _remove(tmp)
-        raise _explain(exc, path) from None
-    except BaseException:
-        _remove(tmp)
-        raise
 
 
 def default_mode() -> int:

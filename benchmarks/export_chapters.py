@@ -23,12 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 TARGET_RSS_MB = 150.0
 
-
-def env_with_cache(cache: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["VOICEGUIDE_CACHE_DIR"] = str(cache)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
+from export import env_with_cache  # noqa: E402  (the sibling benchmark's, run from this folder)
 
 
 def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:

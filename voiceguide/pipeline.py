@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "build_timeline",
     "check_file",
+    "compile_loaded",
     "compile_measured",
     "durations_for",
     "load_routine",
@@ -66,6 +67,19 @@ def build_timeline(
 
     Warnings travel on ``Timeline.warnings``; ``strict`` makes them errors instead."""
     routine = load_routine(ref, avoid=avoid, language=language, strict=strict)
+    return compile_loaded(routine, estimate=estimate, engine=engine, voice=voice, rate=rate, volume=volume)
+
+
+def compile_loaded(
+    routine: Routine,
+    *,
+    estimate: bool = False,
+    engine: str | None = None,
+    voice: str | None = None,
+    rate: int | None = None,
+    volume: float | None = None,
+) -> Timeline:
+    """The timeline of a routine already loaded (a caller that needs both loads it once)."""
     settings = voice_settings(routine, engine=engine, voice=voice, rate=rate, volume=volume)
     durations = durations_for(settings, routine.sounds, estimate=estimate)
     return compile_routine(routine, durations, settings)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, RoutineError
-from ..pipeline import build_timeline, load_routine
+from ..pipeline import compile_loaded, load_routine
 from ..routine.catalogue import load_catalogue
 from .bodymap import Marked, Position, PositionError, load_positions, render_view, resolve_position
 
@@ -369,5 +369,5 @@ def build_guide(ref: str | Path, *, avoid: Sequence[str] = (), language: str | N
     """The guide page for a routine (path or shipped name), leaving out the same points as the
     session; ``language`` picks a shipped routine's translation and the point texts in it."""
     routine = load_routine(ref, avoid=avoid, language=language)
-    timeline = build_timeline(ref, avoid=avoid, estimate=True, language=language)
+    timeline = compile_loaded(routine, estimate=True)
     return guide_html(routine, timeline, load_catalogue(), load_positions())

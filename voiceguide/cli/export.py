@@ -82,7 +82,8 @@ def export(
     """Export a routine to audio: one file, WAV on stdout, or one file per step.
 
     Speech is synthesized once and cached, so the second export is fast; the same routine gives
-    byte-identical files every time. Files appear complete or not at all.
+    byte-identical files on the same day (files carry the date: set SOURCE_DATE_EPOCH to pin it).
+    Files appear complete or not at all.
     """
     if chapters not in ("on", "off"):
         raise UsageError(f"--chapters takes on or off, not {chapters!r}")

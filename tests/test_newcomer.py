@@ -210,3 +210,30 @@ def test_a_closed_pipe_ends_export_quietly(tmp_path: Path) -> None:
         env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
     )
     assert proc.stderr == "" and proc.stdout.strip() == "0"
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"]], ids=["plan", "json"])
+def test_a_closed_pipe_ends_show_quietly(tmp_path: Path, extra: list[str]) -> None:
+    """`voiceguide show mine | head` is not a failure: exit 0 and nothing on stderr.
+
+    The plan is far larger than a pipe's buffer, so voiceguide is certainly still writing when
+    the reader goes away.
+    """
+    import os
+    import subprocess
+    import sys
+
+    routine = tmp_path / "long.yaml"
+    steps = "".join(f"  - say: This is sentence number {i} of a long plan.\n" for i in range(1500))
+    routine.write_text(f"title: Long\nsteps:\n{steps}", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "show", str(routine), "--estimate", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert err == ""

@@ -45,13 +45,28 @@ class _LazyConsole:
 
     def real(self) -> Console:
         if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
+            self._console = _console_class()(**self._options)
         return self._console
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real(), name)
+
+
+def _console_class() -> type[Console]:
+    from rich.console import Console
+
+    from voiceguide.errors import OutputClosed
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # `voiceguide show ... | head`: rich silences stdout and exits with 1; the reader
+            # having had enough is not a failure, so it ends like `export -o - | head` (exit 0).
+            try:
+                super().on_broken_pipe()
+            except SystemExit:
+                raise OutputClosed("the program reading the output stopped early") from None
+
+    return _Console
 
 
 # soft_wrap: long lines (file:line:col problems) stay one line, so editors and grep can parse them.

@@ -437,13 +437,19 @@ def test_ctrl_c_during_synthesis_exits_130_without_traceback(tmp_path: Path) -> 
     routine = write(tmp_path / "many.yaml", "title: Many sentences\nsteps:\n" + "\n".join(lines))
     for i, after in enumerate((1, 2, 3, 5, 8, 13, 21, 34)):
         cache = tmp_path / f"cache{i}"
-        proc = spawn("show", routine, env=cli_env(tmp_path, VOICEGUIDE_CACHE_DIR=str(cache)),
-                     cwd=tmp_path)
+        # PYTHONFAULTHANDLER: if it ever hangs, SIGABRT below makes it print every thread's stack.
+        env = cli_env(tmp_path, VOICEGUIDE_CACHE_DIR=str(cache), PYTHONFAULTHANDLER="1")
+        proc = spawn("show", routine, env=env, cwd=tmp_path)
         try:
             assert wait_until(lambda c=cache, n=after: len(cache_files(c, hidden=False)) >= n,
                               proc)
             proc.send_signal(signal.SIGINT)
-            stdout, stderr = proc.communicate(timeout=60)
+            try:
+                stdout, stderr = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGABRT)
+                stacks = proc.communicate(timeout=30)[1].decode("utf-8", "replace")
+                pytest.fail(f"still running 60 s after Ctrl-C (after {after} clips):\n{stacks}")
         finally:
             proc.kill()
         text = (stdout + stderr).decode("utf-8", "replace")

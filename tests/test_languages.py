@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "scripts"
 LANGUAGES = ("es", "de", "fr", "zh")
 TRANSLATED = ("lower-back-pain", "box-breathing")
-FRAGMENTS = ("_acupressure-intro", "_back-red-flags", "_breathing-intro", "_closing")
+# Every shipped English fragment: a new one without translations fails the tests below.
+FRAGMENTS = tuple(sorted(p.stem for p in SCRIPTS.glob("_*.yaml")))
 # What must never be heard in another language: the English phrase table, word for word.
 ENGLISH_PHRASES = {v for k, v in PHRASES.items() if "{" not in v}
 
@@ -67,6 +68,31 @@ def test_a_translation_keeps_the_structure_of_the_english(code: str, name: str) 
     assert translated.language == code
     assert shape(translated.steps) == shape(english.steps)
     assert len(translated.cautions) == len(english.cautions)
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+@pytest.mark.parametrize("name", FRAGMENTS)
+def test_a_translated_fragment_keeps_the_structure_and_the_cautions_of_the_english(code: str, name: str) -> None:
+    """Fragments are checked on their own too: a translated routine that does not include one yet
+    (the 4-7-8 opening) must not let it drift unnoticed."""
+    english = load_routine(SCRIPTS / f"{name}.yaml")
+    translated = load_routine(SCRIPTS / code / f"{name}.yaml", language=code, strict=True)
+    assert shape(translated.steps) == shape(english.steps)
+    assert len(translated.cautions) == len(english.cautions)
+    said = [s.text for s in iter_says(translated.steps)]
+    assert said and not any(re.search(r"\d", t) for t in said), "digits are read out letter by letter"
+    english_said = {s.text for s in iter_says(english.steps)}
+    assert not english_said & set(said), "a line was left in English"
+
+
+def iter_says(steps: tuple[StepT, ...]) -> list[Say]:
+    out: list[Say] = []
+    for s in steps:
+        if isinstance(s, (Section, Repeat)):
+            out.extend(iter_says(s.steps))
+        elif isinstance(s, Say):
+            out.append(s)
+    return out
 
 
 @pytest.mark.parametrize("code", LANGUAGES)

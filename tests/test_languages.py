@@ -72,7 +72,7 @@ def test_a_translation_keeps_the_structure_of_the_english(code: str, name: str) 
 
 @pytest.mark.parametrize("code", LANGUAGES)
 @pytest.mark.parametrize("name", FRAGMENTS)
-def test_a_translated_fragment_keeps_the_structure_and_the_cautions_of_the_english(code: str, name: str) -> None:
+def test_a_translated_fragment_keeps_the_structure_of_the_english(code: str, name: str) -> None:
     """Fragments are checked on their own too: a translated routine that does not include one yet
     (the 4-7-8 opening) must not let it drift unnoticed."""
     english = load_routine(SCRIPTS / f"{name}.yaml")
@@ -154,3 +154,56 @@ def test_chinese_is_spoken_by_the_mandarin_voice() -> None:
 
     voice = pick_voice(get_engine("pyttsx3").voices(), "zh", None)
     assert voice is not None and "cmn" in voice
+
+
+# What a reminder says with this much left, in each language: the verb agrees with the time
+# (Spanish), numbers take their form before a unit (veintiún, vingt et une, 两), 1 is "one unit".
+REMINDERS = {
+    "en": ["One second left.", "Two seconds left.", "Twenty-one seconds left.", "Thirty seconds left.",
+           "One minute and thirty seconds left.", "One minute left.", "Two minutes left.",
+           "Twelve seconds left.", "Twenty-two seconds left."],
+    "es": ["Queda un segundo.", "Quedan dos segundos.", "Quedan veintiún segundos.",
+           "Quedan treinta segundos.", "Quedan un minuto y treinta segundos.", "Queda un minuto.",
+           "Quedan dos minutos.", "Quedan doce segundos.", "Quedan veintidós segundos."],
+    "de": ["Noch eine Sekunde.", "Noch zwei Sekunden.", "Noch einundzwanzig Sekunden.",
+           "Noch dreißig Sekunden.", "Noch eine Minute und dreißig Sekunden.", "Noch eine Minute.",
+           "Noch zwei Minuten.", "Noch zwölf Sekunden.", "Noch zweiundzwanzig Sekunden."],
+    "fr": ["Encore une seconde.", "Encore deux secondes.", "Encore vingt et une secondes.",
+           "Encore trente secondes.", "Encore une minute et trente secondes.", "Encore une minute.",
+           "Encore deux minutes.", "Encore douze secondes.", "Encore vingt-deux secondes."],
+    "zh": ["还有一秒。", "还有两秒。", "还有二十一秒。", "还有三十秒。", "还有一分钟三十秒。", "还有一分钟。",
+           "还有两分钟。", "还有十二秒。", "还有二十二秒。"],
+}
+EDGES = (1, 2, 21, 30, 90, 60, 120, 12, 22)
+
+
+@pytest.mark.parametrize("code", ["en", *LANGUAGES])
+def test_reminders_follow_the_languages_grammar_at_the_edges(code: str) -> None:
+    from voiceguide.routine.locale import phrase_table
+    from voiceguide.routine.phrases import time_left_words
+
+    phrases = phrase_table(load_locale(code))
+    assert [time_left_words(s, phrases) for s in EDGES] == REMINDERS[code]
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_counting_keeps_the_counting_words(code: str) -> None:
+    """The forms before a unit are for durations only: a count still says veintiuno, 二."""
+    from voiceguide.routine.locale import phrase_table
+    from voiceguide.routine.phrases import number_word
+
+    phrases = phrase_table(load_locale(code))
+    expected = {"es": ("dos", "veintiuno"), "de": ("zwei", "einundzwanzig"),
+                "fr": ("deux", "vingt et un"), "zh": ("二", "二十一")}[code]
+    assert (number_word(2, phrases), number_word(21, phrases)) == expected
+
+
+def test_a_spanish_hold_says_queda_for_one_minute_and_quedan_for_more(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text("title: Prueba\nlanguage: es\nsteps:\n  - point: LI4\n    hold: 3m\n"
+                    "    remind_every: 30s\n", encoding="utf-8")
+    timeline = build_timeline(path, estimate=True)
+    reminders = [e.text for e in timeline.events if e.role == "reminder"]
+    assert "Queda un minuto." in reminders and "Quedan dos minutos." in reminders
+    assert "Quedan un minuto y treinta segundos." in reminders
+    assert not any(r.startswith("Queda ") and "y" in r.split() for r in reminders)

@@ -16,7 +16,7 @@ from typing import Any
 
 from voiceguide.errors import Problem, RoutineError, UsageError
 from voiceguide.routine.catalogue import Catalogue
-from voiceguide.routine.phrases import PHRASES, placeholders
+from voiceguide.routine.phrases import PHRASES, VIEW, placeholders
 from voiceguide.routine.source import LocatedDict, parse
 
 ENGLISH = "en"
@@ -32,6 +32,8 @@ class Locale:
     cautions: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
     points: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    view: Mapping[str, str] = field(default_factory=dict)  # the live view's labels (VIEW's keys)
+    avoid: Mapping[str, str] = field(default_factory=dict)  # caution tag -> its --avoid name here
 
 
 def _files() -> dict[str, Any]:
@@ -87,16 +89,16 @@ def load_locale(code: str) -> Locale:
         return {str(k): " ".join(v.split()) for k, v in value.items()}
 
     phrases = text_map("phrases")
-    for key, text in phrases.items():
-        if key in PHRASES and placeholders(text) != placeholders(PHRASES[key]):
-            problems.append(
-                Problem(
-                    filename,
-                    1,
-                    1,
-                    f"phrase {key!r} must use the placeholders {sorted(placeholders(PHRASES[key]))}",
-                )
-            )
+    view = text_map("view")
+    for section, entries, english in (("phrase", phrases, PHRASES), ("view", view, VIEW)):
+        for key, text in entries.items():
+            if key in english and placeholders(text) != placeholders(english[key]):
+                wanted = sorted(placeholders(english[key]))
+                message = f"{section} {key!r} must use the placeholders {wanted}"
+                problems.append(Problem(filename, 1, 1, message))
+            elif section == "view" and key not in english:
+                message = f"view {key!r} is not a label; labels: {', '.join(VIEW)}"
+                problems.append(Problem(filename, 1, 1, message))
     points: dict[str, dict[str, str]] = {}
     raw_points = data.get("points", {}) if isinstance(data, LocatedDict) else {}
     for code_, spec in (raw_points or {}).items():
@@ -107,7 +109,13 @@ def load_locale(code: str) -> Locale:
     if problems:
         raise RoutineError(problems)
     name = data.get("name", code) if isinstance(data, LocatedDict) else code
-    return Locale(code, str(name), phrases, text_map("cautions"), text_map("tags"), points)
+    cautions, tags, avoid = text_map("cautions"), text_map("tags"), text_map("avoid")
+    return Locale(code, str(name), phrases, cautions, tags, points, view, avoid)
+
+
+def view_labels(code: str) -> dict[str, str]:
+    """The live view's labels in the session's language (English where the locale has none)."""
+    return {**VIEW, **load_locale(code).view}
 
 
 def number_words(code: str) -> dict[str, str]:
@@ -173,4 +181,5 @@ def missing(locale: Locale, point_codes: list[str], caution_tags: list[str]) -> 
         spec = locale.points.get(code, {})
         out.extend(f"point {code} {f}" for f in ("name", "location", "technique") if f not in spec)
     out.extend(f"caution {t}" for t in caution_tags if t not in locale.cautions)
+    out.extend(f"view {k}" for k in VIEW if k not in locale.view)
     return out

@@ -41,6 +41,42 @@ PHRASES: dict[str, str] = {
     "title_sound": "Sound: {sound}",
 }
 
+# What the live view shows (never spoken), in English; a locale's `view:` section translates them
+# with the same {placeholders}. Times inside them are digits ("4 s", "1:30"): they are read.
+VIEW: dict[str, str] = {
+    "intro": "Introduction",
+    "then": "then {n} steps",
+    "then_one": "then {n} step",
+    "step": "Step {n} of {total}",
+    "next": "Next: {what}, {length}",
+    "next_end": "Next: end of session",
+    "next_end_preview": "Next: end of preview",
+    "about": "about {time}",
+    "hold": "Hold",
+    "inhale": "Breathe in",
+    "hold_in": "Hold (in)",
+    "exhale": "Breathe out",
+    "hold_out": "Hold (out)",
+    "pause": "Pause",
+    "left_side": "left side",
+    "right_side": "right side",
+    "both_sides": "both sides",
+    "together": "both sides together",
+    "alternate": "left, then right",
+    "cycle": "cycle {n} of {total}",
+    "cycle_n": "cycle {n}",
+    "seconds": "{n} s",
+    "time_left": "{time} left",
+    "time_left_one": "{time} left",
+    "progress": "{elapsed} of {total} · {left} left",
+    "preview": "(preview)",
+    "paused": "PAUSED — press space to continue",
+    "preparing": "preparing speech…",
+    "finished": "Session complete.",
+    "stopped": "Stopped.",
+    "keys": "space pause/resume · n/→ next · p/← back · q quit",
+}
+
 _ONES = [
     "zero",
     "one",

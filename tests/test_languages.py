@@ -117,20 +117,75 @@ def test_no_english_phrase_is_spoken_and_numbers_are_the_languages_words(code: s
     assert not any(re.search(r"\d", t) for t in texts), "digits are read out letter by letter"
 
 
+# espeak-ng's own name for each language's voice: the yardstick is the command-line program,
+# not the engine voiceguide drives, so a session spoken by the wrong voice would not match it.
+ESPEAK_VOICES = {"es": "es", "de": "de", "fr": "fr", "zh": "cmn"}
+
+
+def _wav(path: Path) -> tuple[Any, int]:
+    import numpy as np
+
+    with wave.open(str(path)) as w:
+        assert w.getsampwidth() == 2
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, w.getnchannels())
+        return samples[:, 0].astype(np.float64) / 32768, w.getframerate()
+
+
+def espeak_seconds(text: str, voice: str, rate: int, tmp: Path) -> float:
+    """How long espeak-ng's own program takes to say ``text``, first sound to last (its padding
+    of silence left out, as voiceguide trims it)."""
+    import numpy as np
+
+    out = tmp / "espeak.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(out), text], check=True)
+    samples, sr = _wav(out)
+    loud = np.nonzero(np.abs(samples) > 0.01)[0]
+    return float(loud[-1] - loud[0]) / sr if loud.size else 0.0
+
+
+def _srt_cues(srt: str) -> list[tuple[float, float]]:
+    def seconds(stamp: str) -> float:
+        h, m, rest = stamp.split(":")
+        s, ms = rest.split(",")
+        return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+    stamps = re.findall(r"(\d\d:\d\d:\d\d,\d\d\d) --> (\d\d:\d\d:\d\d,\d\d\d)", srt)
+    return [(seconds(a), seconds(b)) for a, b in stamps]
+
+
 @pytest.mark.engine
 @pytest.mark.parametrize("code", LANGUAGES)
-def test_export_speaks_the_language_at_a_plausible_pace_with_captions(code: str, tmp_path: Path) -> None:
+def test_export_speaks_at_espeak_ngs_own_pace_with_captions(code: str, tmp_path: Path) -> None:
+    """Every utterance of the exported session (its caption's length) lasts as long as espeak-ng's
+    own program takes to say the same text in that language's voice at the routine's rate, and
+    the audio under each caption is speech, not silence."""
+    import numpy as np
+
     out = tmp_path / f"box-{code}.wav"
     subprocess.run([sys.executable, "-m", "voiceguide", "export", "box-breathing", "--language", code,
                     "-o", str(out), "--captions"], check=True, capture_output=True)
-    with wave.open(str(out)) as w:
-        seconds = w.getnframes() / w.getframerate()
+    audio, sr = _wav(out)
     english = build_timeline("box-breathing", estimate=False).total_seconds
-    assert 0.7 * english < seconds < 1.6 * english  # the same session, spoken, not silence
+    assert 0.7 * english < len(audio) / sr < 1.6 * english  # the same session, spoken, not silence
     srt = (tmp_path / f"box-{code}.srt").read_text("utf-8")
     timeline = build_timeline("box-breathing", language=code)
-    first_say = next(e.text for e in timeline.events if e.kind == "speech" and e.role == "say")
-    assert first_say[:4] in srt  # UTF-8 captions carry the spoken text
+    spoken = [e for e in timeline.events if e.kind == "speech" and e.text.strip()]
+    cues = _srt_cues(srt)
+    assert len(cues) == len(spoken)
+    assert spoken[0].text[:4] in srt  # UTF-8 captions carry the spoken text
+    ours = theirs = 0.0
+    for event, (start, end) in {e.text: (e, c) for e, c in zip(spoken, cues, strict=True)}.values():
+        assert abs(start - event.start_us / 1e6) < 0.002  # the caption is where the timeline put it
+        yardstick = espeak_seconds(event.text, ESPEAK_VOICES[code], timeline.voice.rate, tmp_path)
+        length = end - start
+        assert abs(length - yardstick) <= max(0.15 * yardstick, 0.1), (event.text, length, yardstick)
+        ours, theirs = ours + length, theirs + yardstick
+        window = audio[int(start * sr) : int(end * sr)]
+        step = sr // 50  # 20 ms
+        frames = window[: len(window) // step * step].reshape(-1, step)
+        voiced = np.sqrt((frames**2).mean(axis=1)) > 0.01
+        assert voiced.mean() > 0.5, (event.text, voiced.mean())  # speech under the caption
+    assert 0.95 < ours / theirs < 1.05, (ours, theirs)
 
 
 def test_chinese_end_to_end_in_show_json_and_split_names(tmp_path: Path) -> None:

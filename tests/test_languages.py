@@ -262,3 +262,32 @@ def test_a_spanish_hold_says_queda_for_one_minute_and_quedan_for_more(tmp_path: 
     assert "Queda un minuto." in reminders and "Quedan dos minutos." in reminders
     assert "Quedan un minuto y treinta segundos." in reminders
     assert not any(r.startswith("Queda ") and "y" in r.split() for r in reminders)
+
+
+def _left_out(code: str, *avoid: str) -> tuple[str, ...]:
+    return build_timeline("lower-back-pain", language=code, avoid=list(avoid), estimate=True).avoided
+
+
+@pytest.mark.parametrize(
+    ("code", "word", "tag"),
+    [("es", "embarazo", "pregnancy"), ("es", "Prótesis de cadera", "artificial-hip"),
+     ("es", "protesis-de-cadera", "artificial-hip"), ("de", "Schwangerschaft", "pregnancy"),
+     ("de", "hüftprothese", "artificial-hip"), ("fr", "grossesse", "pregnancy"),
+     ("fr", "enceinte", "pregnancy"), ("zh", "怀孕", "pregnancy"), ("zh", "人工髋关节", "artificial-hip")],
+)
+def test_avoid_takes_the_tag_in_the_sessions_language(code: str, word: str, tag: str) -> None:
+    assert _left_out(code, word) == _left_out(code, tag) != ()
+    assert _left_out(code, word, tag) == _left_out(code, tag)  # the same tag twice is one
+
+
+def test_avoid_names_the_tags_in_the_sessions_language_when_it_knows_none() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "show", "lower-back-pain", "--language", "es", "--estimate",
+         "--avoid", "embarazp"], capture_output=True, text=True)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "did you mean 'embarazo'?" in result.stderr
+    assert "embarazo (pregnancy)" in result.stderr and "varices (varicose-veins)" in result.stderr
+    english = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "show", "lower-back-pain", "--estimate", "--avoid", "embarazo"],
+        capture_output=True, text=True)
+    assert english.returncode != 0 and "known tags: after-meals, artificial-hip" in english.stderr

@@ -8,13 +8,15 @@ English, and :func:`missing` names it so ``check --strict`` can say so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
 from voiceguide.errors import Problem, RoutineError, UsageError
+from voiceguide.hints import did_you_mean
 from voiceguide.routine.catalogue import Catalogue
 from voiceguide.routine.phrases import PHRASES, VIEW, placeholders
 from voiceguide.routine.source import LocatedDict, parse
@@ -170,6 +172,40 @@ def localized(catalogue: Catalogue, locale: Locale) -> Catalogue:
     own = {k: v for k, v in catalogue.caution_texts.items() if "+" not in k}
     cautions = {**own, **locale.cautions}
     return Catalogue(points, cautions)
+
+
+def _fold(word: str) -> str:
+    """A tag as typed, for matching: case, accents and spaces do not matter (Prótesis de cadera)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return "-".join(plain.casefold().replace("_", " ").replace("-", " ").split())
+
+
+def avoid_names(locale: Locale, known: Sequence[str]) -> dict[str, str]:
+    """Every word ``--avoid`` accepts → its caution tag: the English tags, and in a session in
+    another language the names its locale gives them (``embarazo`` → ``pregnancy``)."""
+    names = {_fold(tag): tag for tag in known}
+    for tag, words in locale.avoid.items():
+        if tag in known:
+            names.update({_fold(w): tag for w in words.split(",") if w.strip()})
+    return names
+
+
+def avoid_tags(words: Sequence[str], locale: Locale, known: Sequence[str]) -> tuple[str, ...]:
+    """The caution tags ``--avoid`` names, in the session's language or in English; a word that
+    names none is a UsageError listing the tags as this language calls them."""
+    names = avoid_names(locale, known)
+    tags: list[str] = []
+    for word in words:
+        tag = names.get(_fold(word))
+        if tag is None:
+            local = {t: locale.avoid[t].split(",")[0].strip() for t in known if t in locale.avoid}
+            listed = [f"{local[t]} ({t})" if t in local else t for t in known]
+            guess = did_you_mean(_fold(word), [*local.values(), *known])
+            known_list = ", ".join(listed)
+            raise UsageError(f"unknown caution tag {word!r} for --avoid; {guess}known tags: {known_list}")
+        if tag not in tags:
+            tags.append(tag)
+    return tuple(tags)
 
 
 def missing(locale: Locale, point_codes: list[str], caution_tags: list[str]) -> list[str]:

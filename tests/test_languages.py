@@ -22,7 +22,7 @@ from voiceguide.routine.steps import Breathe, Pause, PointStep, Repeat, Say, Sec
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "scripts"
 LANGUAGES = ("es", "de", "fr", "zh")
-TRANSLATED = ("lower-back-pain", "box-breathing")
+TRANSLATED = ("lower-back-pain", "box-breathing", "breathing-4-7-8")
 # Every shipped English fragment: a new one without translations fails the tests below.
 FRAGMENTS = tuple(sorted(p.stem for p in SCRIPTS.glob("_*.yaml")))
 # What must never be heard in another language: the English phrase table, word for word.

@@ -192,3 +192,128 @@ def test_cautions_above_the_panel_wrap_on_words(width: int) -> None:
     for caution in CAUTIONS:
         assert_whole(caution, lines)
     assert sum(line.lstrip().startswith("•") for line in lines) == len(CAUTIONS)
+
+
+# -- the live view in the session's language ------------------------------------------------------
+
+ENGLISH_LABELS = ("Next:", "Step ", " left", "Hold", " side", "cycle", "Introduction", "pause/resume")
+
+
+def session_moments(code: str) -> dict[str, PlayState]:
+    """Moments of the shipped routines in a language, as the player would show them."""
+    from voiceguide.pipeline import build_timeline
+
+    back = build_timeline("lower-back-pain", language=code, estimate=True)
+    hold = next(sp for sp in back.spans if sp.kind == "hold" and sp.point is not None)
+    step = back.steps[hold.step]
+    words = next(e for e in back.events if e.kind == "speech" and e.step == step.index and len(e.text) > 20)
+    box = build_timeline("box-breathing", language=code, estimate=True)
+    breath = next(sp for sp in box.spans if sp.kind == "exhale")
+    bstep = box.steps[breath.step]
+
+    def at(t: object, s: Step, us: int, **kw: object) -> PlayState:
+        steps = t.steps  # type: ignore[attr-defined]
+        base: dict[str, object] = dict(
+            title=t.title,  # type: ignore[attr-defined]
+            step=s,
+            step_count=len(steps),
+            position_us=us - s.start_us,
+            elapsed_us=us,
+            total_us=t.total_us,  # type: ignore[attr-defined]
+            total_exact=False,
+            status="playing",
+            next_step=steps[s.index + 1] if s.index + 1 < len(steps) else None,
+        )
+        base.update(kw)
+        return PlayState(**base)  # type: ignore[arg-type]
+
+    half = hold.start_us + hold.duration_us // 2
+    return {
+        "intro": at(back, back.steps[0], 3 * US, event=next(e for e in back.events if e.kind == "speech")),
+        "hold": at(back, step, half, span=hold, event=words, point=hold.point),
+        "breathe": at(box, bstep, breath.start_us + US, span=breath, cycle=(2, 4)),
+        "paused": at(back, step, half, span=hold, status="paused"),
+    }
+
+
+def render_in(code: str, s: PlayState, width: int) -> list[str]:
+    from voiceguide.routine.locale import view_labels
+
+    out = io.StringIO()
+    console = Console(file=out, width=width, color_system=None, force_terminal=False, soft_wrap=True)
+    console.print(render_panel(s, labels=view_labels(code)))
+    return out.getvalue().splitlines()
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_a_chinese_session_shows_chinese_labels_whole_characters_and_straight_borders(width: int) -> None:
+    from rich.cells import get_character_cell_size
+
+    moments = session_moments("zh")
+    for name, s in moments.items():
+        lines = render_in("zh", s, width)
+        text = "\n".join(lines)
+        # Wide characters are two cells: every line of the panel ends exactly at the border.
+        assert {cell_len(line) for line in lines} == {width}, (name, text)
+        assert all(line[-1] in "│╮╯" for line in lines), (name, text)
+        assert not [w for w in ENGLISH_LABELS if w in text], (name, text)
+        assert re.search(r"[\u4e00-\u9fff]", text)
+        assert all(get_character_cell_size(c) == 2 for c in "肾俞还剩秒")
+        flat = re.sub(r"[\s│╭╮╰╯─]+", "", text)
+        if s.current_point is not None:  # Chinese wraps between characters; nothing is lost
+            assert re.sub(r"\s+", "", s.current_point.location) in flat, text
+            assert any(s.current_point.name in line for line in lines)  # a name is never split
+    hold = "\n".join(render_in("zh", moments["hold"], 120))
+    assert re.search(r"第 \d+ 步，共 \d+ 步 · ", hold)
+    assert re.search(r"按压 · 两侧 · 还剩 \d+ 秒", hold)
+    assert "接下来：" in hold and "空格 暂停/继续" in hold and "约 " in hold
+    assert "呼气 · 第 2 轮，共 4 轮 · 还剩 3 秒" in "\n".join(render_in("zh", moments["breathe"], 80))
+    assert "已暂停——按空格键继续" in "\n".join(render_in("zh", moments["paused"], 80))
+    intro = "\n".join(render_in("zh", moments["intro"], 120))
+    assert intro.count("开场") == 1 and re.search(r"开场 · 之后共 \d+ 步", intro)
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_a_spanish_session_shows_spanish_labels_and_keeps_every_word(width: int) -> None:
+    from voiceguide.routine.locale import view_labels
+
+    moments = session_moments("es")
+    for name, s in moments.items():
+        lines = render_in("es", s, width)
+        text = "\n".join(lines)
+        assert all(cell_len(line) <= width for line in lines), (name, text)
+        assert not [w for w in ENGLISH_LABELS if w in text], (name, text)
+        assert_whole(next_line(s, view_labels("es")), lines)
+        if s.current_point is not None:
+            assert_whole(s.current_point.location, lines)
+        if s.event is not None:
+            assert_whole(describe_event(s.event), lines)
+    hold = "\n".join(render_in("es", moments["hold"], 120))
+    assert re.search(r"Paso \d+ de \d+ · ", hold) and "Siguiente: " in hold
+    assert re.search(r"Presión · ambos lados · quedan \d+ s", hold)
+    assert "de aprox. " in hold and "quedan aprox. " in hold
+    assert "Exhala · ciclo 2 de 4 · quedan 3 s" in "\n".join(render_in("es", moments["breathe"], 80))
+
+
+def test_one_second_left_agrees_in_spanish_and_stays_english_by_default() -> None:
+    from voiceguide.player.view import countdown_line
+    from voiceguide.routine.locale import view_labels
+
+    s = state(PAUSE, 19.5, next_step=BREATHE)
+    assert countdown_line(s) == ("Pause", "1 s left", 19_500_000, 20 * US)
+    assert countdown_line(s, view_labels("es"))[:2] == ("Pausa", "queda 1 s")  # type: ignore[index]
+    assert countdown_line(state(PAUSE, 16), view_labels("es"))[:2] == ("Pausa", "quedan 4 s")  # type: ignore[index]
+    assert countdown_line(state(PAUSE, 16), view_labels("de"))[:2] == ("Pause", "noch 4 s")  # type: ignore[index]
+
+
+def test_plain_lines_use_the_sessions_language_too() -> None:
+    from voiceguide.player.view import PlainView
+    from voiceguide.routine.locale import view_labels
+
+    s = session_moments("de")["hold"]
+    out = io.StringIO()
+    view = PlainView(out, labels=view_labels("de"))
+    view.update(s)
+    log = out.getvalue()
+    assert re.search(r"Schritt \d+ von \d+: ", log) and re.search(r"Drücken \(beide Seiten\) \d+ s", log)
+    assert "Step " not in log and "Hold" not in log

@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 
 # Help for the options several commands share, worded once.
 ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
-AVOID_HELP = "Leave out points with this caution tag (e.g. pregnancy); repeat for several."
+AVOID_HELP = (
+    "Leave out points with this caution tag (e.g. pregnancy, or as the session's language names it: "
+    "embarazo); repeat for several."
+)
 ENGINE_HELP = "Speech engine: pyttsx3 or piper."
 VOICE_HELP = "Voice id or name (see `voiceguide voices`)."
 RATE_HELP = "Words per minute (80-300)."

@@ -40,7 +40,8 @@ KEYMAP: dict[str, Command] = {
     "Q": Command.QUIT,
 }
 
-KEYS_HELP = "space pause/resume · n/→ next · p/← back · q quit"
+# The help line the live view shows for these keys is the label `keys` (routine.phrases.VIEW),
+# translated in each locale's `view:` section: change both together.
 
 
 class Controls(Protocol):

@@ -62,6 +62,7 @@ def play(
     # Imported here, not at the top, for start-up time: `import voiceguide` stays light.
     from voiceguide.audio.device import open_output
     from voiceguide.routine.loader import load_routine
+    from voiceguide.routine.locale import view_labels
     from voiceguide.routine.voice import voice_settings
 
     if start is not None and preview is not None:
@@ -106,7 +107,8 @@ def play(
         try:
             if on_cautions is not None and routine.cautions and preview is None:
                 on_cautions(routine.cautions)
-            view: View = LiveView(console, keys=keyboard) if live else PlainView()
+            labels = view_labels(routine.language)
+            view: View = LiveView(console, keys=keyboard, labels=labels) if live else PlainView(labels=labels)
             keys: KeyReader | NoKeys = KeyReader() if keyboard else NoKeys()
             if skip_intro and not spoken_before and preview is None:
                 view.note(

@@ -3,31 +3,46 @@
 The player hands the view a :class:`PlayState` snapshot many times a second; the view decides how
 often to draw. Piped or in CI there is no cursor movement, just one timestamped line per thing
 that happened (step started, cue spoken, paused, ...), so a log reads like the session.
+
+Every label comes from a table in the session's language (``routine.phrases.VIEW`` in English,
+a locale's ``view:`` section otherwise), handed to the view once; the functions take it too, and
+default to English.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from voiceguide.player.keys import KEYS_HELP
 from voiceguide.routine.ops import PointInfo
+from voiceguide.routine.phrases import VIEW
 from voiceguide.timeline.model import Event, Span, Step
 from voiceguide.units import US, format_duration, format_stamp
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
+Labels = Mapping[str, str]
+# The span kinds of the timeline, and the view label each is shown with.
 SPAN_LABELS = {
-    "hold": "Hold",
-    "inhale": "Breathe in",
-    "hold-in": "Hold (in)",
-    "exhale": "Breathe out",
-    "hold-out": "Hold (out)",
+    "hold": "hold",
+    "inhale": "inhale",
+    "hold-in": "hold_in",
+    "exhale": "exhale",
+    "hold-out": "hold_out",
 }
+
+
+def label(labels: Labels, key: str, **values: object) -> str:
+    """One label, filled in; English for a key the table lacks."""
+    return labels.get(key, VIEW[key]).format(**values)
+
+
+def span_label(kind: str, labels: Labels = VIEW) -> str:
+    return label(labels, SPAN_LABELS[kind]) if kind in SPAN_LABELS else kind
 
 
 @dataclass(frozen=True)
@@ -55,23 +70,16 @@ class PlayState:
         return self.point if self.point is not None else self.step.point
 
     @property
+    def is_intro(self) -> bool:
+        return self.step.index == 0 and self.step.kind == "intro"
+
+    @property
     def step_label(self) -> str:
-        last = self.step_count - 1
-        if self.step.index == 0 and self.step.kind == "intro":
-            return f"Introduction (then {last} step{'s' if last != 1 else ''})"
-        return f"Step {self.step.index} of {last}"
+        return step_label(self)
 
     @property
     def heading(self) -> str:
-        """The step label and its title, without saying "Introduction" twice."""
-        last = self.step_count - 1
-        title = self.step.title.strip()
-        if self.step.index == 0 and self.step.kind == "intro":
-            then = f"then {last} step{'s' if last != 1 else ''}"
-            if title.lower() in ("", "introduction"):
-                return f"Introduction · {then}"
-            return f"Introduction · {title} · {then}"
-        return f"Step {self.step.index} of {last} · {title}" if title else f"Step {self.step.index} of {last}"
+        return heading(self)
 
     @property
     def step_left_us(self) -> int:
@@ -82,6 +90,31 @@ class PlayState:
         if self.span is None:
             return 0
         return max(self.span.end_us - (self.step.start_us + self.position_us), 0)
+
+
+def step_label(s: PlayState, labels: Labels = VIEW) -> str:
+    """``Step 2 of 6``, or ``Introduction (then 6 steps)``."""
+    last = s.step_count - 1
+    if s.is_intro:
+        return f"{label(labels, 'intro')} ({_then(last, labels)})"
+    return label(labels, "step", n=s.step.index, total=last)
+
+
+def _then(steps: int, labels: Labels) -> str:
+    return label(labels, "then_one" if steps == 1 else "then", n=steps)
+
+
+def heading(s: PlayState, labels: Labels = VIEW) -> str:
+    """The step label and its title, without saying "Introduction" twice."""
+    last = s.step_count - 1
+    title = s.step.title.strip()
+    if s.is_intro:
+        intro, then = label(labels, "intro"), _then(last, labels)
+        if title.lower() in ("", "introduction", intro.lower()):
+            return f"{intro} · {then}"
+        return f"{intro} · {title} · {then}"
+    step = label(labels, "step", n=s.step.index, total=last)
+    return f"{step} · {title}" if title else step
 
 
 def clock(us: int) -> str:
@@ -100,8 +133,9 @@ def describe_event(event: Event) -> str:
     return ""
 
 
-def _side(span: Span) -> str:
-    return {"left": "left side", "right": "right side", "both": "both sides"}.get(span.side, "")
+def _side(span: Span, labels: Labels = VIEW) -> str:
+    key = {"left": "left_side", "right": "right_side", "both": "both_sides"}.get(span.side)
+    return label(labels, key) if key else ""
 
 
 class View(Protocol):
@@ -117,8 +151,9 @@ class View(Protocol):
 class PlainView:
     """Timestamped lines for logs and pipes: one per step, cue, hold and pause/resume."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, labels: Labels = VIEW) -> None:
         self._out = stream if stream is not None else sys.stdout
+        self._labels = labels
         self._step: tuple[int, int] | None = None
         self._point: PointInfo | None = None
         self._event: Event | None = None
@@ -140,8 +175,9 @@ class PlainView:
         if key != self._step:
             self._step = key
             self._event = self._span = self._point = None
-            intro = state.step.index == 0 and state.step.kind == "intro"
-            self._line(at, state.heading if intro else f"{state.step_label}: {state.step.title}")
+            labels = self._labels
+            title = f"{step_label(state, labels)}: {state.step.title}"
+            self._line(at, heading(state, labels) if state.is_intro else title)
         point = state.current_point
         if point is not None and point != self._point:
             self._point = point
@@ -159,9 +195,9 @@ class PlainView:
             return
         if state.span is not None and state.span != self._span:
             self._span = state.span
-            side = _side(state.span)
-            label = SPAN_LABELS.get(state.span.kind, state.span.kind)
-            self._line(at, f"  {label}{' (' + side + ')' if side else ''} {state.span.duration_us / US:g} s")
+            side = _side(state.span, self._labels)
+            what = span_label(state.span.kind, self._labels)
+            self._line(at, f"  {what}{' (' + side + ')' if side else ''} {state.span.duration_us / US:g} s")
         if state.event is not None and state.event != self._event:
             self._event = state.event
             text = describe_event(state.event)
@@ -180,7 +216,7 @@ class LiveView:
 
     MIN_INTERVAL_S = 0.1  # ten redraws a second are plenty for a one-second countdown
 
-    def __init__(self, console: object | None = None, *, keys: bool = True) -> None:
+    def __init__(self, console: object | None = None, *, keys: bool = True, labels: Labels = VIEW) -> None:
         from rich.console import Console
         from rich.live import Live
 
@@ -193,6 +229,7 @@ class LiveView:
             redirect_stderr=False,
         )
         self._keys = keys
+        self._labels = labels
         self._last = 0.0
         self._state: PlayState | None = None
         self._notes: list[str] = []
@@ -229,53 +266,73 @@ class LiveView:
             self._started = False
 
     def _render(self, s: PlayState, *, final: bool = False) -> RenderableType:
-        return render_panel(s, self._notes, keys=self._keys and not final)
+        return render_panel(s, self._notes, keys=self._keys and not final, labels=self._labels)
 
 
-def time_left(us: int) -> str:
+def time_left(us: int, labels: Labels = VIEW) -> str:
     """A countdown as a listener reads it: whole seconds rounded up (``4 s``), ``m:ss`` from a minute."""
     seconds = -(-max(us, 0) // US)
-    return f"{seconds} s" if seconds < 60 else clock(seconds * US)
+    return label(labels, "seconds", n=seconds) if seconds < 60 else clock(seconds * US)
+
+
+def _left(us: int, labels: Labels) -> str:
+    """``4 s left``; the singular label for one second, where the language's verb agrees."""
+    one = -(-max(us, 0) // US) == 1
+    return label(labels, "time_left_one" if one else "time_left", time=time_left(us, labels))
+
+
+_SENTENCE_ENDS = (". ", "。")
+_COMMAS = (", ", "，", "、")
 
 
 def _first_sentence(text: str) -> str:
-    """The opening of a location ("On the inside of your forearm"): enough to get ready."""
-    head = text.strip().split(". ")[0].rstrip(".")
-    return head.split(", ")[0] if len(head) > 48 else head
+    """The opening of a location ("On the inside of your forearm"): enough to get ready.
+    Chinese ends sentences with 。 and pauses with ，; its characters are twice as wide."""
+    from rich.cells import cell_len
+
+    head = text.strip()
+    for end in _SENTENCE_ENDS:
+        head = head.split(end)[0]
+    head = head.rstrip(".。")
+    if cell_len(head) > 48:
+        for comma in _COMMAS:
+            head = head.split(comma)[0]
+    return head
 
 
-def next_line(s: PlayState) -> str:
+def next_line(s: PlayState, labels: Labels = VIEW) -> str:
     """What comes after this step, so the listener can get ready: ``Next: PC6 · Inner Gate — …, 1:00``."""
     if s.next_step is None:
-        return "Next: end of preview" if s.preview else "Next: end of session"
+        return label(labels, "next_end_preview" if s.preview else "next_end")
     step = s.next_step
-    length = ("" if s.next_exact else "about ") + format_duration(step.duration_us)
+    length = format_duration(step.duration_us)
+    if not s.next_exact:
+        length = label(labels, "about", time=length)
     point = step.point
     if point is not None and step.kind == "point":
         where = _first_sentence(point.location)
         what = f"{point.code} · {point.name}" + (f" — {where}" if where else "")
     else:
         what = step.title.strip() or step.kind
-    return f"Next: {what}, {length}"
+    return label(labels, "next", what=what, length=length)
 
 
-def countdown_line(s: PlayState) -> tuple[str, str, int, int] | None:
+def countdown_line(s: PlayState, labels: Labels = VIEW) -> tuple[str, str, int, int] | None:
     """(label, detail, done, total) for the bar under the point: a hold, a breath, a pause."""
     if s.span is not None:
-        label = SPAN_LABELS.get(s.span.kind, s.span.kind)
-        parts = [label]
+        parts = [span_label(s.span.kind, labels)]
         if s.span.kind == "hold":
-            side = _side(s.span)
+            side = _side(s.span, labels)
             if side:
                 parts.append(side)
         elif s.cycle is not None:
             n, of = s.cycle
-            parts.append(f"cycle {n} of {of}" if of else f"cycle {n}")
+            parts.append(label(labels, "cycle", n=n, total=of) if of else label(labels, "cycle_n", n=n))
         left = s.span_left_us
-        return " · ".join(parts), f"{time_left(left)} left", s.span.duration_us - left, s.span.duration_us
+        return " · ".join(parts), _left(left, labels), s.span.duration_us - left, s.span.duration_us
     if s.step.kind == "pause":
         left = s.step_left_us
-        return "Pause", f"{time_left(left)} left", s.step.duration_us - left, s.step.duration_us
+        return label(labels, "pause"), _left(left, labels), s.step.duration_us - left, s.step.duration_us
     return None
 
 
@@ -290,15 +347,18 @@ def _bar(total: int, done: int, style: str = "bar.complete") -> RenderableType:
     return grid
 
 
-def render_panel(s: PlayState, notes: Sequence[str] = (), *, keys: bool = True) -> RenderableType:
-    """The live panel for one moment. Every line is rich Text, which wraps on words at any width,
-    and the bars have lines of their own, so nothing overflows or is cut."""
+def render_panel(
+    s: PlayState, notes: Sequence[str] = (), *, keys: bool = True, labels: Labels = VIEW
+) -> RenderableType:
+    """The live panel for one moment, its labels in ``labels``' language. Every line is rich Text,
+    which wraps on words (and between Chinese characters) at any width, and the bars have lines
+    of their own, so nothing overflows or is cut."""
     from rich.text import Text
 
     rows: list[RenderableType] = []
-    head = Text(s.heading, style="bold")
+    head = Text(heading(s, labels), style="bold")
     if s.preview:
-        head.append("  (preview)", style="magenta")
+        head.append("  " + label(labels, "preview"), style="magenta")
     rows.append(head)
     point = s.current_point
     if point is not None:
@@ -307,48 +367,38 @@ def render_panel(s: PlayState, notes: Sequence[str] = (), *, keys: bool = True) 
         line.append(f" · {point.code}")
         if point.pinyin:
             line.append(f" · {point.pinyin}")
-        side = _side(s.span) if s.span is not None and s.span.kind == "hold" else ""
-        how = side or {"together": "both sides together", "alternate": "left, then right"}.get(
-            point.sides, ""
-        )
+        side = _side(s.span, labels) if s.span is not None and s.span.kind == "hold" else ""
+        how = side or (label(labels, point.sides) if point.sides in ("together", "alternate") else "")
         if how:
             line.append(f" · {how}", style="yellow")
         rows.append(line)
         rows.append(Text(point.location, style="dim"))
     rows.append(Text(""))
-    countdown = countdown_line(s)
+    countdown = countdown_line(s, labels)
     if countdown is not None:
-        label, detail, done, total = countdown
+        what, detail, done, total = countdown
         line = Text()
-        line.append(label, style="bold green")
+        line.append(what, style="bold green")
         line.append(f" · {detail}")
         rows.append(line)
         rows.append(_bar(total, done, "green"))
     caption = describe_event(s.event) if s.event is not None else ""
     rows.append(Text(caption or " ", style="italic"))
     rows.append(Text(""))
-    about = "" if s.total_exact else "about "
-    rows.append(
-        Text(
-            f"{clock(s.elapsed_us)} of {about}{clock(s.total_us)} · "
-            f"{about}{clock(s.total_us - s.elapsed_us)} left"
-        )
-    )
+    length, remaining = clock(s.total_us), clock(s.total_us - s.elapsed_us)
+    if not s.total_exact:
+        length, remaining = label(labels, "about", time=length), label(labels, "about", time=remaining)
+    rows.append(Text(label(labels, "progress", elapsed=clock(s.elapsed_us), total=length, left=remaining)))
     rows.append(_bar(s.total_us, min(s.elapsed_us, s.total_us)))
     if s.status not in ("finished", "stopped"):
-        rows.append(Text(next_line(s), style="cyan"))
-    status = {
-        "paused": Text("PAUSED — press space to continue", style="bold yellow"),
-        "preparing": Text("preparing speech…", style="dim"),
-        "finished": Text("Session complete.", style="bold green"),
-        "stopped": Text("Stopped.", style="bold"),
-    }.get(s.status)
-    if status is not None:
-        rows.append(status)
+        rows.append(Text(next_line(s, labels), style="cyan"))
+    styles = {"paused": "bold yellow", "preparing": "dim", "finished": "bold green", "stopped": "bold"}
+    if s.status in styles:
+        rows.append(Text(label(labels, s.status), style=styles[s.status]))
     for message in notes:
         rows.append(Text(message, style="yellow"))
     if keys:
-        rows.append(Text(KEYS_HELP, style="dim"))
+        rows.append(Text(label(labels, "keys"), style="dim"))
     return _SessionPanel(rows, s.title)
 
 

@@ -24,6 +24,7 @@ from voiceguide.routine.library import resolve_routine, shipped_scripts_dir
 from voiceguide.routine.locale import (
     ENGLISH,
     Locale,
+    avoid_tags,
     check_language,
     load_locale,
     localized,
@@ -85,13 +86,6 @@ def _load(
 ) -> tuple[Routine | None, list[Problem]]:
     filename = display_path(path)
     state = _State(root=path.resolve().parent, catalogue=load_catalogue(), language=language)
-    known_tags = caution_tags(state.catalogue)
-    for tag in avoid:
-        if tag not in known_tags:
-            guess = did_you_mean(tag, known_tags)
-            raise UsageError(
-                f"unknown caution tag {tag!r} for --avoid; {guess}known tags: {', '.join(known_tags)}"
-            )
     try:
         data = parse(read_source(path, filename), filename)
     except RoutineError as exc:
@@ -114,6 +108,8 @@ def _load(
     locale = _locale(data, top, state, ctx)
     if locale is None:
         return None, ctx.problems
+    # Known once the language is: `--avoid embarazo` in a Spanish session, `--avoid pregnancy` in any.
+    avoided = avoid_tags(avoid, locale, caution_tags(state.catalogue))
     _apply_shared(data, top, state, filename)
     state.defaults = _defaults(top.get("defaults", {}))
     _check_sound(state.defaults.chime, state, ctx, "defaults.chime", data.where("defaults"))
@@ -151,7 +147,7 @@ def _load(
     if any(p.severity == "error" for p in state.problems):
         return None, state.problems
     routine = replace(routine, warnings=tuple(p for p in state.problems if p.severity == "warning"))
-    return avoiding(routine, tuple(state.cautions), tuple(avoid)), state.problems
+    return avoiding(routine, tuple(state.cautions), avoided), state.problems
 
 
 def _locale(data: LocatedDict, top: dict[str, Any], state: _State, ctx: Ctx) -> Locale | None:

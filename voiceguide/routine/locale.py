@@ -8,15 +8,17 @@ English, and :func:`missing` names it so ``check --strict`` can say so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
 from voiceguide.errors import Problem, RoutineError, UsageError
+from voiceguide.hints import did_you_mean
 from voiceguide.routine.catalogue import Catalogue
-from voiceguide.routine.phrases import PHRASES, placeholders
+from voiceguide.routine.phrases import PHRASES, VIEW, placeholders
 from voiceguide.routine.source import LocatedDict, parse
 
 ENGLISH = "en"
@@ -32,6 +34,8 @@ class Locale:
     cautions: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
     points: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    view: Mapping[str, str] = field(default_factory=dict)  # the live view's labels (VIEW's keys)
+    avoid: Mapping[str, str] = field(default_factory=dict)  # caution tag -> its --avoid name here
 
 
 def _files() -> dict[str, Any]:
@@ -87,16 +91,16 @@ def load_locale(code: str) -> Locale:
         return {str(k): " ".join(v.split()) for k, v in value.items()}
 
     phrases = text_map("phrases")
-    for key, text in phrases.items():
-        if key in PHRASES and placeholders(text) != placeholders(PHRASES[key]):
-            problems.append(
-                Problem(
-                    filename,
-                    1,
-                    1,
-                    f"phrase {key!r} must use the placeholders {sorted(placeholders(PHRASES[key]))}",
-                )
-            )
+    view = text_map("view")
+    for section, entries, english in (("phrase", phrases, PHRASES), ("view", view, VIEW)):
+        for key, text in entries.items():
+            if key in english and placeholders(text) != placeholders(english[key]):
+                wanted = sorted(placeholders(english[key]))
+                message = f"{section} {key!r} must use the placeholders {wanted}"
+                problems.append(Problem(filename, 1, 1, message))
+            elif section == "view" and key not in english:
+                message = f"view {key!r} is not a label; labels: {', '.join(VIEW)}"
+                problems.append(Problem(filename, 1, 1, message))
     points: dict[str, dict[str, str]] = {}
     raw_points = data.get("points", {}) if isinstance(data, LocatedDict) else {}
     for code_, spec in (raw_points or {}).items():
@@ -107,7 +111,13 @@ def load_locale(code: str) -> Locale:
     if problems:
         raise RoutineError(problems)
     name = data.get("name", code) if isinstance(data, LocatedDict) else code
-    return Locale(code, str(name), phrases, text_map("cautions"), text_map("tags"), points)
+    cautions, tags, avoid = text_map("cautions"), text_map("tags"), text_map("avoid")
+    return Locale(code, str(name), phrases, cautions, tags, points, view, avoid)
+
+
+def view_labels(code: str) -> dict[str, str]:
+    """The live view's labels in the session's language (English where the locale has none)."""
+    return {**VIEW, **load_locale(code).view}
 
 
 def number_words(code: str) -> dict[str, str]:
@@ -164,6 +174,40 @@ def localized(catalogue: Catalogue, locale: Locale) -> Catalogue:
     return Catalogue(points, cautions)
 
 
+def _fold(word: str) -> str:
+    """A tag as typed, for matching: case, accents and spaces do not matter (Prótesis de cadera)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return "-".join(plain.casefold().replace("_", " ").replace("-", " ").split())
+
+
+def avoid_names(locale: Locale, known: Sequence[str]) -> dict[str, str]:
+    """Every word ``--avoid`` accepts → its caution tag: the English tags, and in a session in
+    another language the names its locale gives them (``embarazo`` → ``pregnancy``)."""
+    names = {_fold(tag): tag for tag in known}
+    for tag, words in locale.avoid.items():
+        if tag in known:
+            names.update({_fold(w): tag for w in words.split(",") if w.strip()})
+    return names
+
+
+def avoid_tags(words: Sequence[str], locale: Locale, known: Sequence[str]) -> tuple[str, ...]:
+    """The caution tags ``--avoid`` names, in the session's language or in English; a word that
+    names none is a UsageError listing the tags as this language calls them."""
+    names = avoid_names(locale, known)
+    tags: list[str] = []
+    for word in words:
+        tag = names.get(_fold(word))
+        if tag is None:
+            local = {t: locale.avoid[t].split(",")[0].strip() for t in known if t in locale.avoid}
+            listed = [f"{local[t]} ({t})" if t in local else t for t in known]
+            guess = did_you_mean(_fold(word), [*local.values(), *known])
+            known_list = ", ".join(listed)
+            raise UsageError(f"unknown caution tag {word!r} for --avoid; {guess}known tags: {known_list}")
+        if tag not in tags:
+            tags.append(tag)
+    return tuple(tags)
+
+
 def missing(locale: Locale, point_codes: list[str], caution_tags: list[str]) -> list[str]:
     """Entries a session in this language needs but the locale does not translate."""
     if locale.code == ENGLISH:
@@ -173,4 +217,5 @@ def missing(locale: Locale, point_codes: list[str], caution_tags: list[str]) -> 
         spec = locale.points.get(code, {})
         out.extend(f"point {code} {f}" for f in ("name", "location", "technique") if f not in spec)
     out.extend(f"caution {t}" for t in caution_tags if t not in locale.cautions)
+    out.extend(f"view {k}" for k in VIEW if k not in locale.view)
     return out

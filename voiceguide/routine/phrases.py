@@ -17,6 +17,10 @@ PHRASES: dict[str, str] = {
     "right_side": "Right side.",
     "switch_sides": "Switch sides.",
     "time_left": "{time} left.",
+    # The same when the time is a single unit ("one minute", "one second"), for languages whose
+    # verb agrees with it (Spanish "Queda un minuto" / "Quedan dos minutos"). Used only where the
+    # phrase table sets it, so a routine overriding `time_left` alone changes every reminder.
+    "time_left_one": "{time} left.",
     "breathe_in": "Breathe in.",
     "hold_in": "Hold.",
     "breathe_out": "Breathe out.",
@@ -35,6 +39,42 @@ PHRASES: dict[str, str] = {
     "title_breathe": "Breathe {pattern} ×{cycles}",
     "title_repeat": "Repeat ×{times}",
     "title_sound": "Sound: {sound}",
+}
+
+# What the live view shows (never spoken), in English; a locale's `view:` section translates them
+# with the same {placeholders}. Times inside them are digits ("4 s", "1:30"): they are read.
+VIEW: dict[str, str] = {
+    "intro": "Introduction",
+    "then": "then {n} steps",
+    "then_one": "then {n} step",
+    "step": "Step {n} of {total}",
+    "next": "Next: {what}, {length}",
+    "next_end": "Next: end of session",
+    "next_end_preview": "Next: end of preview",
+    "about": "about {time}",
+    "hold": "Hold",
+    "inhale": "Breathe in",
+    "hold_in": "Hold (in)",
+    "exhale": "Breathe out",
+    "hold_out": "Hold (out)",
+    "pause": "Pause",
+    "left_side": "left side",
+    "right_side": "right side",
+    "both_sides": "both sides",
+    "together": "both sides together",
+    "alternate": "left, then right",
+    "cycle": "cycle {n} of {total}",
+    "cycle_n": "cycle {n}",
+    "seconds": "{n} s",
+    "time_left": "{time} left",
+    "time_left_one": "{time} left",
+    "progress": "{elapsed} of {total} · {left} left",
+    "preview": "(preview)",
+    "paused": "PAUSED — press space to continue",
+    "preparing": "preparing speech…",
+    "finished": "Session complete.",
+    "stopped": "Stopped.",
+    "keys": "space pause/resume · n/→ next · p/← back · q quit",
 }
 
 _ONES = [
@@ -75,6 +115,12 @@ def number_word(n: int, phrases: Mapping[str, str]) -> str:
     return str(n)
 
 
+def unit_number(n: int, phrases: Mapping[str, str]) -> str:
+    """The number as said before a unit (minutes, seconds): ``u2`` where the language has such a
+    form (Chinese 两分钟, not 二分钟; Spanish veintiún segundos), else the counting word."""
+    return phrases.get(f"u{n}") or number_word(n, phrases)
+
+
 def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
@@ -113,9 +159,18 @@ def time_words(seconds: int, phrases: Mapping[str, str]) -> str:
     m, s = divmod(seconds, 60)
     parts = []
     if m:
-        parts.append(say(phrases, "minute") if m == 1 else say(phrases, "minutes", n=number_word(m, phrases)))
+        parts.append(say(phrases, "minute") if m == 1 else say(phrases, "minutes", n=unit_number(m, phrases)))
     if s:
-        parts.append(say(phrases, "second") if s == 1 else say(phrases, "seconds", n=number_word(s, phrases)))
+        parts.append(say(phrases, "second") if s == 1 else say(phrases, "seconds", n=unit_number(s, phrases)))
     if len(parts) == 2:
         return say(phrases, "and", a=parts[0], b=parts[1])
     return parts[0] if parts else number_word(0, phrases)
+
+
+def time_left_words(seconds: int, phrases: Mapping[str, str]) -> str:
+    """The reminder during a hold, "Thirty seconds left.", its verb agreeing with the time:
+    ``time_left_one`` for exactly one minute or one second where the phrase table words it."""
+    single = divmod(seconds, 60) in ((1, 0), (0, 1))
+    key = "time_left_one" if single and "time_left_one" in phrases else "time_left"
+    text = say(phrases, key, time=time_words(seconds, phrases))
+    return text[:1].upper() + text[1:]

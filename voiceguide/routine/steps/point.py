@@ -12,7 +12,7 @@ from voiceguide.hints import suggestion
 from voiceguide.routine.catalogue import Point
 from voiceguide.routine.model import DEFAULT_HOLD_US, NOWHERE, Origin, StepT
 from voiceguide.routine.ops import Block, Op, Play, PointInfo, Speak
-from voiceguide.routine.phrases import caution_sentences, number_word, say, time_words
+from voiceguide.routine.phrases import caution_sentences, number_word, say, time_left_words
 from voiceguide.routine.schema import SIDES, SIDES_MEANT, Choice, Duration, Key, Number, Text
 from voiceguide.routine.steps.base import Item, Loading, Planning, StepKind
 from voiceguide.units import US
@@ -112,8 +112,8 @@ def _hold(step: PointStep, planning: Planning, side: str) -> list[Op]:
         remaining = (hold - 1) // step.remind_every_us * step.remind_every_us
         while remaining > countdown_us and remaining > 0:
             if remaining % US == 0 and hold - remaining >= FIRST_REMINDER_US:
-                text = say(phrases, "time_left", time=time_words(remaining // US, phrases))
-                cues.append((hold - remaining, Speak(text[:1].upper() + text[1:], "reminder")))
+                text = time_left_words(remaining // US, phrases)
+                cues.append((hold - remaining, Speak(text, "reminder")))
             remaining -= step.remind_every_us
     for n in range(min(step.countdown, hold // US - 1), 0, -1):
         cues.append((hold - n * US, Speak(number_word(n, phrases), "countdown")))

@@ -291,3 +291,20 @@ def test_avoid_names_the_tags_in_the_sessions_language_when_it_knows_none() -> N
         [sys.executable, "-m", "voiceguide", "show", "lower-back-pain", "--estimate", "--avoid", "embarazo"],
         capture_output=True, text=True)
     assert english.returncode != 0 and "known tags: after-meals, artificial-hip" in english.stderr
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_hold_captions_are_in_the_sessions_language(code: str) -> None:
+    """A phone showing the captions during a long hold reads the live view's words for it."""
+    from voiceguide.exporter.captions import cues
+    from voiceguide.routine.locale import view_labels
+
+    timeline = build_timeline("lower-back-pain", language=code, estimate=True)
+    spoken = {e.text for e in timeline.events if e.kind == "speech"}
+    holds = [c.text for c in cues(timeline) if c.text not in {" ".join(t.split()) for t in spoken}
+             and "\n" not in c.text]
+    labels = view_labels(code)
+    assert holds and all(h.startswith(labels["hold"] + " · ") or h.startswith(labels["hold"] + ", ")
+                         for h in holds), holds[:3]
+    assert any(labels["left_side"] in h for h in holds)
+    assert not any(re.search(r"\b(Hold|left side|right side)\b", h) for h in holds), holds[:3]

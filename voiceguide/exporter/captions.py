@@ -7,8 +7,10 @@ so captions line up with the audio exactly as the timeline placed it.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from voiceguide.routine.locale import view_labels
 from voiceguide.timeline.model import Event, Span, Timeline
 from voiceguide.units import format_duration
 
@@ -34,7 +36,9 @@ def cues(
     """Speech events within ``[start_us, end_us)`` as cues, times shifted by ``-offset_us``.
 
     The silent stretches of a hold carry a "Hold · 1:30" cue (the time left), so a phone showing
-    the captions tells the listener where they are instead of going blank for a minute."""
+    the captions tells the listener where they are instead of going blank for a minute; its words
+    are the live view's, in the session's language."""
+    labels = view_labels(timeline.voice.language)
     spoken = [
         e
         for e in timeline.events
@@ -49,14 +53,16 @@ def cues(
         if span.kind != "hold" or outside:
             continue
         out.extend(
-            _hold_cues(span, [e for e in spoken if span.start_us <= e.start_us < span.end_us], offset_us)
+            _hold_cues(
+                span, [e for e in spoken if span.start_us <= e.start_us < span.end_us], offset_us, labels
+            )
         )
     return sorted(out, key=lambda c: c.start_ms)
 
 
-def _hold_cues(span: Span, speech: list[Event], offset_us: int) -> list[Cue]:
-    side = {"left": "left side", "right": "right side", "both": "both sides"}.get(span.side, "")
-    label = "Hold" + (f", {side}" if side else "")
+def _hold_cues(span: Span, speech: list[Event], offset_us: int, labels: Mapping[str, str]) -> list[Cue]:
+    side = {"left": "left_side", "right": "right_side", "both": "both_sides"}.get(span.side)
+    label = labels["hold"] + (f", {labels[side]}" if side else "")
     out: list[Cue] = []
     busy = [(e.start_us, e.end_us) for e in speech]
     t = span.start_us

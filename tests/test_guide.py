@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 import voiceguide
+from voiceguide.bodymap import slug
 from voiceguide.cli import main
-from voiceguide.guide import VIEWS, build_guide, load_positions, point_svg
-from voiceguide.guide.bodymap import slug
+from voiceguide.guide import FRAMES, build_guide, load_positions, point_svg
 from voiceguide.routine.library import shipped_routines
 
 ROUTINES = [p.stem for p in shipped_routines()]
@@ -71,17 +71,17 @@ def test_every_catalogue_point_has_a_position_inside_its_view() -> None:
     positions = load_positions()
     missing = [code for code in voiceguide.load_catalogue().points if not positions.get(code)]
     assert not missing, (
-        f"give these points a position in voiceguide/guide/data/point_positions.yaml: {missing}"
+        f"give these points a position in voiceguide/routine/data/point_positions.yaml: {missing}"
     )
     for code, where in positions.items():
         for p in where:
-            view = VIEWS[p.view]
+            view = FRAMES[p.view]
             assert 0 <= p.x <= view.width and 0 <= p.y <= view.height, code
 
 
 def test_positions_agree_with_the_spoken_locations() -> None:
     pos = {code: p[0] for code, p in load_positions().items()}
-    back = VIEWS["back"]
+    back = FRAMES["back"]
     spine = back.centre
     # Kidney points and Will's Chamber: the same height, at the waist, Will's Chamber twice as far out.
     assert pos["BL23"].y == pos["BL52"].y == pytest.approx(back.landmarks["waist"][1], abs=3)
@@ -91,16 +91,16 @@ def test_positions_agree_with_the_spoken_locations() -> None:
     # BL53 on the buttock: below the hip-bone tops, above the fold of the buttock.
     assert back.landmarks["hip-top"][1] < pos["BL53"].y < back.landmarks["buttock-fold"][1]
     # CV6 on the centre line, below the navel.
-    front = VIEWS["front"]
+    front = FRAMES["front"]
     assert pos["CV6"].x == front.centre and pos["CV6"].y > front.landmarks["navel"][1]
     # SP6 above the inner ankle; PC6 toward the elbow from the wrist crease, HT7 on it.
-    assert pos["SP6"].y < VIEWS["leg-front"].landmarks["inner-ankle"][1]
-    inner = VIEWS["forearm-inner"].landmarks
+    assert pos["SP6"].y < FRAMES["leg-front"].landmarks["inner-ankle"][1]
+    inner = FRAMES["forearm-inner"].landmarks
     assert pos["PC6"].y > inner["wrist-crease-middle"][1] > inner["elbow-crease-middle"][1] - 200
     assert pos["HT7"].y == pytest.approx(inner["wrist-crease-little-finger"][1])
     # GB20 under the base of the skull; Yintang on the face's centre line.
-    assert pos["GB20"].y > VIEWS["head-back"].landmarks["skull-base"][1]
-    assert pos["EX-HN3"].x == VIEWS["face"].centre
+    assert pos["GB20"].y > FRAMES["head-back"].landmarks["skull-base"][1]
+    assert pos["EX-HN3"].x == FRAMES["face"].centre
 
 
 def test_a_bilateral_point_is_marked_on_both_sides_a_midline_point_once() -> None:
@@ -376,9 +376,42 @@ def test_a_user_point_with_a_wrong_view_is_one_clear_error(
     assert "Traceback" not in err and not (tmp_path / "g.html").exists()
 
 
+@pytest.mark.parametrize(
+    ("position", "expected"),
+    [
+        ("{view: hand-bak, at: wrist}", "mine.yaml:8:22: error: points.MY1.position.view: unknown view "
+         "'hand-bak' (hint: did you mean 'hand-back'? views: back, front,"),
+        ("{view: hand-back, at: wrsit}", "mine.yaml:8:37: error: points.MY1.position.at: view 'hand-back' "
+         "has no landmark 'wrsit' (hint: did you mean 'wrist'? landmarks: index-knuckle,"),
+        ("{view: hand-back, at: wrist, dy: 40}", "mine.yaml:8:48: error: points.MY1.position.dy: the "
+         "position falls outside the 'hand-back' drawing (hint: the drawing is about 16 cun across"),
+        ("{view: back, between: [waist]}", "mine.yaml:8:37: error: points.MY1.position.between: between must "
+         "list two landmarks"),
+        ("{view: back, at: waist, dx: left}", "mine.yaml:8:43: error: points.MY1.position.dx: dx must be "
+         "a number"),
+        ("{view: back, hight: 2}", "mine.yaml:8:28: error: points.MY1.position.hight: unknown position key "
+         "'hight' (hint: keys: view, at, between, t, dx, dy)"),
+        ("{view: back}", "mine.yaml:8:15: error: points.MY1.position: a position needs `at: LANDMARK` or "
+         "`between: [A, B]` (hint: landmarks of 'back': spine-L2,"),
+        ("5", "mine.yaml:8:15: error: points.MY1.position: must be a mapping such as {view: hand-back"),
+        ("[{view: back, at: waist}, {view: fac, at: brow-inner}]", "mine.yaml:8:48: error: "
+         "points.MY1.position[1].view: unknown view 'fac' (hint: did you mean 'face'?"),
+    ],
+)  # fmt: skip
+def test_check_reports_a_wrong_user_position_where_it_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], position: str, expected: str
+) -> None:
+    path = _user_point_routine(tmp_path, position)
+    assert main(["check", str(path)]) == 2
+    out = capsys.readouterr()
+    err = out.out + out.err
+    assert expected in err, err
+    assert err.count(": error: ") == 1 and "Traceback" not in err
+
+
 def test_the_routine_format_documents_every_view_and_landmark() -> None:
     doc = (Path(__file__).resolve().parent.parent / "docs" / "routine-format.md").read_text("utf-8")
-    for view in VIEWS.values():
+    for view in FRAMES.values():
         row = next((line for line in doc.splitlines() if line.startswith(f"| `{view.id}` ")), "")
         assert row, f"docs/routine-format.md has no row for the view {view.id}"
         assert all(f"`{name}`" in row for name in view.landmarks), view.id

@@ -15,10 +15,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, RoutineError
-from ..pipeline import compile_loaded, load_routine
-from ..routine.catalogue import load_catalogue
-from .bodymap import Marked, Position, PositionError, load_positions, render_view, resolve_position
+from voiceguide.bodymap import Marked, render_view
+from voiceguide.pipeline import compile_loaded, load_routine
+from voiceguide.routine.catalogue import load_catalogue
+from voiceguide.routine.landmarks import Position, load_positions
 
 US = 1_000_000
 
@@ -118,29 +118,10 @@ def build_cards(
                 cautions=tuple(_caution_for(t, routine, catalogue) for t in point.cautions),
                 repeats=times,
                 start_us=start,
-                positions=_user_positions(point) or tuple(positions.get(point.code, ())),
+                positions=tuple(d.position for d in point.positions) or tuple(positions.get(point.code, ())),
             )
         )
     return cards
-
-
-def _user_positions(point: Any) -> tuple[Position, ...]:
-    """A routine's own ``position:`` for a point, checked against the drawings now."""
-    out = []
-    for drawn in getattr(point, "positions", ()):
-        try:
-            out.append(resolve_position(drawn.spec))
-        except PositionError as exc:
-            problem = Problem(
-                drawn.file,
-                drawn.line,
-                drawn.column,
-                str(exc),
-                path=f"points.{point.code}.position",
-                hint=exc.hint,
-            )
-            raise RoutineError([problem]) from None
-    return tuple(out)
 
 
 def _breaths(routine: Any) -> list[tuple[tuple[int, ...], str, int, int]]:

@@ -69,8 +69,15 @@ def _stroke(draw: ImageDraw.ImageDraw, pts: Sequence[Pt], style: Style, k: float
             draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
 
 
-def paint_view(view_id: str, points: Sequence[Marked], height: int, *, dot_scale: float = 1.6) -> Image.Image:
-    """The view ``height`` pixels high (width to scale) on white, ``points`` marked in red.
+def paint_view(
+    view_id: str,
+    points: Sequence[Marked],
+    height: int,
+    *,
+    dot_scale: float = 1.35,
+    background: tuple[int, int, int] = (255, 255, 255),
+) -> Image.Image:
+    """The view ``height`` pixels high (width to scale) on ``background``, ``points`` in red.
 
     ``dot_scale`` enlarges the marks over the printed size: on a small cover they must still read.
     """
@@ -80,7 +87,7 @@ def paint_view(view_id: str, points: Sequence[Marked], height: int, *, dot_scale
     scale = height / frame.height
     k = scale * SUPERSAMPLE
     size = (round(frame.width * k), round(frame.height * k))
-    image = Image.new("RGB", size, (255, 255, 255))
+    image = Image.new("RGB", size, background)
     draw = ImageDraw.Draw(image)
 
     def at(p: Pt) -> Pt:

@@ -227,9 +227,3 @@ def load_positions() -> Mapping[str, tuple[Position, ...]]:
     if not isinstance(data, Mapping):
         raise PositionError(f"voiceguide/routine/{name} must be a mapping of point codes")
     return positions_from_data(data)
-
-
-def point_positions(point: Any) -> tuple[Position, ...]:
-    """Where a point is drawn: a routine's own ``position:`` for it, else the shipped one."""
-    own = tuple(d.position for d in getattr(point, "positions", ()))
-    return own or load_positions().get(point.code, ())

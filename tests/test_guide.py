@@ -417,12 +417,110 @@ def test_the_routine_format_documents_every_view_and_landmark() -> None:
         assert all(f"`{name}`" in row for name in view.landmarks), view.id
 
 
-def test_the_guide_follows_the_session_language(tmp_path: Path) -> None:
-    from voiceguide.cli import main
+class _Text(HTMLParser):
+    """What a reader sees or hears read out: text (SVG text included) and the text alternatives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._skip += tag == "style"
+        self.parts.extend(v or "" for k, v in attrs if k in ("aria-label", "alt"))
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag == "style"
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _english_fragments() -> set[str]:
+    """Every piece of English the guide itself writes (placeholders cut out), three letters or more."""
+    from voiceguide.guide.words import ENGLISH_WORDS
+
+    out: set[str] = set()
+    for key, text in ENGLISH_WORDS.items():
+        if key.startswith("find_") or key in ("next_point", "this_point"):
+            continue  # patterns matched against the routine, never shown
+        for piece in re.split(r"\{\w+\}|\n", text):
+            piece = piece.strip(" .,:;()")
+            if len(re.sub(r"[^A-Za-z]", "", piece)) >= 3:
+                out.add(piece)
+    return out
+
+
+@pytest.mark.parametrize(("language", "lang"), [("de", "de"), ("zh", "zh")])
+@pytest.mark.parametrize("name", ["lower-back-pain", "box-breathing"])
+def test_german_and_chinese_guides_carry_no_english_headings(
+    tmp_path: Path, name: str, language: str, lang: str
+) -> None:
     from voiceguide.pipeline import load_routine
 
-    out = tmp_path / "de.html"
-    assert main(["guide", "lower-back-pain", "--language", "de", "-o", str(out)]) == 0
+    out = tmp_path / "guide.html"
+    assert main(["guide", name, "--language", language, "-o", str(out)]) == 0
     page = out.read_text("utf-8")
-    german = load_routine("lower-back-pain", language="de")
-    assert german.title in page and german.title != load_routine("lower-back-pain").title
+    assert f'<html lang="{lang}">' in page
+    translated = load_routine(name, language=language)
+    assert translated.title in page and translated.title != load_routine(name).title
+    reader = _Text()
+    reader.feed(page)
+    text = " ".join(reader.parts)
+    english = sorted(
+        f for f in _english_fragments() if re.search(rf"(?<![A-Za-z]){re.escape(f)}(?![A-Za-z])", text)
+    )
+    assert not english, f"English left in the {language} guide: {english}"
+    # The English guide has them all, so the check above can fail.
+    reader = _Text()
+    reader.feed(build_guide(name))
+    assert "Before you start" in " ".join(reader.parts)
+
+
+def test_a_routines_own_language_sets_the_guides_words(tmp_path: Path) -> None:
+    path = tmp_path / "de.yaml"
+    path.write_text(
+        "title: Mein Handpunkt\nlanguage: de\nsteps:\n  - say: Setz dich auf einen Stuhl.\n"
+        "  - point: LI4\n    hold: 30s\n",
+        "utf-8",
+    )
+    page = build_guide(path)
+    assert '<html lang="de">' in page and "Bevor du beginnst" in page and "Before you start" not in page
+    assert "Ein fester Stuhl zum Sitzen" in page  # what you need, found in the German text
+    assert "30 Sekunden" in page and "Handrücken" in page
+
+
+@pytest.mark.parametrize("code", ["de", "es", "fr", "zh"])
+def test_every_locale_translates_every_word_of_the_guide(code: str) -> None:
+    import yaml
+
+    from voiceguide.guide.words import ENGLISH_WORDS, guide_words
+
+    locale = Path(voiceguide.__file__).parent / "routine" / "locales" / f"{code}.yaml"
+    section = yaml.safe_load(locale.read_text("utf-8"))["guide"]
+    assert sorted(set(ENGLISH_WORDS) - set(section)) == []
+    guide_words.cache_clear()
+    assert dict(guide_words(code)) == {**ENGLISH_WORDS, **section}  # loads: placeholders agree
+
+
+def test_a_guide_word_with_the_wrong_placeholder_is_a_positioned_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from voiceguide.errors import RoutineError
+    from voiceguide.guide import words
+
+    broken = tmp_path / "xx.yaml"
+    broken.write_text('name: X\nguide:\n  about: "ungefähr {dauer}"\n  headline: Nein\n', "utf-8")
+    monkeypatch.setattr(words, "_locale_file", lambda code: broken)
+    words.guide_words.cache_clear()
+    try:
+        with pytest.raises(RoutineError) as caught:
+            words.guide_words("xx")
+    finally:
+        words.guide_words.cache_clear()
+    messages = [p.format() for p in caught.value.problems]
+    assert any(
+        ":3:10: error: guide word 'about' must use the placeholders ['duration']" in m for m in messages
+    )
+    assert any(":4:13: error: unknown guide word 'headline'" in m for m in messages)

@@ -524,3 +524,12 @@ def test_a_guide_word_with_the_wrong_placeholder_is_a_positioned_error(
         ":3:10: error: guide word 'about' must use the placeholders ['duration']" in m for m in messages
     )
     assert any(":4:13: error: unknown guide word 'headline'" in m for m in messages)
+
+
+def test_one_breathing_pattern_taught_with_three_cues_is_listed_once() -> None:
+    reader = _Text()
+    reader.feed(build_guide("box-breathing"))
+    text = " ".join(" ".join(reader.parts).split())
+    assert text.count("4-4-4-4") == 1
+    assert "guided by a spoken count (3 breaths), then spoken words (5 breaths), then tones (8 breaths)" in text
+    assert "16 breaths in all" in text

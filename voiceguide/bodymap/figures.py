@@ -91,9 +91,10 @@ def _draw_back() -> list[Shape]:
     parts += both(lambda f: [smooth(f([(103, 182), (80, 158), (58, 150), (40, 160)]), DASHED)], w)
     # Waistline and the level of the hip-bone tops.
     parts.append(line((54, 110), (186, 110)))
-    parts.append(Label(150, 106, "label_waist", "start", 10))
+    # Labels to the right of the outer points (BL52 is 3 cun out, at x 153), clear of every mark.
+    parts.append(Label(164, 106, "label_waist", "start", 9))
     parts.append(line((40, 150), (200, 150)))
-    parts.append(Label(150, 146, "label_hip_tops", "start", 10))
+    parts.append(Label(164, 146, "label_hip_tops", "start", 9))
     return parts
 
 
@@ -182,7 +183,8 @@ def _draw_leg_front() -> list[Shape]:
         ]
 
     parts = both(leg, w)
-    parts.append(Label(120, 236, "label_inner_ankles", size=10))
+    # Between the legs above the ankle points (KI3 sits right beside the inner ankles, at y 240).
+    parts.append(Label(120, 216, "label_inner_ankles", size=9))
     parts.append(Label(120, 60, "label_knees", size=10))
     return parts
 

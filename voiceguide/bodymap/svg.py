@@ -35,9 +35,13 @@ def _d(curve: Curve) -> str:
 
 
 def text(x: float, y: float, words: str, *, anchor: str = "middle", size: float = 11) -> str:
-    """One or more lines of ``words`` (split at newlines), the first on the baseline ``y``."""
+    """One or more lines of ``words`` (split at newlines), the first on the baseline ``y``, with a
+    white halo so a label stays readable where it crosses an outline."""
     lines = words.split("\n")
-    head = f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size:g}" fill="{LABEL}">'
+    head = (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size:g}" fill="{LABEL}" '
+        'stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke">'
+    )
     if len(lines) == 1:
         return head + escape(words) + "</text>"
     spans = "".join(

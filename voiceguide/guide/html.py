@@ -120,17 +120,17 @@ def build_cards(
     return cards
 
 
-def _breaths(routine: Any) -> list[tuple[tuple[int, ...], str, int, int]]:
-    """Distinct breathing patterns: (phases, cue, times used, total cycles)."""
-    found: dict[tuple[tuple[int, ...], str], list[int]] = {}
+def _breaths(routine: Any) -> dict[tuple[int, ...], dict[str, int]]:
+    """Each distinct breathing pattern, in the order first met, with the breaths taken with each
+    cue (a routine may teach one pattern counted, then with words, then with tones)."""
+    found: dict[tuple[int, ...], dict[str, int]] = {}
     for step, times in _walk(routine.steps):
         phases = getattr(step, "phases_us", None)
         if phases is None:
             continue
-        entry = found.setdefault((tuple(phases), step.cue), [0, 0])
-        entry[0] += times
-        entry[1] += step.cycles * times
-    return [(p, c, n, cycles) for (p, c), (n, cycles) in found.items()]
+        cues = found.setdefault(tuple(phases), {})
+        cues[step.cue] = cues.get(step.cue, 0) + step.cycles * times
+    return found
 
 
 def _seconds(us: int) -> str:
@@ -280,19 +280,27 @@ def _needs(routine: Any, cards: Sequence[Card], w: Words) -> list[str]:
     return needs
 
 
+def _breaths_text(n: int, w: Words, one: str, many: str) -> str:
+    return w[one] if n == 1 else w[many].format(n=n)
+
+
 def _breathing_html(routine: Any, w: Words) -> str:
     rows = []
-    for phases, cue, _used, cycles in _breaths(routine):
-        one = sum(phases)
-        total = w["one_breath_in_all"] if cycles == 1 else w["breaths_in_all"].format(n=cycles)
+    for phases, cues in _breaths(routine).items():
+        names = [w.get(f"cue_{cue}", cue) for cue in cues]
+        if len(cues) > 1:  # "a spoken count (3 breaths), then spoken words (5 breaths)"
+            names = [
+                w["cue_breaths"].format(cue=name, breaths=_breaths_text(n, w, "one_breath", "breaths"))
+                for name, n in zip(names, cues.values(), strict=True)
+            ]
         clauses = [
-            w["one_breath_takes"].format(s=_seconds(one)),
-            w["guided_by"].format(cue=w.get(f"cue_{cue}", cue)),
-            total,
+            w["one_breath_takes"].format(s=_seconds(sum(phases))),
+            w["guided_by"].format(cue=w["then_separator"].join(names)),
+            _breaths_text(sum(cues.values()), w, "one_breath_in_all", "breaths_in_all"),
         ]
         rows.append(
             f"<li><strong>{_e('-'.join(_seconds(p) for p in phases))}</strong>: "
-            f"{_e(_pattern_words(phases, w) + w['sentence_end'])} "
+            f"{_e(_pattern_words(phases, w) + w['sentence_end'] + w['sentence_gap'])}"
             f"{_e(w['clause_separator'].join(clauses) + w['sentence_end'])}{_pattern_bar(phases, w)}</li>"
         )
     if not rows:

@@ -67,8 +67,13 @@ GUIDE_WORDS: dict[str, str] = {
     "guided_by": "guided by {cue}",
     "breaths_in_all": "{n} breaths in all",
     "one_breath_in_all": "1 breath in all",
+    "cue_breaths": "{cue} ({breaths})",
+    "breaths": "{n} breaths",
+    "one_breath": "1 breath",
+    "then_separator": ", then ",
     "clause_separator": "; ",
     "sentence_end": ".",
+    "sentence_gap": " ",  # between two sentences (none in Chinese)
     "cue_words": "spoken words",
     "cue_count": "a spoken count",
     "cue_tones": "tones",

@@ -531,5 +531,6 @@ def test_one_breathing_pattern_taught_with_three_cues_is_listed_once() -> None:
     reader.feed(build_guide("box-breathing"))
     text = " ".join(" ".join(reader.parts).split())
     assert text.count("4-4-4-4") == 1
-    assert "guided by a spoken count (3 breaths), then spoken words (5 breaths), then tones (8 breaths)" in text
+    cues = "a spoken count (3 breaths), then spoken words (5 breaths), then tones (8 breaths)"
+    assert f"guided by {cues}" in text
     assert "16 breaths in all" in text

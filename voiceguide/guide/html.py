@@ -215,8 +215,11 @@ footer { margin-top: 1.5em; font-size: .9em; color: #333333; }
   main { max-width: none; }
   h2 { margin: .6em 0 .3em; }
   .card { grid-template-columns: 36% 1fr; padding: 8px 10px; margin: 0 0 8px; }
-  .card dt { margin-top: .15em; }
-  svg.bodymap { max-width: 52mm; }
+  .card dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); column-gap: .7em; }
+  .card dt, .card dd { margin-top: .2em; }
+  .card .cautions { margin-top: .4em; padding: 3px 8px; }
+  .card .cautions ul { margin: .2em 0; padding-left: 1.2em; }
+  svg.bodymap { max-width: 50mm; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """

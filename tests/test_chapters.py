@@ -7,9 +7,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import shutil
 import struct
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from voiceguide.cli import main
 from voiceguide.exporter.chapters import chapters, file_stem, tag_text
 from voiceguide.exporter.cover import cover_png
 from voiceguide.exporter.tags import export_date
+from voiceguide.pipeline import build_timeline
 from voiceguide.units import frame_at
 
 REPO = Path(__file__).resolve().parent.parent
@@ -267,6 +270,8 @@ def test_tags_and_cover_read_back_with_mutagen(session: dict[str, Any], suffix: 
     assert cover[:8] == b"\x89PNG\r\n\x1a\n" and len(cover) <= 200_000
     with Image.open(io.BytesIO(cover)) as image:
         assert image.size[0] == image.size[1] >= 300
+        # The belly drawing, with CV6 (the routine's one point) marked in red.
+        assert _red_pixels(image.convert("RGB")) > 150
 
 
 @pytest.mark.engine
@@ -443,3 +448,57 @@ def test_the_cover_is_a_small_square_png_even_for_a_long_title() -> None:
         assert image.format == "PNG" and image.size == (600, 600)
     assert cover_png("Same", ["LI4 Hegu"]) == cover_png("Same", ["LI4 Hegu"])
     assert cover_png("Same", ["LI4 Hegu"]) != cover_png("Other", ["LI4 Hegu"])
+
+
+def _red_pixels(image: Any) -> int:
+    return sum(1 for r, g, b in image.get_flattened_data() if r > 170 and g < 60 and b < 80)
+
+
+def _skin_pixels(image: Any) -> int:
+    return sum(1 for r, g, b in image.get_flattened_data() if r > 240 and 215 < g < 235 and 195 < b < 215)
+
+
+def test_the_cover_shows_the_body_map_with_the_routines_points() -> None:
+    from PIL import Image
+
+    from voiceguide.exporter.cover import timeline_cover
+
+    back = timeline_cover(build_timeline("lower-back-pain", estimate=True))
+    with Image.open(io.BytesIO(back)) as image:
+        rgb = image.convert("RGB")
+    assert rgb.size == (600, 600) and len(back) <= 200_000
+    panel = rgb.crop((300, 200, 600, 520))  # the drawing's panel, right of the list of points
+    assert _skin_pixels(panel) > 20_000, "the figure is drawn"
+    # Six red dots on the back (BL23, BL52 and BL53 on both sides, GV3 on the spine), and a red
+    # bullet before each of their names in the list.
+    assert _red_pixels(panel) > 6 * 80
+    assert _red_pixels(rgb.crop((40, 200, 70, 520))) > 4 * 20
+    # A breathing routine has no points to draw: no figure, nothing red.
+    with Image.open(io.BytesIO(timeline_cover(build_timeline("box-breathing", estimate=True)))) as image:
+        plain = image.convert("RGB")
+    assert _skin_pixels(plain) == 0 and _red_pixels(plain) == 0
+
+
+def test_the_cover_is_the_same_bytes_cold_warm_and_after_a_damaged_cache(tmp_path: Path) -> None:
+    """Kept in the cache folder so a re-export does not paint it again; never different bytes."""
+    probe = (
+        "import sys; from voiceguide.pipeline import build_timeline; "
+        "from voiceguide.exporter.cover import timeline_cover; "
+        "sys.stdout.buffer.write(timeline_cover(build_timeline('lower-back-pain', estimate=True)))"
+    )
+    env = {**os.environ, "VOICEGUIDE_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+
+    def fresh_process() -> bytes:
+        done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, check=True)
+        return done.stdout
+
+    cold = fresh_process()
+    kept = list((tmp_path / "cache" / "covers").glob("*.png"))
+    assert len(kept) == 1 and kept[0].read_bytes() == cold
+    assert fresh_process() == cold
+    kept[0].write_bytes(cold[: len(cold) // 2])  # torn by a crash
+    assert fresh_process() == cold and kept[0].read_bytes() == cold
+    clear = [sys.executable, "-m", "voiceguide", "cache", "clear"]
+    done = subprocess.run(clear, env=env, capture_output=True, check=False)
+    assert done.returncode == 0 and not kept[0].exists()
+

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 import voiceguide
+from voiceguide.bodymap import slug
 from voiceguide.cli import main
-from voiceguide.guide import VIEWS, build_guide, load_positions, point_svg
-from voiceguide.guide.bodymap import slug
+from voiceguide.guide import FRAMES, build_guide, load_positions, point_svg
 from voiceguide.routine.library import shipped_routines
 
 ROUTINES = [p.stem for p in shipped_routines()]
@@ -71,17 +71,17 @@ def test_every_catalogue_point_has_a_position_inside_its_view() -> None:
     positions = load_positions()
     missing = [code for code in voiceguide.load_catalogue().points if not positions.get(code)]
     assert not missing, (
-        f"give these points a position in voiceguide/guide/data/point_positions.yaml: {missing}"
+        f"give these points a position in voiceguide/routine/data/point_positions.yaml: {missing}"
     )
     for code, where in positions.items():
         for p in where:
-            view = VIEWS[p.view]
+            view = FRAMES[p.view]
             assert 0 <= p.x <= view.width and 0 <= p.y <= view.height, code
 
 
 def test_positions_agree_with_the_spoken_locations() -> None:
     pos = {code: p[0] for code, p in load_positions().items()}
-    back = VIEWS["back"]
+    back = FRAMES["back"]
     spine = back.centre
     # Kidney points and Will's Chamber: the same height, at the waist, Will's Chamber twice as far out.
     assert pos["BL23"].y == pos["BL52"].y == pytest.approx(back.landmarks["waist"][1], abs=3)
@@ -91,16 +91,16 @@ def test_positions_agree_with_the_spoken_locations() -> None:
     # BL53 on the buttock: below the hip-bone tops, above the fold of the buttock.
     assert back.landmarks["hip-top"][1] < pos["BL53"].y < back.landmarks["buttock-fold"][1]
     # CV6 on the centre line, below the navel.
-    front = VIEWS["front"]
+    front = FRAMES["front"]
     assert pos["CV6"].x == front.centre and pos["CV6"].y > front.landmarks["navel"][1]
     # SP6 above the inner ankle; PC6 toward the elbow from the wrist crease, HT7 on it.
-    assert pos["SP6"].y < VIEWS["leg-front"].landmarks["inner-ankle"][1]
-    inner = VIEWS["forearm-inner"].landmarks
+    assert pos["SP6"].y < FRAMES["leg-front"].landmarks["inner-ankle"][1]
+    inner = FRAMES["forearm-inner"].landmarks
     assert pos["PC6"].y > inner["wrist-crease-middle"][1] > inner["elbow-crease-middle"][1] - 200
     assert pos["HT7"].y == pytest.approx(inner["wrist-crease-little-finger"][1])
     # GB20 under the base of the skull; Yintang on the face's centre line.
-    assert pos["GB20"].y > VIEWS["head-back"].landmarks["skull-base"][1]
-    assert pos["EX-HN3"].x == VIEWS["face"].centre
+    assert pos["GB20"].y > FRAMES["head-back"].landmarks["skull-base"][1]
+    assert pos["EX-HN3"].x == FRAMES["face"].centre
 
 
 def test_a_bilateral_point_is_marked_on_both_sides_a_midline_point_once() -> None:
@@ -376,20 +376,161 @@ def test_a_user_point_with_a_wrong_view_is_one_clear_error(
     assert "Traceback" not in err and not (tmp_path / "g.html").exists()
 
 
+@pytest.mark.parametrize(
+    ("position", "expected"),
+    [
+        ("{view: hand-bak, at: wrist}", "mine.yaml:8:22: error: points.MY1.position.view: unknown view "
+         "'hand-bak' (hint: did you mean 'hand-back'? views: back, front,"),
+        ("{view: hand-back, at: wrsit}", "mine.yaml:8:37: error: points.MY1.position.at: view 'hand-back' "
+         "has no landmark 'wrsit' (hint: did you mean 'wrist'? landmarks: index-knuckle,"),
+        ("{view: hand-back, at: wrist, dy: 40}", "mine.yaml:8:48: error: points.MY1.position.dy: the "
+         "position falls outside the 'hand-back' drawing (hint: the drawing is about 16 cun across"),
+        ("{view: back, between: [waist]}", "mine.yaml:8:37: error: points.MY1.position.between: between must "
+         "list two landmarks"),
+        ("{view: back, at: waist, dx: left}", "mine.yaml:8:43: error: points.MY1.position.dx: dx must be "
+         "a number"),
+        ("{view: back, hight: 2}", "mine.yaml:8:28: error: points.MY1.position.hight: unknown position key "
+         "'hight' (hint: keys: view, at, between, t, dx, dy)"),
+        ("{view: back}", "mine.yaml:8:15: error: points.MY1.position: a position needs `at: LANDMARK` or "
+         "`between: [A, B]` (hint: landmarks of 'back': spine-L2,"),
+        ("5", "mine.yaml:8:15: error: points.MY1.position: must be a mapping such as {view: hand-back"),
+        ("[{view: back, at: waist}, {view: fac, at: brow-inner}]", "mine.yaml:8:48: error: "
+         "points.MY1.position[1].view: unknown view 'fac' (hint: did you mean 'face'?"),
+    ],
+)  # fmt: skip
+def test_check_reports_a_wrong_user_position_where_it_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], position: str, expected: str
+) -> None:
+    path = _user_point_routine(tmp_path, position)
+    assert main(["check", str(path)]) == 2
+    out = capsys.readouterr()
+    err = out.out + out.err
+    assert expected in err, err
+    assert err.count(": error: ") == 1 and "Traceback" not in err
+
+
 def test_the_routine_format_documents_every_view_and_landmark() -> None:
     doc = (Path(__file__).resolve().parent.parent / "docs" / "routine-format.md").read_text("utf-8")
-    for view in VIEWS.values():
+    for view in FRAMES.values():
         row = next((line for line in doc.splitlines() if line.startswith(f"| `{view.id}` ")), "")
         assert row, f"docs/routine-format.md has no row for the view {view.id}"
         assert all(f"`{name}`" in row for name in view.landmarks), view.id
 
 
-def test_the_guide_follows_the_session_language(tmp_path: Path) -> None:
-    from voiceguide.cli import main
+class _Text(HTMLParser):
+    """What a reader sees or hears read out: text (SVG text included) and the text alternatives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._skip += tag == "style"
+        self.parts.extend(v or "" for k, v in attrs if k in ("aria-label", "alt"))
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag == "style"
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _english_fragments() -> set[str]:
+    """Every piece of English the guide itself writes (placeholders cut out), three letters or more."""
+    from voiceguide.guide.words import ENGLISH_WORDS
+
+    out: set[str] = set()
+    for key, text in ENGLISH_WORDS.items():
+        if key.startswith("find_") or key in ("next_point", "this_point"):
+            continue  # patterns matched against the routine, never shown
+        for piece in re.split(r"\{\w+\}|\n", text):
+            piece = piece.strip(" .,:;()")
+            if len(re.sub(r"[^A-Za-z]", "", piece)) >= 3:
+                out.add(piece)
+    return out
+
+
+@pytest.mark.parametrize(("language", "lang"), [("de", "de"), ("zh", "zh")])
+@pytest.mark.parametrize("name", ["lower-back-pain", "box-breathing"])
+def test_german_and_chinese_guides_carry_no_english_headings(
+    tmp_path: Path, name: str, language: str, lang: str
+) -> None:
     from voiceguide.pipeline import load_routine
 
-    out = tmp_path / "de.html"
-    assert main(["guide", "lower-back-pain", "--language", "de", "-o", str(out)]) == 0
+    out = tmp_path / "guide.html"
+    assert main(["guide", name, "--language", language, "-o", str(out)]) == 0
     page = out.read_text("utf-8")
-    german = load_routine("lower-back-pain", language="de")
-    assert german.title in page and german.title != load_routine("lower-back-pain").title
+    assert f'<html lang="{lang}">' in page
+    translated = load_routine(name, language=language)
+    assert translated.title in page and translated.title != load_routine(name).title
+    reader = _Text()
+    reader.feed(page)
+    text = " ".join(reader.parts)
+    english = sorted(
+        f for f in _english_fragments() if re.search(rf"(?<![A-Za-z]){re.escape(f)}(?![A-Za-z])", text)
+    )
+    assert not english, f"English left in the {language} guide: {english}"
+    # The English guide has them all, so the check above can fail.
+    reader = _Text()
+    reader.feed(build_guide(name))
+    assert "Before you start" in " ".join(reader.parts)
+
+
+def test_a_routines_own_language_sets_the_guides_words(tmp_path: Path) -> None:
+    path = tmp_path / "de.yaml"
+    path.write_text(
+        "title: Mein Handpunkt\nlanguage: de\nsteps:\n  - say: Setz dich auf einen Stuhl.\n"
+        "  - point: LI4\n    hold: 30s\n",
+        "utf-8",
+    )
+    page = build_guide(path)
+    assert '<html lang="de">' in page and "Bevor du beginnst" in page and "Before you start" not in page
+    assert "Ein fester Stuhl zum Sitzen" in page  # what you need, found in the German text
+    assert "30 Sekunden" in page and "Handrücken" in page
+
+
+@pytest.mark.parametrize("code", ["de", "es", "fr", "zh"])
+def test_every_locale_translates_every_word_of_the_guide(code: str) -> None:
+    import yaml
+
+    from voiceguide.guide.words import ENGLISH_WORDS, guide_words
+
+    locale = Path(voiceguide.__file__).parent / "routine" / "locales" / f"{code}.yaml"
+    section = yaml.safe_load(locale.read_text("utf-8"))["guide"]
+    assert sorted(set(ENGLISH_WORDS) - set(section)) == []
+    guide_words.cache_clear()
+    assert dict(guide_words(code)) == {**ENGLISH_WORDS, **section}  # loads: placeholders agree
+
+
+def test_a_guide_word_with_the_wrong_placeholder_is_a_positioned_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from voiceguide.errors import RoutineError
+    from voiceguide.guide import words
+
+    broken = tmp_path / "xx.yaml"
+    broken.write_text('name: X\nguide:\n  about: "ungefähr {dauer}"\n  headline: Nein\n', "utf-8")
+    monkeypatch.setattr(words, "_locale_file", lambda code: broken)
+    words.guide_words.cache_clear()
+    try:
+        with pytest.raises(RoutineError) as caught:
+            words.guide_words("xx")
+    finally:
+        words.guide_words.cache_clear()
+    messages = [p.format() for p in caught.value.problems]
+    assert any(
+        ":3:10: error: guide word 'about' must use the placeholders ['duration']" in m for m in messages
+    )
+    assert any(":4:13: error: unknown guide word 'headline'" in m for m in messages)
+
+
+def test_one_breathing_pattern_taught_with_three_cues_is_listed_once() -> None:
+    reader = _Text()
+    reader.feed(build_guide("box-breathing"))
+    text = " ".join(" ".join(reader.parts).split())
+    assert text.count("4-4-4-4") == 1
+    cues = "a spoken count (3 breaths), then spoken words (5 breaths), then tones (8 breaths)"
+    assert f"guided by {cues}" in text
+    assert "16 breaths in all" in text

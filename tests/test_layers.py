@@ -1,6 +1,7 @@
 """The package layout is the pipeline: imports only ever point down the stages.
 
-    routine → timeline → audio → speech → pipeline → exporter / player / authoring → doctor → cli
+    routine → timeline (and bodymap) → audio → speech → pipeline → exporter / player / guide / authoring
+    → doctor → cli
 
 A lower stage importing a higher one (even inside a function, to dodge a cycle) fails here, as
 does any import cycle between modules, so the layering stays true as the code grows.
@@ -23,7 +24,7 @@ STAGES: list[tuple[str, ...]] = [
     ("hints", "versions", "lru", "soundinfo"),
     ("fileio",),
     ("routine",),
-    ("timeline",),
+    ("timeline", "bodymap"),
     ("audio",),
     ("speech",),
     ("pipeline",),

@@ -372,16 +372,9 @@ def _metadata(
 
 
 def _cover(timeline: Timeline) -> bytes:
-    """The routine's cover: its title and its points, in the order they are pressed."""
-    from voiceguide.exporter.cover import cover_png
+    from voiceguide.exporter.cover import timeline_cover
 
-    seen: dict[str, str] = {}
-    for span in timeline.spans:
-        p = span.point
-        if p is not None and p.code not in seen:
-            names = " · ".join(n for n in (p.pinyin, p.name) if n)
-            seen[p.code] = tag_text(f"{p.code} {names}".strip())
-    return cover_png(tag_text(timeline.title), list(seen.values()))
+    return timeline_cover(timeline)
 
 
 def _wav_trailer(meta: Metadata) -> bytes:

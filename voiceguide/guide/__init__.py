@@ -1,12 +1,18 @@
-"""Pictures of where the points are: body-map drawings and the printable session guide."""
+"""The printable session guide: one HTML page with a picture of every point (:mod:`.html`).
+
+The drawings are :mod:`voiceguide.bodymap`'s; the views' frames and the point positions are
+:mod:`voiceguide.routine.landmarks`'.
+"""
 
 from __future__ import annotations
 
-from .bodymap import VIEWS, Marked, Position, PositionError, load_positions, render_view, resolve_position
+from voiceguide.bodymap import Marked, render_view
+from voiceguide.routine.landmarks import FRAMES, Position, PositionError, load_positions, resolve_position
+
 from .html import build_guide, guide_html
 
 __all__ = [
-    "VIEWS",
+    "FRAMES",
     "Marked",
     "Position",
     "PositionError",
@@ -21,7 +27,7 @@ __all__ = [
 
 def point_svg(code: str) -> str | None:
     """The diagram of one catalogue point (code, alias or name), or None if it has no position."""
-    from ..routine.catalogue import load_catalogue
+    from voiceguide.routine.catalogue import load_catalogue
 
     point = load_catalogue().resolve(code)
     if point is None:

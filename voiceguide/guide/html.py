@@ -15,26 +15,18 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, RoutineError
-from ..pipeline import compile_loaded, load_routine
-from ..routine.catalogue import load_catalogue
-from .bodymap import Marked, Position, PositionError, load_positions, render_view, resolve_position
+from voiceguide.bodymap import Marked, render_view
+from voiceguide.pipeline import compile_loaded, load_routine
+from voiceguide.routine.catalogue import load_catalogue
+from voiceguide.routine.landmarks import Position, load_positions
+
+from .words import ENGLISH_WORDS, guide_words, html_lang
 
 US = 1_000_000
 
-SIDES_TEXT = {
-    "together": "Both sides at once",
-    "alternate": "One side, then the other: a full hold on each",
-    "single": "One point",
-}
-CUE_TEXT = {"words": "spoken words", "count": "a spoken count", "tones": "tones"}
-
-# What the routine's own words say you will need; each entry is our own short description.
-NEEDS = (
-    (re.compile(r"\bchair\b", re.I), "A firm chair to sit on"),
-    (re.compile(r"\b(mat|rug|bed)\b", re.I), "A mat, rug or firm bed to lie on"),
-    (re.compile(r"\b(pillows?|cushions?)\b", re.I), "A pillow or cushion"),
-)
+# What the routine's own words say you will need: a `find_*` pattern, then our own `need_*` text.
+NEEDS = ("chair", "lie_down", "pillow")
+Words = Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -56,14 +48,14 @@ class Card:
     positions: tuple[Position, ...]
 
 
-def _duration(us: int) -> str:
+def _duration(us: int, w: Words) -> str:
     seconds = round(us / US)
     minutes, secs = divmod(seconds, 60)
     if not minutes:
-        return f"{secs} seconds"
+        return w["one_second"] if secs == 1 else w["seconds"].format(n=secs)
     if not secs:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return f"{minutes} min {secs} s"
+        return w["one_minute"] if minutes == 1 else w["minutes"].format(n=minutes)
+    return w["minutes_seconds"].format(m=minutes, s=secs)
 
 
 def _clock(us: int) -> str:
@@ -83,14 +75,18 @@ def _walk(steps: Sequence[Any], times: int = 1) -> list[tuple[Any, int]]:
     return out
 
 
-def _caution_for(tag: str, routine: Any, catalogue: Any) -> str:
+def _caution_for(tag: str, routine: Any, catalogue: Any, w: Words) -> str:
     text = routine.caution_texts.get(tag) or catalogue.caution_text(tag)
     # Catalogue sentences are written to be spoken just before a point; on its card it is "this".
-    return str(text).replace("the next point", "this point")
+    return str(text).replace(w["next_point"], w["this_point"])
 
 
 def build_cards(
-    routine: Any, timeline: Any, catalogue: Any, positions: Mapping[str, Sequence[Position]]
+    routine: Any,
+    timeline: Any,
+    catalogue: Any,
+    positions: Mapping[str, Sequence[Position]],
+    w: Words = ENGLISH_WORDS,
 ) -> list[Card]:
     holds = [s for s in timeline.spans if s.kind == "hold" and s.point is not None]
     cursor = 0
@@ -115,75 +111,57 @@ def build_cards(
                 hold_us=step.hold_us,
                 sides=step.sides,
                 point_sides=point.sides,
-                cautions=tuple(_caution_for(t, routine, catalogue) for t in point.cautions),
+                cautions=tuple(_caution_for(t, routine, catalogue, w) for t in point.cautions),
                 repeats=times,
                 start_us=start,
-                positions=_user_positions(point) or tuple(positions.get(point.code, ())),
+                positions=tuple(d.position for d in point.positions) or tuple(positions.get(point.code, ())),
             )
         )
     return cards
 
 
-def _user_positions(point: Any) -> tuple[Position, ...]:
-    """A routine's own ``position:`` for a point, checked against the drawings now."""
-    out = []
-    for drawn in getattr(point, "positions", ()):
-        try:
-            out.append(resolve_position(drawn.spec))
-        except PositionError as exc:
-            problem = Problem(
-                drawn.file,
-                drawn.line,
-                drawn.column,
-                str(exc),
-                path=f"points.{point.code}.position",
-                hint=exc.hint,
-            )
-            raise RoutineError([problem]) from None
-    return tuple(out)
-
-
-def _breaths(routine: Any) -> list[tuple[tuple[int, ...], str, int, int]]:
-    """Distinct breathing patterns: (phases, cue, times used, total cycles)."""
-    found: dict[tuple[tuple[int, ...], str], list[int]] = {}
+def _breaths(routine: Any) -> dict[tuple[int, ...], dict[str, int]]:
+    """Each distinct breathing pattern, in the order first met, with the breaths taken with each
+    cue (a routine may teach one pattern counted, then with words, then with tones)."""
+    found: dict[tuple[int, ...], dict[str, int]] = {}
     for step, times in _walk(routine.steps):
         phases = getattr(step, "phases_us", None)
         if phases is None:
             continue
-        entry = found.setdefault((tuple(phases), step.cue), [0, 0])
-        entry[0] += times
-        entry[1] += step.cycles * times
-    return [(p, c, n, cycles) for (p, c), (n, cycles) in found.items()]
+        cues = found.setdefault(tuple(phases), {})
+        cues[step.cue] = cues.get(step.cue, 0) + step.cycles * times
+    return found
 
 
 def _seconds(us: int) -> str:
     return f"{us / US:g}"
 
 
-def _pattern_words(phases: tuple[int, ...]) -> str:
-    names = ("Breathe in", "hold", "breathe out", "hold")
-    parts = [f"{names[i]} for {_seconds(us)} s" for i, us in enumerate(phases) if us]
-    return ", ".join(parts)
+def _pattern_words(phases: tuple[int, ...], w: Words) -> str:
+    names = ("breathe_in_for", "hold_for", "breathe_out_for", "hold_for")
+    parts = [w[names[i]].format(s=_seconds(us)) for i, us in enumerate(phases) if us]
+    text = w["list_separator"].join(parts)
+    return text[:1].upper() + text[1:]  # "hold for 4 s" may come first
 
 
-def _pattern_bar(phases: tuple[int, ...]) -> str:
+def _pattern_bar(phases: tuple[int, ...], w: Words) -> str:
     total = sum(phases) or 1
     colours = ("#1f5fa8", "#8a8a8a", "#2e7d32", "#8a8a8a")
-    labels = ("in", "hold", "out", "hold")
+    labels = (w["bar_in"], w["bar_hold"], w["bar_out"], w["bar_hold"])
     x = 0.0
     rects = []
     for i, us in enumerate(phases):
         if not us:
             continue
-        w = 300 * us / total
+        width = 300 * us / total
         rects.append(
-            f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="22" fill="{colours[i]}"/>'
-            f'<text x="{x + w / 2:.1f}" y="15" text-anchor="middle" font-size="12" fill="#ffffff">'
-            f"{labels[i]} {_seconds(us)}</text>"
+            f'<rect x="{x:.1f}" y="0" width="{width:.1f}" height="22" fill="{colours[i]}"/>'
+            f'<text x="{x + width / 2:.1f}" y="15" text-anchor="middle" font-size="12" fill="#ffffff">'
+            f"{_e(labels[i])} {_seconds(us)}</text>"
         )
-        x += w
+        x += width
     return (
-        '<svg class="breath" viewBox="0 0 300 22" role="img" aria-label="one breath, to scale">'
+        f'<svg class="breath" viewBox="0 0 300 22" role="img" aria-label="{_e(w["bar_alt"])}">'
         + "".join(rects)
         + "</svg>"
     )
@@ -237,8 +215,11 @@ footer { margin-top: 1.5em; font-size: .9em; color: #333333; }
   main { max-width: none; }
   h2 { margin: .6em 0 .3em; }
   .card { grid-template-columns: 36% 1fr; padding: 8px 10px; margin: 0 0 8px; }
-  .card dt { margin-top: .15em; }
-  svg.bodymap { max-width: 52mm; }
+  .card dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); column-gap: .7em; }
+  .card dt, .card dd { margin-top: .2em; }
+  .card .cautions { margin-top: .4em; padding: 3px 8px; }
+  .card .cautions ul { margin: .2em 0; padding-left: 1.2em; }
+  svg.bodymap { max-width: 50mm; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
@@ -250,7 +231,7 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def _card_html(card: Card) -> str:
+def _card_html(card: Card, w: Words) -> str:
     prefix = f"c{card.number}-"
     label = f"{card.name} ({card.code})"
     if card.positions:
@@ -259,115 +240,140 @@ def _card_html(card: Card) -> str:
             position.view,
             [Marked(card.code, label, position, card.point_sides == "bilateral")],
             id_prefix=prefix,
+            words=w,
         )
-        figure = f"<figure>{svg}<figcaption>Red dot: {_e(label)}.</figcaption></figure>"
+        figure = f"<figure>{svg}<figcaption>{_e(w['red_dot'].format(point=label))}</figcaption></figure>"
     else:
-        figure = '<p class="nodiagram">No diagram for this point: find it by the description.</p>'
-    when = (
-        f'<span class="when">from about {_clock(card.start_us)}</span>' if card.start_us is not None else ""
-    )
-    sides = SIDES_TEXT.get(card.sides, card.sides)
+        figure = f'<p class="nodiagram">{_e(w["no_diagram"])}</p>'
+    when = ""
+    if card.start_us is not None:
+        when = f'<span class="when">{_e(w["from_about"].format(clock=_clock(card.start_us)))}</span>'
+    sides = w.get(f"sides_{card.sides}", card.sides)
     if card.point_sides == "midline":
-        sides = "One point, on the centre line"
-    hold = _duration(card.hold_us) + (" per side" if card.sides == "alternate" else "")
+        sides = w["sides_midline"]
+    hold = _duration(card.hold_us, w)
+    if card.sides == "alternate":
+        hold = w["per_side"].format(hold=hold)
     if card.repeats > 1:
-        hold += f", repeated {card.repeats} times"
+        hold = w["repeated"].format(hold=hold, n=card.repeats)
     cautions = ""
     if card.cautions:
         items = "".join(f"<li>{_e(c)}</li>" for c in card.cautions)
-        cautions = f'<div class="cautions"><strong>Take care</strong><ul>{items}</ul></div>'
+        cautions = f'<div class="cautions"><strong>{_e(w["take_care"])}</strong><ul>{items}</ul></div>'
     pinyin = f'<span class="pinyin">{_e(card.pinyin)}</span>' if card.pinyin else ""
     return (
         f'<article class="card" id="card-{card.number}" data-code="{_e(card.code)}">'
         f'<header><span class="num">{card.number}</span><h3>{_e(card.name)}</h3>'
         f'<span class="code">{_e(card.code)}</span>{pinyin}{when}</header>'
         f"{figure}"
-        f"<div><dl><dt>Where</dt><dd>{_e(card.location)}</dd>"
-        f"<dt>How</dt><dd>{_e(card.technique)}</dd>"
-        f"<dt>Hold</dt><dd>{_e(hold)}</dd><dt>Sides</dt><dd>{_e(sides)}</dd></dl>{cautions}</div>"
+        f"<div><dl><dt>{_e(w['where'])}</dt><dd>{_e(card.location)}</dd>"
+        f"<dt>{_e(w['how'])}</dt><dd>{_e(card.technique)}</dd>"
+        f"<dt>{_e(w['hold'])}</dt><dd>{_e(hold)}</dd>"
+        f"<dt>{_e(w['sides'])}</dt><dd>{_e(sides)}</dd></dl>{cautions}</div>"
         "</article>"
     )
 
 
-def _needs(routine: Any, cards: Sequence[Card]) -> list[str]:
+def _needs(routine: Any, cards: Sequence[Card], w: Words) -> list[str]:
     texts = [getattr(step, "text", "") for step, _ in _walk(routine.steps)]
     texts += [c.technique for c in cards]
     blob = " ".join(t for t in texts if isinstance(t, str))
-    needs = [item for pattern, item in NEEDS if pattern.search(blob)]
-    needs.append("A quiet place where you will not be disturbed")
+    needs = [w[f"need_{n}"] for n in NEEDS if re.search(w[f"find_{n}"], blob, re.I)]
+    needs.append(w["need_quiet"])
     return needs
 
 
+def _breaths_text(n: int, w: Words, one: str, many: str) -> str:
+    return w[one] if n == 1 else w[many].format(n=n)
+
+
+def _breathing_html(routine: Any, w: Words) -> str:
+    rows = []
+    for phases, cues in _breaths(routine).items():
+        names = [w.get(f"cue_{cue}", cue) for cue in cues]
+        if len(cues) > 1:  # "a spoken count (3 breaths), then spoken words (5 breaths)"
+            names = [
+                w["cue_breaths"].format(cue=name, breaths=_breaths_text(n, w, "one_breath", "breaths"))
+                for name, n in zip(names, cues.values(), strict=True)
+            ]
+        clauses = [
+            w["one_breath_takes"].format(s=_seconds(sum(phases))),
+            w["guided_by"].format(cue=w["then_separator"].join(names)),
+            _breaths_text(sum(cues.values()), w, "one_breath_in_all", "breaths_in_all"),
+        ]
+        rows.append(
+            f"<li><strong>{_e('-'.join(_seconds(p) for p in phases))}</strong>: "
+            f"{_e(_pattern_words(phases, w) + w['sentence_end'] + w['sentence_gap'])}"
+            f"{_e(w['clause_separator'].join(clauses) + w['sentence_end'])}{_pattern_bar(phases, w)}</li>"
+        )
+    if not rows:
+        return ""
+    return (
+        f'<section class="breathing"><h2>{_e(w["breathing_heading"])}</h2><ul>{"".join(rows)}</ul></section>'
+    )
+
+
 def guide_html(
-    routine: Any, timeline: Any, catalogue: Any, positions: Mapping[str, Sequence[Position]]
+    routine: Any,
+    timeline: Any,
+    catalogue: Any,
+    positions: Mapping[str, Sequence[Position]],
+    words: Words | None = None,
 ) -> str:
-    """The guide page for an already loaded routine and its timeline (pure: data in, text out)."""
-    cards = build_cards(routine, timeline, catalogue, positions)
+    """The guide page for an already loaded routine and its timeline (pure: data in, text out),
+    with its headings and labels in ``words`` (English if not given)."""
+    w = words or ENGLISH_WORDS
+    cards = build_cards(routine, timeline, catalogue, positions, w)
     title = _e(routine.title)
-    cautions = list(routine.cautions)
     safety_items = []
-    for text in cautions:
-        flag = bool(re.search(r"\b(urgent|warning signs)\b", text, re.I))
+    for text in routine.cautions:
+        flag = bool(re.search(w["find_red_flag"], text, re.I))
         cls = ' class="redflag"' if flag else ""
         safety_items.append(f"<li{cls}>{_e(text)}</li>")
     if any(c.cautions for c in cards):
-        safety_items.append("<li>Some points have a warning of their own: read it on the point's card.</li>")
+        safety_items.append(f"<li>{_e(w['see_the_cards'])}</li>")
     if not safety_items:
-        safety_items.append(
-            "<li>Stop if anything hurts, and see a doctor about a problem that persists.</li>"
-        )
+        safety_items.append(f"<li>{_e(w['default_caution'])}</li>")
     avoided = ""
     if routine.avoided:
-        tags = ", ".join(_e(t) for t in routine.avoid_tags)
-        names = ", ".join(_e(c) for c in routine.avoided)
-        avoided = f'<p class="notice">Left out because you asked to avoid {tags}: {names}.</p>'
-    needs = "".join(f"<li>{_e(n)}</li>" for n in _needs(routine, cards))
-    breaths = _breaths(routine)
-    breathing = ""
-    if breaths:
-        rows = []
-        for phases, cue, _used, cycles in breaths:
-            one = sum(phases)
-            rows.append(
-                f"<li><strong>{_e('-'.join(_seconds(p) for p in phases))}</strong>: "
-                f"{_e(_pattern_words(phases))}. One breath takes {_e(_seconds(one))} s; "
-                f"guided by {_e(CUE_TEXT.get(cue, cue))}; {cycles} breath{'s' if cycles != 1 else ''} "
-                f"in all.{_pattern_bar(phases)}</li>"
-            )
-        breathing = (
-            f'<section class="breathing"><h2>Breathing patterns</h2><ul>{"".join(rows)}</ul></section>'
-        )
+        tags = w["list_separator"].join(routine.tag_names.get(t, t) for t in routine.avoid_tags)
+        names = w["list_separator"].join(routine.avoided)
+        avoided = f'<p class="notice">{_e(w["avoided"].format(tags=tags, points=names))}</p>'
+    needs = "".join(f"<li>{_e(n)}</li>" for n in _needs(routine, cards, w))
     points = (
-        f'<section><h2>The points, in session order</h2><div class="cards">'
-        f"{''.join(_card_html(c) for c in cards)}</div></section>"
+        f'<section><h2>{_e(w["points_heading"])}</h2><div class="cards">'
+        f"{''.join(_card_html(c, w) for c in cards)}</div></section>"
         if cards
         else ""
     )
     summary = f'<p class="summary">{_e(routine.summary)}</p>' if routine.summary else ""
-    count = f"<li><strong>Points:</strong> {len(cards)}</li>" if cards else ""
+    count = f"<li><strong>{_e(w['points_count'])}</strong> {len(cards)}</li>" if cards else ""
+    total = w["about"].format(duration=_duration(timeline.total_us, w))
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="' + _e(routine.language or "en") + '"><head><meta charset="utf-8">'
+        f'<html lang="{_e(html_lang(routine.language or "en"))}"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
         f"<title>{title}</title><style>{CSS}</style></head><body><main>"
         f"<h1>{title}</h1>{summary}"
-        f'<ul class="facts"><li><strong>Total time:</strong> about {_e(_duration(timeline.total_us))}</li>'
+        f'<ul class="facts"><li><strong>{_e(w["total_time"])}</strong> {_e(total)}</li>'
         f"{count}</ul>"
-        f'<section class="safety" aria-labelledby="safety-h"><h2 id="safety-h">Before you start</h2>'
+        '<section class="safety" aria-labelledby="safety-h">'
+        f'<h2 id="safety-h">{_e(w["before_you_start"])}</h2>'
         f"<ul>{''.join(safety_items)}</ul></section>{avoided}"
-        f"<section><h2>What you need</h2><ul>{needs}</ul></section>"
-        f"{points}{breathing}"
-        "<footer>Made by voiceguide from the routine file. Not medical advice: it does not diagnose "
-        "or treat anything. Stop if pain increases.</footer>"
+        f"<section><h2>{_e(w['what_you_need'])}</h2><ul>{needs}</ul></section>"
+        f"{points}{_breathing_html(routine, w)}"
+        f"<footer>{_e(w['footer'])}</footer>"
         "</main></body></html>\n"
     )
 
 
 def build_guide(ref: str | Path, *, avoid: Sequence[str] = (), language: str | None = None) -> str:
     """The guide page for a routine (path or shipped name), leaving out the same points as the
-    session; ``language`` picks a shipped routine's translation and the point texts in it."""
+    session; ``language`` picks a shipped routine's translation and the point texts in it, and
+    the page's own words follow the routine's language (see :mod:`.words`)."""
     routine = load_routine(ref, avoid=avoid, language=language)
     timeline = compile_loaded(routine, estimate=True)
-    return guide_html(routine, timeline, load_catalogue(), load_positions())
+    words = guide_words(routine.language or "en")
+    return guide_html(routine, timeline, load_catalogue(), load_positions(), words)

@@ -7,7 +7,7 @@ and pinyin names are aliases, so a script can say what its author's book says.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -15,8 +15,9 @@ from typing import Any
 
 from voiceguide.errors import Problem, RoutineError
 from voiceguide.hints import close_matches, did_you_mean
+from voiceguide.routine.landmarks import POSITION_KEYS, Position, PositionError, resolve_position
 from voiceguide.routine.phrases import caution_sentence
-from voiceguide.routine.source import LocatedDict, Mark, parse
+from voiceguide.routine.source import LocatedDict, LocatedList, Mark, parse
 from voiceguide.units import DurationError, parse_duration
 
 SIDES = ("bilateral", "midline")
@@ -36,12 +37,10 @@ POINT_FIELDS = {
 
 @dataclass(frozen=True)
 class DrawnAt:
-    """A user point's position as written (checked against the drawings when the guide is made)."""
+    """A user point's position as written, and where on its view that puts the point."""
 
     spec: Mapping[str, Any]
-    file: str
-    line: int
-    column: int
+    position: Position
 
 
 @dataclass(frozen=True)
@@ -195,18 +194,9 @@ def parse_points(
             except DurationError as exc:
                 bad(spec.where("hold"), f"{where}.hold", str(exc), exc.hint)
         if "position" in spec:
-            value = spec["position"]
-            items = value if isinstance(value, list) else [value]
-            if items and all(isinstance(v, dict) for v in items):
-                m = spec.where("position")
-                fields["positions"] = tuple(DrawnAt(dict(v), filename, m.line, m.column) for v in items)
-            else:
-                bad(
-                    spec.where("position"),
-                    f"{where}.position",
-                    "must be a mapping such as {view: hand-back, at: wrist, dy: -2}",
-                    "`voiceguide guide` lists the views and landmarks in docs/routine-format.md",
-                )
+            drawn = _positions(spec, where, bad)
+            if drawn is not None:
+                fields["positions"] = drawn
         if existing is not None:
             out[code] = replace(existing, **fields)
             continue
@@ -233,6 +223,38 @@ def parse_points(
             positions=fields.get("positions", ()),
         )
     return out
+
+
+def _positions(
+    spec: LocatedDict, where: str, bad: Callable[[Mark, str, str, str], None]
+) -> tuple[DrawnAt, ...] | None:
+    """A point's ``position:`` (one mapping or a list), each checked against the drawings' frames
+    now, so ``check`` reports a wrong view or landmark where it is written."""
+    value = spec["position"]
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, dict) for v in items):
+        bad(
+            spec.where("position"),
+            f"{where}.position",
+            "must be a mapping such as {view: hand-back, at: wrist, dy: -2}",
+            "docs/routine-format.md lists the views and their landmarks",
+        )
+        return None
+    out = []
+    for i, item in enumerate(items):
+        path = f"{where}.position" + (f"[{i}]" if isinstance(value, list) else "")
+        mark = value.where(i) if isinstance(value, LocatedList) else spec.where("position")
+        try:
+            position = resolve_position(item)
+        except PositionError as exc:
+            at = mark
+            if exc.key and isinstance(item, LocatedDict):  # the value at fault, or the unknown key
+                at = item.where(exc.key) if exc.key in POSITION_KEYS else item.key_marks[exc.key]
+            key = f".{exc.key}" if exc.key else ""
+            bad(at, path + key, str(exc), exc.hint)
+            continue
+        out.append(DrawnAt(dict(item), position))
+    return tuple(out) if len(out) == len(items) else None
 
 
 def _kind(value: Any) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voiceguide.routine.landmarks import Position
 from voiceguide.routine.model import Origin
 
 
@@ -20,6 +21,8 @@ class PointInfo:
     pinyin: str
     location: str
     sides: str  # how the step does it: "together" | "alternate" | "single"
+    bilateral: bool = True  # the point itself: one on each side, or one on the centre line
+    drawn_at: tuple[Position, ...] = ()  # a routine's own `position:` for it (the catalogue's are shipped)
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,12 @@ class SpeechCache:
             if not p.name.startswith(".tmp-"):
                 removed += 1
             freed += size
+        # Exported covers (exporter/cover.py keeps them here).
+        for p in self.root.glob("covers/*.png") if self.root.is_dir() else []:
+            size = _size(p)
+            with contextlib.suppress(OSError):
+                p.unlink()
+                freed += size
         # Optimised copies of the natural voice's model, which earlier builds kept here.
         for p in self.root.glob("models/*.onnx") if self.root.is_dir() else []:
             size = _size(p)

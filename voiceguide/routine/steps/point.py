@@ -39,7 +39,15 @@ class PointStep:
 
     @property
     def info(self) -> PointInfo:
-        return PointInfo(self.point.code, self.name, self.point.pinyin, self.location, self.sides)
+        return PointInfo(
+            self.point.code,
+            self.name,
+            self.point.pinyin,
+            self.location,
+            self.sides,
+            self.point.sides == "bilateral",
+            tuple(d.position for d in self.point.positions),
+        )
 
 
 def _load(item: Item, loading: Loading) -> list[StepT]:

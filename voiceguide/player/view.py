@@ -92,6 +92,17 @@ def clock(us: int) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def progress_line(s: PlayState) -> str:
+    """``2:20 of 19:50 · 17:30 left``. The total is rounded as `list`, `show` and export round
+    it (a 9:01.9 session is 9:02 everywhere); the elapsed clock counts whole seconds played, and
+    what is left is the difference, so the two always add up to the total."""
+    total_s = round(s.total_us / US)
+    elapsed_s = total_s if s.elapsed_us >= s.total_us else min(max(int(s.elapsed_us // US), 0), total_s)
+    about = "" if s.total_exact else "about "
+    left = clock((total_s - elapsed_s) * US)
+    return f"{clock(elapsed_s * US)} of {about}{format_duration(s.total_us)} · {about}{left} left"
+
+
 def describe_event(event: Event) -> str:
     if event.kind == "speech":
         return f"“{event.text}”"
@@ -327,13 +338,7 @@ def render_panel(s: PlayState, notes: Sequence[str] = (), *, keys: bool = True) 
     caption = describe_event(s.event) if s.event is not None else ""
     rows.append(Text(caption or " ", style="italic"))
     rows.append(Text(""))
-    about = "" if s.total_exact else "about "
-    rows.append(
-        Text(
-            f"{clock(s.elapsed_us)} of {about}{clock(s.total_us)} · "
-            f"{about}{clock(s.total_us - s.elapsed_us)} left"
-        )
-    )
+    rows.append(Text(progress_line(s)))
     rows.append(_bar(s.total_us, min(s.elapsed_us, s.total_us)))
     if s.status not in ("finished", "stopped"):
         rows.append(Text(next_line(s), style="cyan"))

@@ -99,6 +99,17 @@ def test_new_then_show_by_name_finds_the_file_in_this_folder(
     assert "here" in row
 
 
+def test_a_typo_of_a_routine_here_suggests_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "new", "my-routine")[0] == 0
+    code, _, err = run(capsys, "show", "my-routin", "--estimate")
+    assert code == 2 and "did you mean './my-routine.yaml'?" in err
+    code, _, err = run(capsys, "show", "box-breathin", "--estimate")
+    assert code == 2 and "did you mean 'box-breathing'?" in err
+
+
 def test_the_new_routines_schema_line_works_offline(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -171,13 +171,15 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 TYPO = "title: T\ndefualts: {hold: 10s}\nsteps:\n  - point: LI4\n    side: alternate\n"
 
 
-@pytest.mark.parametrize("command", [["show", "--estimate"], ["export", "-o", "{out}"]])
+@pytest.mark.parametrize(
+    "command", [["show", "--estimate"], ["export", "-o", "{out}.wav"], ["guide", "-o", "{out}.html"]]
+)
 def test_a_typo_is_reported_by_every_command_that_runs_the_routine(
     command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     routine = tmp_path / "typo.yaml"
     routine.write_text(TYPO, encoding="utf-8")
-    argv = [a.format(out=tmp_path / "typo.wav") for a in command]
+    argv = [a.format(out=tmp_path / "typo") for a in command]
     code, _, err = run(capsys, argv[0], str(routine), *argv[1:])
     assert code == 0
     assert "unknown key 'defualts'" in err and "did you mean 'defaults'" in err

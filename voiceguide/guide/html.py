@@ -9,7 +9,7 @@ escaped, and a Content-Security-Policy forbids scripts and remote loads should a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -365,9 +365,21 @@ def guide_html(
     )
 
 
-def build_guide(ref: str | Path, *, avoid: Sequence[str] = (), language: str | None = None) -> str:
+def build_guide(
+    ref: str | Path,
+    *,
+    avoid: Sequence[str] = (),
+    language: str | None = None,
+    strict: bool = False,
+    on_warnings: Callable[[Sequence[Problem]], None] | None = None,
+) -> str:
     """The guide page for a routine (path or shipped name), leaving out the same points as the
-    session; ``language`` picks a shipped routine's translation and the point texts in it."""
-    routine = load_routine(ref, avoid=avoid, language=language)
+    session; ``language`` picks a shipped routine's translation and the point texts in it.
+
+    ``on_warnings`` hears what loading let pass (an unknown key), as `show` and `play` print it:
+    a typo that changes the session changes the printed guide too, and must be said."""
+    routine = load_routine(ref, avoid=avoid, language=language, strict=strict)
+    if on_warnings is not None and routine.warnings:
+        on_warnings(routine.warnings)
     timeline = compile_loaded(routine, estimate=True)
     return guide_html(routine, timeline, load_catalogue(), load_positions())

@@ -111,6 +111,20 @@ def test_script_points_editors_at_the_schema(path: Path) -> None:
         assert (path.parent / SCHEMA_LINE.split("=", 1)[1]).resolve().is_file()
 
 
+TRANSLATED_ROUTINES = sorted(p for p in SCRIPTS.glob("*/*.yaml") if not p.name.startswith("_"))
+EVERY_ROUTINE = ROUTINES + TRANSLATED_ROUTINES
+
+
+@pytest.mark.parametrize("avoid", [(), ("pregnancy",)], ids=["all", "avoid-pregnancy"])
+@pytest.mark.parametrize("path", EVERY_ROUTINE, ids=[str(p.relative_to(SCRIPTS)) for p in EVERY_ROUTINE])
+def test_step_titles_are_short_names_not_sentences(path: Path, avoid: tuple[str, ...]) -> None:
+    """A step title is read at a glance in `show`, the live view, split file names and chapters:
+    a name ("The lower back"), never a spoken sentence cut off with "…"."""
+    titles = [step.title for step in build_timeline(path, estimate=True, avoid=avoid).steps]
+    sentences = [t for t in titles if len(t) > 32 or re.search(r"[.…!?,;。，；！？]", t)]
+    assert titles and sentences == []
+
+
 @pytest.mark.parametrize(
     ("name", "low", "high"),
     [

@@ -126,6 +126,18 @@ def test_quit_records_where_it_stopped_and_says_how_to_go_on(
 
 @pytest.mark.engine
 @pytest.mark.usefixtures("quitting")
+def test_quit_in_the_introduction_says_how_to_start_again_not_from_step_0(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    session.play(str(ROUTINE), interactive=False)
+    said = " ".join(played(capsys))
+    assert f"To start again: voiceguide play {ROUTINE}" in said and "--from 0" not in said
+    (saved,) = read_history()
+    assert saved.step == 0 and saved.result == "stopped in the introduction"
+
+
+@pytest.mark.engine
+@pytest.mark.usefixtures("quitting")
 def test_resume_goes_on_at_the_stopped_step(capsys: pytest.CaptureFixture[str]) -> None:
     record(practice(step=5, intro=True))
     record(practice("lower-back-pain", completed=True, step=6))

@@ -181,6 +181,21 @@ def test_length_says_about_only_when_estimated() -> None:
     assert "6:27 of about 19:50 · about 13:23 left" in guess
 
 
+def test_the_total_is_rounded_as_list_and_show_round_it_and_the_parts_add_up() -> None:
+    """A 9:01.9 session is 9:02 in `list`, `show` and the exported file; the live view agrees,
+    and what was played and what is left always add up to it."""
+    from voiceguide.player.view import progress_line
+    from voiceguide.units import format_duration
+
+    total = 541_871_380  # lower-back-pain-quick, measured
+    assert format_duration(total) == "9:02"
+    assert progress_line(state(SAY, 0, total_us=total, elapsed_us=0)) == "0:00 of 9:02 · 9:02 left"
+    assert progress_line(state(SAY, 0, total_us=total, elapsed_us=325_900_000)) == "5:25 of 9:02 · 3:37 left"
+    assert progress_line(state(SAY, 0, total_us=total, elapsed_us=total)) == "9:02 of 9:02 · 0:00 left"
+    past_the_end = state(SAY, 0, total_us=59_600_000, elapsed_us=59_700_000)
+    assert progress_line(past_the_end) == "1:00 of 1:00 · 0:00 left"
+
+
 @pytest.mark.parametrize("width", [60, 80, 120])
 def test_cautions_above_the_panel_wrap_on_words(width: int) -> None:
     out = io.StringIO()

@@ -99,6 +99,17 @@ def test_new_then_show_by_name_finds_the_file_in_this_folder(
     assert "here" in row
 
 
+def test_a_typo_of_a_routine_here_suggests_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "new", "my-routine")[0] == 0
+    code, _, err = run(capsys, "show", "my-routin", "--estimate")
+    assert code == 2 and "did you mean './my-routine.yaml'?" in err
+    code, _, err = run(capsys, "show", "box-breathin", "--estimate")
+    assert code == 2 and "did you mean 'box-breathing'?" in err
+
+
 def test_the_new_routines_schema_line_works_offline(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -160,13 +171,15 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 TYPO = "title: T\ndefualts: {hold: 10s}\nsteps:\n  - point: LI4\n    side: alternate\n"
 
 
-@pytest.mark.parametrize("command", [["show", "--estimate"], ["export", "-o", "{out}"]])
+@pytest.mark.parametrize(
+    "command", [["show", "--estimate"], ["export", "-o", "{out}.wav"], ["guide", "-o", "{out}.html"]]
+)
 def test_a_typo_is_reported_by_every_command_that_runs_the_routine(
     command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     routine = tmp_path / "typo.yaml"
     routine.write_text(TYPO, encoding="utf-8")
-    argv = [a.format(out=tmp_path / "typo.wav") for a in command]
+    argv = [a.format(out=tmp_path / "typo") for a in command]
     code, _, err = run(capsys, argv[0], str(routine), *argv[1:])
     assert code == 0
     assert "unknown key 'defualts'" in err and "did you mean 'defaults'" in err
@@ -237,3 +250,43 @@ def test_a_closed_pipe_ends_show_quietly(tmp_path: Path, extra: list[str]) -> No
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0, err
     assert err == ""
+
+
+def _length_in_list(out: str, name: str) -> str:
+    row = next(line for line in out.splitlines() if f" {name} " in line)
+    return [cell.strip() for cell in row.split("│") if cell.strip()][2]
+
+
+@pytest.mark.engine
+def test_list_shows_the_real_length_once_the_session_was_exported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An estimate is marked "~"; after an export has synthesized every sentence (the speech cache
+    holds them), `list` shows the length the exported file really has, without "~"."""
+    import soundfile
+
+    from voiceguide.units import format_duration
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.yaml").write_text(
+        "title: Quiet hands\nsteps:\n  - say: Hello there, and settle in.\n  - pause: 3s\n"
+        "  - point: LI4\n    hold: 20s\n  - say: Rest now, and notice how you feel.\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and _length_in_list(out, "mine").startswith("~")
+
+    code, _, err = run(capsys, "export", "mine", "-o", str(tmp_path / "mine.wav"))
+    info = soundfile.info(str(tmp_path / "mine.wav"))
+    exported = format_duration(round(info.frames * 1_000_000 / info.samplerate))
+    assert code == 0 and f"({exported})" in err
+
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and _length_in_list(out, "mine") == exported
+    assert _length_in_list(out, "box-breathing").startswith("~"), "never played: still an estimate"
+
+    (tmp_path / "mine.yaml").write_text(
+        (tmp_path / "mine.yaml").read_text("utf-8") + "  - say: One sentence never spoken yet.\n", "utf-8"
+    )
+    code, out, _ = run(capsys, "list")
+    assert _length_in_list(out, "mine").startswith("~"), "one new sentence makes it an estimate again"

@@ -320,5 +320,7 @@ def test_no_sound_device_says_so_and_suggests_export(tmp_path: Path) -> None:
     assert played.returncode == 1
     message = played.stderr
     assert "no sound output device" in message
+    # It says what to do about the sound server: start one (how), or check the one running.
+    assert "pulseaudio --start" in message or "sound server is running" in message
     assert f"voiceguide export {ROUTINE} -o session.wav" in " ".join(message.split())
     assert "Traceback" not in message and "ALSA lib" not in message

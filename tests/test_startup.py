@@ -77,3 +77,12 @@ def test_show_with_measured_speech_does_not_load_rendering_playback_or_export() 
     assert not {m for m in modules if m.startswith(("voiceguide.player", "voiceguide.audio.render",
                                                      "voiceguide.audio.device", "voiceguide.doctor"))}
     assert "voiceguide.exporter.export" not in modules
+
+
+def test_list_reads_lengths_from_the_cache_without_the_speech_engine() -> None:
+    """`list` shows measured lengths from the speech cache's clip headers: no engine, no numpy."""
+    modules = imported("list")
+    assert "voiceguide.speech.lengths" in modules
+    assert not {m for m in ours(modules) if m.startswith(("voiceguide.audio", "voiceguide.player"))}
+    assert not {"voiceguide.speech.cache", "voiceguide.speech.clips", "voiceguide.speech.registry"} & modules
+    assert not heavy(modules)

@@ -10,7 +10,7 @@ from pathlib import Path
 from voiceguide.errors import UsageError, VoiceguideError
 from voiceguide.fileio import atomic_write_text
 from voiceguide.hints import did_you_mean
-from voiceguide.pipeline import build_timeline, check_file
+from voiceguide.pipeline import build_timeline, check_file, compile_cached, load_routine
 from voiceguide.routine.catalogue import Point, load_catalogue
 from voiceguide.routine.json_schema import json_schema
 from voiceguide.routine.library import (
@@ -45,14 +45,16 @@ __all__ = [
 class RoutineEntry:
     name: str
     title: str
-    length: str  # estimated, "m:ss"; or why it cannot be known
+    length: str  # "m:ss" measured, "~m:ss" while any speech is an estimate, "?" with errors
     where: str  # "here" (the current folder) | "shipped" | "yours"
     path: Path
 
 
 def list_routines(language: str | None = None) -> list[RoutineEntry]:
-    """Shipped and user routines with their estimated length (a broken file is listed as such).
+    """Routines here, shipped and the user's own, with their length (a broken file is listed as such).
 
+    The length is the real one when the speech cache holds every utterance (the routine was
+    exported or played in this voice), else an estimate marked "~". Nothing is synthesized.
     With ``language``, only the routines written in it (a shipped routine's translation too)."""
     if language is not None:
         language = check_language(language)
@@ -65,10 +67,11 @@ def list_routines(language: str | None = None) -> list[RoutineEntry]:
                 continue
             seen.add(path.resolve())
             try:
-                timeline = build_timeline(path, estimate=True)
-                if language is not None and locale_code(timeline.voice.language) != locale_code(language):
+                routine = load_routine(path)
+                if language is not None and locale_code(routine.language) != locale_code(language):
                     continue
-                title, length = timeline.title, "~" + format_duration(timeline.total_us)
+                timeline, exact = compile_cached(routine)
+                title, length = timeline.title, ("" if exact else "~") + format_duration(timeline.total_us)
             except VoiceguideError:
                 title, length = "(has errors: run `voiceguide check`)", "?"
             entries.append(RoutineEntry(path.stem, title, length, where, path))

@@ -48,18 +48,23 @@ def did_you_mean(
 
 def sound_server_hint() -> str:
     """How to get sound out of this machine, naming the sound server when none is running."""
+    return sound_server_advice() + "; `voiceguide export` works without any sound device"
+
+
+def sound_server_advice() -> str:
+    """What to do when no sound device opens: start the sound server when none is running (and
+    how), else look at its output device."""
     import os
     import sys
 
-    export = "`voiceguide export` works without any sound device"
     if not sys.platform.startswith("linux"):
-        return f"check your sound settings; {export}"
+        return "check your sound settings"
     runtime = os.environ.get("XDG_RUNTIME_DIR", f"/run/user/{os.getuid()}")
     sockets = (os.path.join(runtime, "pulse", "native"), os.path.join(runtime, "pipewire-0"))
     server = os.environ.get("PULSE_SERVER") or any(os.path.exists(s) for s in sockets)
     if server:
-        return f"the sound server is running: check its output device (`pactl info`); {export}"
+        return "the sound server is running: check its output device (`pactl info`)"
     return (
         "no sound server is running: start PipeWire (`systemctl --user start pipewire "
-        "pipewire-pulse`) or PulseAudio (`pulseaudio --start`), then try again; " + export
+        "pipewire-pulse`) or PulseAudio (`pulseaudio --start`), then try again"
     )

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "build_timeline",
     "check_file",
+    "compile_cached",
     "compile_loaded",
     "compile_measured",
     "durations_for",
@@ -83,6 +84,17 @@ def compile_loaded(
     settings = voice_settings(routine, engine=engine, voice=voice, rate=rate, volume=volume)
     durations = durations_for(settings, routine.sounds, estimate=estimate)
     return compile_routine(routine, durations, settings)
+
+
+def compile_cached(routine: Routine) -> tuple[Timeline, bool]:
+    """The timeline with the speech lengths the cache already holds (estimates for the rest),
+    without the engine; True when nothing was estimated, so the total is the session's length."""
+    from voiceguide.speech.lengths import CachedLengths
+
+    settings = voice_settings(routine)
+    durations = CachedLengths(settings, routine.sounds)
+    timeline = compile_routine(routine, durations, settings)
+    return timeline, durations.exact
 
 
 def check_file(ref: str | Path, *, strict: bool = False) -> list[Problem]:

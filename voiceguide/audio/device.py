@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from voiceguide.errors import AudioDeviceError
+from voiceguide.hints import sound_server_advice
 
 #: How long :meth:`SimpleaudioOutput.close` waits for playback threads to finish draining.
 #: Stopping takes about 0.3 s; a wedged device must not hang the program for ever.
@@ -117,10 +118,10 @@ class SimpleaudioOutput:
                 handle = self._sa.play_buffer(silence.tobytes(), 1, 2, 22050)
             except Exception as exc:
                 detail = _alsa_detail(captured.read()) or str(exc)
+                advice = sound_server_advice()  # "start PipeWire or PulseAudio", when neither runs
                 raise AudioDeviceError(
                     f"no sound output device could be opened ({detail}). "
-                    "Check that speakers or headphones are connected and that your sound server "
-                    "is running (`pactl info` or `aplay -l`). " + export_hint(routine)
+                    f"{advice[:1].upper()}{advice[1:]}. " + export_hint(routine)
                 ) from exc
         with self._lock:
             self._handles.append(handle)

@@ -68,7 +68,10 @@ def list_routines(
         None, "--language", "-l", metavar="CODE", help="Only routines in this language (en, es, de, fr, zh)."
     ),
 ) -> None:
-    """List the shipped routines and your own, with their estimated length."""
+    """List the routines in this folder, the shipped ones and your own, with their length.
+
+    The length is exact once the routine was exported or played in its voice (the speech cache
+    holds every sentence), else an estimate marked "~"."""
     from rich.table import Table
 
     entries = _api().list_routines(language)

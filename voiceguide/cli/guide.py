@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from voiceguide.cli._app import AVOID, LANGUAGE, ROUTINE_HELP, app, say
+from voiceguide.cli._app import AVOID, LANGUAGE, ROUTINE_HELP, STRICT, app, print_warnings, say
 
 GUIDE_EXAMPLES = """\b
 Examples:
@@ -21,10 +21,12 @@ def guide(
     output: Path = typer.Option(..., "--output", "-o", help="The HTML file to write.", show_default=False),
     avoid: list[str] = AVOID,
     language: str | None = LANGUAGE,
+    strict: bool = STRICT,
 ) -> None:
     """Write a one-page HTML guide to print or keep on a phone: cautions, then a card per point."""
     from voiceguide.fileio import atomic_write_text
     from voiceguide.guide import build_guide
 
-    atomic_write_text(output, build_guide(routine, avoid=avoid, language=language))
+    page = build_guide(routine, avoid=avoid, language=language, strict=strict, on_warnings=print_warnings)
+    atomic_write_text(output, page)
     say(f"Wrote {output}: open it in a browser, or print it.")

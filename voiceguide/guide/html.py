@@ -9,13 +9,14 @@ escaped, and a Content-Security-Policy forbids scripts and remote loads should a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from voiceguide.bodymap import Marked, render_view
+from voiceguide.errors import Problem
 from voiceguide.pipeline import compile_loaded, load_routine
 from voiceguide.routine.catalogue import load_catalogue
 from voiceguide.routine.landmarks import Position, load_positions
@@ -369,11 +370,23 @@ def guide_html(
     )
 
 
-def build_guide(ref: str | Path, *, avoid: Sequence[str] = (), language: str | None = None) -> str:
+def build_guide(
+    ref: str | Path,
+    *,
+    avoid: Sequence[str] = (),
+    language: str | None = None,
+    strict: bool = False,
+    on_warnings: Callable[[Sequence[Problem]], None] | None = None,
+) -> str:
     """The guide page for a routine (path or shipped name), leaving out the same points as the
     session; ``language`` picks a shipped routine's translation and the point texts in it, and
-    the page's own words follow the routine's language (see :mod:`.words`)."""
-    routine = load_routine(ref, avoid=avoid, language=language)
+    the page's own words follow the routine's language (see :mod:`.words`).
+
+    ``on_warnings`` hears what loading let pass (an unknown key), as `show` and `play` print it:
+    a typo that changes the session changes the printed guide too, and must be said."""
+    routine = load_routine(ref, avoid=avoid, language=language, strict=strict)
+    if on_warnings is not None and routine.warnings:
+        on_warnings(routine.warnings)
     timeline = compile_loaded(routine, estimate=True)
     words = guide_words(routine.language or "en")
     return guide_html(routine, timeline, load_catalogue(), load_positions(), words)

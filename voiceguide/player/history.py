@@ -36,7 +36,9 @@ class Practice:
 
     @property
     def result(self) -> str:
-        return "completed" if self.completed else f"stopped at step {self.step}"
+        if self.completed:
+            return "completed"
+        return f"stopped at step {self.step}" if self.step else "stopped in the introduction"
 
 
 def history_path() -> Path:

@@ -187,10 +187,13 @@ def _remember(
         view.note(f"warning: the practice history was not saved ({exc.strerror or exc})")
     if not completed:
         again = shlex.quote(ref)
-        view.note(
-            f"To go on later: voiceguide play {again} --from {practice.step}"
-            " (or just: voiceguide play --resume)"
-        )
+        if practice.step == 0:  # stopped in the introduction: "--from 0" would only confuse
+            view.note(f"To start again: voiceguide play {again}")
+        else:
+            view.note(
+                f"To go on later: voiceguide play {again} --from {practice.step}"
+                " (or just: voiceguide play --resume)"
+            )
 
 
 def _warm_engine(name: str) -> None:

@@ -125,6 +125,18 @@ def clock(us: int) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def progress_line(s: PlayState, labels: Labels = VIEW) -> str:
+    """``2:20 of 19:50 · 17:30 left``. The total is rounded as `list`, `show` and export round
+    it (a 9:01.9 session is 9:02 everywhere); the elapsed clock counts whole seconds played, and
+    what is left is the difference, so the two always add up to the total."""
+    total_s = round(s.total_us / US)
+    elapsed_s = total_s if s.elapsed_us >= s.total_us else min(max(int(s.elapsed_us // US), 0), total_s)
+    length, left = format_duration(s.total_us), clock((total_s - elapsed_s) * US)
+    if not s.total_exact:
+        length, left = label(labels, "about", time=length), label(labels, "about", time=left)
+    return label(labels, "progress", elapsed=clock(elapsed_s * US), total=length, left=left)
+
+
 def describe_event(event: Event) -> str:
     if event.kind == "speech":
         return f"“{event.text}”"
@@ -385,10 +397,7 @@ def render_panel(
     caption = describe_event(s.event) if s.event is not None else ""
     rows.append(Text(caption or " ", style="italic"))
     rows.append(Text(""))
-    length, remaining = clock(s.total_us), clock(s.total_us - s.elapsed_us)
-    if not s.total_exact:
-        length, remaining = label(labels, "about", time=length), label(labels, "about", time=remaining)
-    rows.append(Text(label(labels, "progress", elapsed=clock(s.elapsed_us), total=length, left=remaining)))
+    rows.append(Text(progress_line(s, labels)))
     rows.append(_bar(s.total_us, min(s.elapsed_us, s.total_us)))
     if s.status not in ("finished", "stopped"):
         rows.append(Text(next_line(s, labels), style="cyan"))

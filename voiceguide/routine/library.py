@@ -12,7 +12,7 @@ from pathlib import Path
 import platformdirs
 
 from voiceguide.errors import UsageError
-from voiceguide.hints import did_you_mean
+from voiceguide.hints import close_matches, suggestion
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # the voiceguide package
 ROUTINE_SUFFIXES = (".yaml", ".yml")
@@ -104,9 +104,13 @@ def resolve_routine(ref: str | Path, language: str | None = None) -> Path:
             candidate = folder / f"{ref}{suffix}"
             if candidate.is_file():
                 return candidate
-    names = sorted(p.stem for p in shipped_routines() + user_routines())
-
-    hint = did_you_mean(str(ref), names)
+    # A file here is suggested as its path ("./my-routine.yaml"), so a typo of a routine just
+    # written with `voiceguide new` points at that file.
+    names = {p.stem: p.stem for p in shipped_routines() + user_routines()}
+    for path in _routines_in(Path.cwd()):
+        names.setdefault(path.stem, f".{os.sep}{path.name}")
+    close = close_matches(str(ref), sorted(names))
+    hint = suggestion([names[c] for c in close])
     raise UsageError(
         f"no routine named {str(ref)!r}: not a file, and not a shipped or user routine "
         f"({hint}run `voiceguide list` to see them all)"

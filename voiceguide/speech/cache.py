@@ -11,7 +11,6 @@ case is both synthesizing the same clip and one rename winning with identical co
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import secrets
@@ -26,28 +25,20 @@ import numpy as np
 
 from voiceguide.audio.clip import Clip
 from voiceguide.errors import ExportError
+from voiceguide.speech.lengths import ENV, MAGIC, SUFFIX, cache_dir, clip_path, key_digest
+from voiceguide.speech.lengths import canonical as _canonical
 
-MAGIC = b"VGSPEECH2\n"  # 2: CRC-32 instead of SHA-256 (as fit to catch damage, 3x faster)
-SUFFIX = ".clip"
-ENV = "VOICEGUIDE_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """Where clips are kept: ``$VOICEGUIDE_CACHE_DIR`` or ``<user cache>/voiceguide/speech``."""
-    override = os.environ.get(ENV)
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("voiceguide", appauthor=False)) / "speech"
-
-
-def key_digest(key: Mapping[str, Any]) -> str:
-    return hashlib.sha256(_canonical(key)).hexdigest()
-
-
-def _canonical(key: Mapping[str, Any]) -> bytes:
-    return json.dumps(dict(key), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+__all__ = [
+    "ENV",
+    "MAGIC",
+    "SUFFIX",
+    "CacheInfo",
+    "SpeechCache",
+    "cache_dir",
+    "decode_entry",
+    "encode_entry",
+    "key_digest",
+]
 
 
 @dataclass(frozen=True)
@@ -66,8 +57,7 @@ class SpeechCache:
         self._warned = False
 
     def path_for(self, key: Mapping[str, Any]) -> Path:
-        digest = key_digest(key)
-        return self.root / digest[:2] / (digest + SUFFIX)
+        return clip_path(self.root, key)
 
     def get(self, key: Mapping[str, Any]) -> Clip | None:
         path = self.path_for(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from voiceguide.audio.clip import Clip, empty_clip
@@ -9,20 +10,13 @@ from voiceguide.lru import ByteLRU
 from voiceguide.routine.voice import VoiceSettings
 from voiceguide.speech.cache import SpeechCache
 from voiceguide.speech.engine import SpeechEngine, speakable
+from voiceguide.speech.lengths import note_engine_version, speech_key
 from voiceguide.speech.registry import get_engine
 
 
 def cache_key(engine: SpeechEngine, settings: VoiceSettings, text: str) -> dict[str, Any]:
-    """Everything that changes the audio. The voice is keyed as asked (or by language when
-    unset), so a warm cache never needs to start the engine."""
-    return {
-        "engine": engine.name,
-        "version": engine.version(),
-        "voice": settings.voice or f"lang:{settings.language}",
-        "rate": int(settings.rate),
-        "volume": round(float(settings.volume), 4),
-        "text": speakable(text),
-    }
+    """Everything that changes the audio (see :func:`voiceguide.speech.lengths.speech_key`)."""
+    return speech_key(engine.name, engine.version(), settings, text)
 
 
 class SpeechClips:
@@ -48,6 +42,7 @@ class SpeechClips:
         self.misses = 0
         self._recent: ByteLRU[str, Clip] = ByteLRU(memory_bytes, lambda c: int(c.samples.nbytes))
         self._unstored: dict[str, Clip] = {}  # clips the cache could not keep (kept for the run)
+        self._noted = False  # the engine's version noted beside the cache
 
     @property
     def engine(self) -> SpeechEngine:
@@ -63,6 +58,12 @@ class SpeechClips:
         if recent is not None:
             return recent
         key = cache_key(self.engine, self.settings, text)
+        if not self._noted:
+            # So that `voiceguide list` can find these clips without starting the engine.
+            root = getattr(self.cache, "root", None)
+            if isinstance(root, Path):
+                note_engine_version(root, key["engine"], key["version"])
+            self._noted = True
         clip = self.cache.get(key)
         if clip is not None:
             self.hits += 1

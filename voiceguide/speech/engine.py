@@ -7,13 +7,15 @@ one line of :mod:`voiceguide.speech.registry`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
 from voiceguide.audio.clip import Clip, empty_clip
 from voiceguide.audio.dsp import as_channels, fade, trim_silence
 from voiceguide.routine.voice import VoiceSettings
+from voiceguide.speech.lengths import speakable
+
+__all__ = ["SpeechEngine", "VoiceInfo", "finish_clip", "speakable"]
 
 SPEECH_FADE_IN_S = 0.002
 SPEECH_FADE_OUT_S = 0.005
@@ -44,16 +46,6 @@ class SpeechEngine(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-_MARKUP = re.compile(r"<[^<>]*>")
-_SPACE = re.compile(r"\s+")
-
-
-def speakable(text: str) -> str:
-    """The text as the engine should get it: no markup (engines read ``<break/>`` aloud), one
-    space between words. Pauses belong in the routine, not in the text."""
-    return _SPACE.sub(" ", _MARKUP.sub(" ", text)).strip()
 
 
 def finish_clip(clip: Clip) -> Clip:

@@ -32,7 +32,8 @@ CASES: list[tuple[str, str, list[str]]] = [
         [
             "r.yaml:3:12: error: steps[0].pause: -2 is negative (hint: durations must be positive)",
             "r.yaml:4:5: error: steps[1]: this step has no kind key "
-            "(hint: did you mean 'say'? kinds: say, pause, breathe, point, sound, section, repeat, include)",
+            "(hint: did you mean 'say'? kinds: say, pause, breathe, point, sound, ambience, section, "
+            "repeat, include)",
         ],
     ),
     (

@@ -8,15 +8,17 @@ the frames a full render has), ducked by a :class:`~voiceguide.audio.ducking.Duc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from voiceguide.audio.beds import Bed
-from voiceguide.audio.ducking import DuckEnvelope
-from voiceguide.routine.ambience import DEFAULT_VOLUME_DB
+from voiceguide.audio.beds import Bed, open_bed
+from voiceguide.audio.ducking import CUE_DUCK_FRACTION, Duck, DuckEnvelope
+from voiceguide.routine.ambience import DEFAULT_FADE_US, DEFAULT_VOLUME_DB
+from voiceguide.timeline.model import AmbienceChange, Timeline
+from voiceguide.units import frame_at
 
 Float = npt.NDArray[np.float32]
 Int16 = npt.NDArray[np.int16]
@@ -36,29 +38,38 @@ class BedSpan:
 
 @dataclass(frozen=True)
 class Change:
-    """From frame ``at`` on, play ``bed`` (``None``: stop) at ``volume_db``."""
+    """From frame ``at`` on, play ``bed`` (``None``: stop) at ``volume_db``, crossfading over
+    ``fade`` frames centred on ``at`` (``None``: the schedule's default)."""
 
     at: int
     bed: Bed | None
     volume_db: float = DEFAULT_VOLUME_DB
+    fade: int | None = None
 
 
 def schedule(changes: Sequence[Change], total: int, fade: int) -> list[BedSpan]:
-    """Spans for a list of changes: each change crossfades over ``fade`` frames centred on it;
-    the session starts with a fade-in and ends with a fade-out inside it."""
+    """Spans for a list of changes: each change crossfades over its fade, centred on it; the
+    session starts with a fade-in and ends with a fade-out inside it."""
     spans: list[BedSpan] = []
     ordered = sorted(changes, key=lambda c: c.at)
-    half = fade // 2
+
+    def fade_of(c: Change) -> int:
+        return max(0, fade if c.fade is None else c.fade)
+
     for i, c in enumerate(ordered):
         if c.bed is None or c.at >= total:
             continue
-        nxt = ordered[i + 1].at if i + 1 < len(ordered) else total
+        after = ordered[i + 1] if i + 1 < len(ordered) else None
+        nxt = after.at if after is not None else total
         if nxt <= c.at:
             continue
-        start = c.at if c.at <= 0 else max(0, c.at - half)
-        end = total if nxt >= total else min(total, nxt + (fade - half))
-        length = min(fade, end - start)
-        spans.append(BedSpan(start, end, c.bed, c.volume_db, length, length))
+        fade_in = fade_of(c)
+        fade_out = fade_of(after) if after is not None else fade_in
+        start = c.at if c.at <= 0 else max(0, c.at - fade_in // 2)
+        end = total if nxt >= total else min(total, nxt + (fade_out - fade_out // 2))
+        spans.append(
+            BedSpan(start, end, c.bed, c.volume_db, min(fade_in, end - start), min(fade_out, end - start))
+        )
     return spans
 
 
@@ -121,3 +132,38 @@ def with_ambience(blocks: Iterable[Int16], track: AmbienceTrack, start: int = 0)
         n = int(block.shape[0])
         yield mix_under(block, track.render(pos, n))
         pos += n
+
+
+def track_for(
+    timeline: Timeline,
+    rate: int,
+    changes: Sequence[AmbienceChange] | None = None,
+    opener: Callable[[str, int], Bed] = open_bed,
+) -> AmbienceTrack | None:
+    """The session's ambience at ``rate``: its beds with their fades, ducked under every
+    utterance by the depth in force there (cue sounds by :data:`CUE_DUCK_FRACTION` of it);
+    None when nothing plays. ``changes`` replaces the timeline's own (the command line's)."""
+    changes = timeline.ambience if changes is None else changes
+    if not any(not c.ambience.off for c in changes):
+        return None
+    total = frame_at(timeline.total_us, rate)
+    opened: dict[str, Bed] = {}
+    plan: list[Change] = []
+    for c in changes:
+        a = c.ambience
+        bed = None if a.off else opened.setdefault(a.sound, opener(a.sound, rate))
+        plan.append(Change(frame_at(c.at_us, rate), bed, a.volume_db, frame_at(a.fade_us, rate)))
+    spans = schedule(plan, total, frame_at(DEFAULT_FADE_US, rate))
+    ducks: list[Duck] = []
+    k = 0
+    for e in timeline.events:
+        if e.kind == "silence":
+            continue
+        while k + 1 < len(changes) and changes[k + 1].at_us <= e.start_us:
+            k += 1
+        now = changes[k].ambience if changes[k].at_us <= e.start_us else None
+        if now is None or now.off or now.duck_db <= 0:
+            continue
+        depth = now.duck_db if e.kind == "speech" else now.duck_db * CUE_DUCK_FRACTION
+        ducks.append(Duck(frame_at(e.start_us, rate), frame_at(e.end_us, rate), depth))
+    return AmbienceTrack(spans, DuckEnvelope(ducks, rate) if ducks else None)

@@ -288,13 +288,43 @@ assert set(_FACTORIES) == set(BEDS), "every bed the language names is generated 
 CALIBRATION_S = 60.0
 
 
-@lru_cache(maxsize=8)
-def generated_bed(name: str, rate: int, seed: int = 0) -> LayeredBed:
-    """One of the shipped beds (:data:`BEDS`) at ``rate``, scaled to :data:`REFERENCE_LUFS`."""
-    from voiceguide.audio.loudness import LoudnessMeter
+GENERATOR_VERSION = 1  # change with any edit to the generators: stored beds are then made again
 
+
+@lru_cache(maxsize=8)
+def generated_bed(name: str, rate: int, seed: int = 0, store: Path | None = None) -> LayeredBed:
+    """One of the shipped beds (:data:`BEDS`) at ``rate``, scaled to :data:`REFERENCE_LUFS`.
+
+    Generating takes up to a few seconds (long FFTs); with ``store`` (a folder) the loops are kept
+    there as float32 and read back in milliseconds next time. A damaged file is made again."""
     if name not in _FACTORIES:
         raise UsageError(f"unknown ambience {name!r}; choose one of {', '.join(BEDS)}, a sound file, or off")
+    if store is None:
+        return _generate(name, rate, seed)
+    path = store / f"{name}-{rate}-{seed}-v{GENERATOR_VERSION}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return LayeredBed(rate, [data[k] for k in sorted(data.files)])
+    except (OSError, ValueError, KeyError, EOFError):
+        pass
+    bed = _generate(name, rate, seed)
+    try:
+        import io
+
+        from voiceguide.fileio import atomic_write_bytes
+
+        buf = io.BytesIO()
+        np.savez(buf, *bed.layers)  # the layers are summed: their order is no matter
+        store.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, buf.getvalue())
+    except Exception:  # a store that cannot be written costs time next run, nothing else
+        pass
+    return bed
+
+
+def _generate(name: str, rate: int, seed: int) -> LayeredBed:
+    from voiceguide.audio.loudness import LoudnessMeter
+
     raw = LayeredBed(rate, _FACTORIES[name](rate, seed))
     meter = LoudnessMeter(rate, true_peak=False)
     meter.add(raw.render(0, round(CALIBRATION_S * rate)))
@@ -444,10 +474,11 @@ def file_bed(path: str | Path, rate: int) -> LoopBed:
     return LoopBed((mono * gain).astype(np.float32), rate)
 
 
-def open_bed(spec: str, rate: int, base: Path | None = None, seed: int = 0) -> Bed:
-    """A shipped bed by name, or a sound file (relative paths from ``base``)."""
+def open_bed(spec: str, rate: int, base: Path | None = None, seed: int = 0, store: Path | None = None) -> Bed:
+    """A shipped bed by name (kept in ``store`` once generated), or a sound file (relative paths
+    from ``base``)."""
     if spec in _FACTORIES:
-        return generated_bed(spec, rate, seed)
+        return generated_bed(spec, rate, seed, store)
     path = Path(spec)
     if base is not None and not path.is_absolute():
         path = base / path

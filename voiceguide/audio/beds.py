@@ -101,8 +101,13 @@ def _noise_loop(rate: int, seconds: float, spectrum: Spectrum, *key: int | str) 
     n = round(seconds * rate)
     shape = spectrum(np.asarray(np.fft.rfftfreq(n, 1.0 / rate), dtype=np.float64))
     shape[0] = 0.0  # no DC
-    x = np.fft.irfft(np.fft.rfft(_rng(*key).standard_normal(n)) * shape, n)
-    return x / float(np.std(x))
+    spectrum_ = np.fft.rfft(_rng(*key).standard_normal(n))
+    spectrum_ *= shape  # in place: a two-hour export's memory is mostly the beds being made
+    del shape
+    x = np.fft.irfft(spectrum_, n)
+    del spectrum_
+    x /= float(np.std(x))
+    return x
 
 
 def _smooth_loop(rate: int, n: int, period_s: float, *key: int | str) -> F64:
@@ -125,16 +130,18 @@ def _waves_loop(rate: int, n: int, *key: int | str) -> F64:
     rng = _rng(*key)
     jitter = rng.uniform(-0.25, 0.25, count)
     sizes = rng.uniform(0.55, 1.0, count)
-    t = np.arange(n) / rate
     length = n / rate
     env = np.zeros(n)
-    for j in range(count):
+    for j in range(count):  # each wave only over its 9.5 s (zero elsewhere): little memory
         crest = (j + 0.5 + jitter[j]) * length / count
+        lo = math.floor((crest - 3.5) * rate) - 1
+        frames = np.arange(lo, math.ceil((crest + 6.0) * rate) + 2) % n
+        t = frames / rate
         d = (t - crest + length / 2) % length - length / 2  # seconds from the crest, round the loop
         rise = np.clip((d + 3.5) / 3.5, 0.0, 1.0)
         fall = np.clip(d / 6.0, 0.0, 1.0)
         shape = np.where(d < 0, 0.5 - 0.5 * np.cos(np.pi * rise), 0.5 + 0.5 * np.cos(np.pi * fall))
-        env = np.maximum(env, sizes[j] * shape)
+        env[frames] = np.maximum(env[frames], sizes[j] * shape)
     return env
 
 
@@ -226,7 +233,14 @@ def _ocean(rate: int, seed: int) -> list[F64]:
     body = _noise_loop(rate, seconds, lambda f: _brown(f) * _band(f, 45.0, 900.0), "ocean-body", seed)
     wash = _noise_loop(rate, seconds, lambda f: _pink(f) * _band(f, 300.0, 2800.0), "ocean-wash", seed)
     swell = _waves_loop(rate, body.shape[0], "ocean-waves", seed)
-    surf = body * (0.3 + 0.7 * swell) + 0.6 * wash * (0.08 + swell**2)
+    body *= 0.3 + 0.7 * swell  # in place: these are 20 MB each at 22 kHz
+    swell **= 2
+    swell += 0.08
+    wash *= swell
+    wash *= 0.6
+    body += wash
+    surf = body
+    del wash, swell
     distant = _noise_loop(rate, 43.0, lambda f: _brown(f) * _band(f, 45.0, 600.0), "ocean-far", seed)
     return [surf, 0.25 * distant]
 

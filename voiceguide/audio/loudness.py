@@ -242,7 +242,7 @@ class Limiter:
 
     def _need(self, x: F64) -> F64:
         """The gain each sample of ``x`` needs (<= 1), from its true peak; ``x`` carries context."""
-        mag = np.max(np.abs(x), axis=1)
+        mag = np.abs(x[:, 0]) if x.shape[1] == 1 else np.max(np.abs(x), axis=1)  # (a mono axis-1 max is slow)
         if mag.size == 0 or float(np.max(mag)) < self.ceiling * 0.5:  # 6 dB clear: no overs
             return np.ones(mag.shape[0])
         import soxr
@@ -250,7 +250,11 @@ class Limiter:
         up = soxr.resample(x, self.rate, 4 * self.rate, quality="HQ")
         up = up.reshape(up.shape[0], -1)
         k = min(up.shape[0] // 4, mag.shape[0])
-        tp = np.max(np.abs(up[: 4 * k]).reshape(k, 4 * up.shape[1]), axis=1)
+        if up.shape[1] == 1:  # four strided maxima: the same numbers as an axis-1 max, far faster
+            a = np.abs(up[: 4 * k, 0])
+            tp = np.maximum(np.maximum(a[0::4], a[1::4]), np.maximum(a[2::4], a[3::4]))
+        else:
+            tp = np.max(np.abs(up[: 4 * k]).reshape(k, 4 * up.shape[1]), axis=1)
         peak = mag.copy()
         peak[:k] = np.maximum(peak[:k], tp)
         return np.asarray(np.minimum(1.0, self.ceiling / np.maximum(peak, 1e-12)), dtype=np.float64)
@@ -264,6 +268,16 @@ class Limiter:
             return np.zeros((0, self.channels))
         ctx = np.concatenate([self._past, buf])
         need = self._need(ctx)[self.CONTEXT : self.CONTEXT + ready + self.look - 1]
+        settled = self._atten < 1e-9 and float(np.min(self._recent)) > 1.0 - 1e-9
+        if settled and bool(np.all(need >= 1.0)):
+            # Nothing near the ceiling and (within 1e-9) nothing left to recover from: the gain is
+            # 1, so most blocks skip the computation (and the state settles exactly).
+            self._atten = 0.0
+            self._recent = np.ones(self.look - 1)
+            out_fast: F64 = buf[:ready].copy()
+            self._past = np.concatenate([self._past, buf[:ready]])[-self.CONTEXT :]
+            self._pending = self._pending[ready:] if not final else np.zeros((0, self.channels))
+            return out_fast
         m = _sliding_min(need, self.look)  # len == ready
         # Release: attenuation decays by beta per frame unless the need is deeper (vectorised via
         # a running maximum in the log domain: a[n] = max_k a_m[k] * beta**(n-k)).

@@ -240,3 +240,22 @@ def test_long_stream_uses_bounded_memory() -> None:
     tracemalloc.stop()
     assert frames == count * 32768
     assert peak < 40 << 20, f"peak {peak >> 20} MB for a {seconds} s stream"
+
+
+def test_the_meter_filters_exactly_as_pyloudnorm_and_scipy_do() -> None:
+    from pyloudnorm.iirfilter import IIRfilter
+    from scipy.signal import sosfilt
+
+    for rate in (22050, 44100, 48000):
+        sos, gain = L._k_weighting(rate)
+        stages = [
+            IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf"),
+            IIRfilter(0.0, 0.5, 38.0, rate, "high_pass"),
+        ]
+        expected = np.array([np.concatenate([f.b, f.a]) for f in stages])
+        assert np.allclose(sos, expected, rtol=1e-12, atol=1e-14) and gain == 1.0
+    x = np.random.default_rng(3).standard_normal((5000, 2))
+    zi = np.random.default_rng(4).standard_normal((2, 2, 2))
+    y, zf = L.sos_filter(sos, x, zi)
+    ry, rzf = sosfilt(sos, x, axis=0, zi=zi)
+    assert np.allclose(y, ry, atol=1e-12) and np.allclose(zf, rzf, atol=1e-12)

@@ -8,10 +8,13 @@ Prints, in one run on this machine:
   per utterance plus ``sox`` for silences, sounds and the final concatenation;
 - ``voiceguide export`` with an empty speech cache (cold) and a full one (warm), as a user runs
   it (a fresh process each time, start-up included);
-- peak memory (max RSS of the process) exporting a generated two-hour routine.
+- the same warm export with ambience (``--ambience rain``, normalised like every export), in
+  the same run;
+- peak memory (max RSS of the process) exporting a generated two-hour routine, and the same
+  with ambience.
 
 Targets (on the 2-core reference machine): cold <= 0.5 x reference, warm <= 0.1 x
-reference, peak RSS for two hours <= 150 MB.
+reference, ambience adds <= 50 % to the warm export, peak RSS for two hours <= 150 MB.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 TARGET_COLD = 0.5
 TARGET_WARM = 0.1
 TARGET_RSS_MB = 150.0
+TARGET_AMBIENCE = 1.5  # x the warm export without it
 
 
 def env_with_cache(cache: Path) -> dict[str, str]:
@@ -67,14 +71,15 @@ import sys, time
 import voiceguide.cli  # start-up and imports are not timed here
 from voiceguide.exporter.export import export
 start = time.perf_counter()
-export(sys.argv[1], sys.argv[2])
+export(sys.argv[1], sys.argv[2], ambience=sys.argv[3] if len(sys.argv) > 3 else None)
 print(time.perf_counter() - start)
 """
 
 
-def run_in_process(routine: str, out: Path, env: dict[str, str]) -> float:
-    """Seconds spent inside ``voiceguide.export()`` (no interpreter start-up, no imports)."""
-    proc = subprocess.run([sys.executable, "-c", IN_PROCESS, routine, str(out)], env=env,
+def run_in_process(routine: str, out: Path, env: dict[str, str], *extra: str) -> float:
+    """Seconds spent inside ``voiceguide.export()`` (no interpreter start-up, no imports);
+    ``extra``: an ambience for the routine's whole session."""
+    proc = subprocess.run([sys.executable, "-c", IN_PROCESS, routine, str(out), *extra], env=env,
                           capture_output=True, text=True, check=True)
     return float(proc.stdout.strip().splitlines()[-1])
 
@@ -144,6 +149,7 @@ def main() -> None:
         cache = tmpdir / "cache"
         os.environ["VOICEGUIDE_CACHE_DIR"] = str(tmpdir / "plan-cache")
         ref_times, cold_times, warm_times, api_cold, api_warm, startup = [], [], [], [], [], []
+        amb_warm, amb_cli = [], []
         script, timeline = reference_script(args.routine, tmpdir)
         out = tmpdir / "session.wav"
         for _ in range(args.runs):
@@ -158,6 +164,10 @@ def main() -> None:
             shutil.rmtree(cache, ignore_errors=True)
             api_cold.append(run_in_process(args.routine, out, env_with_cache(cache)))
             api_warm.append(run_in_process(args.routine, out, env_with_cache(cache)))
+            run_in_process(args.routine, out, env_with_cache(cache), "rain")  # the bed, stored once
+            amb_warm.append(run_in_process(args.routine, out, env_with_cache(cache), "rain"))
+            amb_cli.append(run_measured([*voiceguide, "export", args.routine, "-o", str(out),
+                                         "--ambience", "rain"], env_with_cache(cache))[0])
             startup.append(run_measured([*voiceguide, "--help"], env_with_cache(cache))[0])
         from voiceguide.pipeline import build_timeline
         from voiceguide.units import frame_at
@@ -171,6 +181,9 @@ def main() -> None:
         long_warm_s, long_warm_rss = run_measured(
             [*voiceguide, "export", str(long_routine), "-o", str(long_out)],
             env_with_cache(long_cache))
+        long_amb_s, long_amb_rss = run_measured(
+            [*voiceguide, "export", str(long_routine), "-o", str(long_out), "--ambience", "ocean"],
+            env_with_cache(long_cache))
         os.environ["VOICEGUIDE_CACHE_DIR"] = str(long_cache)  # the clips the export used
         long_s = build_timeline(long_routine).total_seconds
         long_mb = long_out.stat().st_size / 2**20
@@ -178,9 +191,9 @@ def main() -> None:
             header = handle.read(44)
         assert header[36:44] == b"data" + (2 * frame_at(round(long_s * 1e6), 22050)).to_bytes(4, "little")
 
-    ref, cold, warm, a_cold, a_warm, start = (
+    ref, cold, warm, a_cold, a_warm, start, amb, amb_c = (
         statistics.median(x)
-        for x in (ref_times, cold_times, warm_times, api_cold, api_warm, startup))
+        for x in (ref_times, cold_times, warm_times, api_cold, api_warm, startup, amb_warm, amb_cli))
     rss = max(long_cold_rss, long_warm_rss)
     cpu = os.cpu_count()
     print(f"voiceguide export benchmark — {args.routine} ({timeline.total_seconds / 60:.1f} min "
@@ -196,11 +209,18 @@ def main() -> None:
           "    (in-process: no start-up or imports)")
     print(f"{'voiceguide.export(), warm cache':34}{a_warm:9.2f}{a_warm / ref:13.3f}")
     print(f"{'voiceguide --help (start-up alone)':34}{start:9.2f}{start / ref:13.3f}")
+    print(f"{'export --ambience rain, warm':34}{amb_c:9.2f}{amb_c / ref:13.3f}"
+          f"    ({amb_c / warm:.2f} x the warm export)")
+    print(f"{'export(ambience=rain), warm':34}{amb:9.2f}{amb / ref:13.3f}"
+          f"{'<= ' + str(TARGET_AMBIENCE) + 'x':>10}  "
+          f"{'ok' if amb <= TARGET_AMBIENCE * a_warm else 'MISSED'} ({amb / a_warm:.2f} x in-process warm)")
     print()
     print(f"two-hour routine ({long_s / 3600:.2f} h, {long_mb:.0f} MB WAV): "
           f"cold {long_cold_s:.1f} s, warm {long_warm_s:.1f} s, "
           f"peak RSS {rss:.0f} MB (target <= {TARGET_RSS_MB:.0f} MB) "
           f"{'ok' if rss <= TARGET_RSS_MB else 'MISSED'}")
+    print(f"two-hour routine with --ambience ocean: {long_amb_s:.1f} s, peak RSS {long_amb_rss:.0f} MB "
+          f"{'ok' if long_amb_rss <= TARGET_RSS_MB else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ import pytest
 import soundfile as sf
 
 from voiceguide.audio import ambience as A
+from voiceguide.audio import beds as B
+from voiceguide.audio import ducking as D
 from voiceguide.audio import loudness as L
 from voiceguide.errors import UsageError
 
@@ -25,18 +27,18 @@ def _density_db(x: np.ndarray, lo: float, hi: float) -> float:
 
 
 def test_beds_are_deterministic_and_random_access() -> None:
-    first = A.generated_bed("rain", RATE).render(0, 5 * RATE)
-    A.generated_bed.cache_clear()
-    again = A.generated_bed("rain", RATE)
+    first = B.generated_bed("rain", RATE).render(0, 5 * RATE)
+    B.generated_bed.cache_clear()
+    again = B.generated_bed("rain", RATE)
     assert again.render(0, 5 * RATE).tobytes() == first.tobytes()
     # Any block is the same frames a whole render has there (split files, seeking).
     assert np.array_equal(again.render(RATE, 777), first[RATE : RATE + 777])
-    assert not np.array_equal(A.generated_bed("rain", RATE, seed=1).render(0, RATE), first[:RATE])
+    assert not np.array_equal(B.generated_bed("rain", RATE, seed=1).render(0, RATE), first[:RATE])
 
 
-@pytest.mark.parametrize("name", sorted(A.BEDS))
+@pytest.mark.parametrize("name", sorted(B.BEDS))
 def test_bed_loops_have_no_seam(name: str) -> None:
-    bed = A.generated_bed(name, RATE)
+    bed = B.generated_bed(name, RATE)
     for loop in bed.layers:
         at = loop.shape[0]
         around = bed.render(at - RATE, 2 * RATE).astype(np.float64)
@@ -45,16 +47,16 @@ def test_bed_loops_have_no_seam(name: str) -> None:
         assert seam <= np.percentile(steps, 99.9), f"{name}: step {seam} at a loop seam"
 
 
-@pytest.mark.parametrize("name", sorted(A.BEDS))
+@pytest.mark.parametrize("name", sorted(B.BEDS))
 def test_bed_spectrum_is_gentle_and_hum_free(name: str) -> None:
-    x = A.generated_bed(name, RATE).render(0, 60 * RATE).astype(np.float64)
+    x = B.generated_bed(name, RATE).render(0, 60 * RATE).astype(np.float64)
     for hum in (50.0, 60.0):  # no narrow line at mains frequency
         line = _density_db(x, hum - 0.5, hum + 0.5)
         around = _density_db(x, hum - 12.0, hum + 12.0)
         assert line < around + 4.0, f"{name}: a peak at {hum} Hz"
     # Highs rolled off: no tiring hiss.
     assert _density_db(x, 6000, 10000) < _density_db(x, 200, 2000) - 20.0
-    assert abs(L.integrated_loudness(x, RATE) - A.REFERENCE_LUFS) < 1.0
+    assert abs(L.integrated_loudness(x, RATE) - B.REFERENCE_LUFS) < 1.0
 
 
 def _wav_loop(path: Path, seconds: float, rate: int, channels: int) -> None:
@@ -66,9 +68,9 @@ def _wav_loop(path: Path, seconds: float, rate: int, channels: int) -> None:
 def test_user_file_is_resampled_mono_and_loops_without_a_click(tmp_path: Path) -> None:
     clip = tmp_path / "pad.flac"
     _wav_loop(clip, 3.3, 44100, 2)  # 220 Hz does not fit 3.3 s evenly: the raw seam would click
-    bed = A.open_bed("pad.flac", RATE, base=tmp_path)
+    bed = B.open_bed("pad.flac", RATE, base=tmp_path)
     n = bed.loop.shape[0]
-    assert abs(n - round((3.3 - A.FILE_SEAM_S) * RATE)) <= 2
+    assert abs(n - round((3.3 - B.FILE_SEAM_S) * RATE)) <= 2
     around = bed.render(3 * n - RATE // 2, RATE).astype(np.float64)
     steps = np.abs(np.diff(around))
     assert steps[RATE // 2 - 1] <= steps.max() * 1.05
@@ -94,7 +96,7 @@ def test_bad_user_files_say_what_is_wrong(tmp_path: Path, content: object, messa
     elif isinstance(content, bytes):
         path.write_bytes(content)
     with pytest.raises(UsageError, match=message) as err:
-        A.file_bed(path, RATE)
+        B.file_bed(path, RATE)
     assert str(path) in str(err.value)
 
 
@@ -113,13 +115,13 @@ def _speech_like(seconds: float, utterances: list[tuple[float, float]]) -> np.nd
 UTTERANCES = [(2.0, 3.2), (3.7, 5.0), (9.0, 11.5), (16.0, 17.0)]  # 0.5 s gap: one sentence
 
 
-def _ducks() -> A.DuckEnvelope:
-    return A.DuckEnvelope([A.Duck(round(a * RATE), round(b * RATE), 9.0) for a, b in UTTERANCES], RATE)
+def _ducks() -> D.DuckEnvelope:
+    return D.DuckEnvelope([D.Duck(round(a * RATE), round(b * RATE), 9.0) for a, b in UTTERANCES], RATE)
 
 
 def test_ducking_dips_by_its_depth_is_down_before_the_word_and_holds_within_a_sentence() -> None:
     env = _ducks()
-    bed = A.generated_bed("brown-noise", RATE)
+    bed = B.generated_bed("brown-noise", RATE)
     track = A.AmbienceTrack([A.BedSpan(0, 20 * RATE, bed, -18.0)], env)
     ducked = track.render(0, 20 * RATE).astype(np.float64)
     plain = A.AmbienceTrack([A.BedSpan(0, 20 * RATE, bed, -18.0)]).render(0, 20 * RATE)
@@ -177,8 +179,8 @@ def _ebur128(path: Path) -> dict[str, float]:
 def _session(seconds: float) -> list[np.ndarray]:
     utter = [(a, b) for a, b in UTTERANCES if b < seconds]
     voice = _speech_like(seconds, utter)
-    env = A.DuckEnvelope([A.Duck(round(a * RATE), round(b * RATE), 9.0) for a, b in utter], RATE)
-    spans = A.schedule([A.Change(0, A.generated_bed("rain", RATE), -18.0)], voice.shape[0], 2 * RATE)
+    env = D.DuckEnvelope([D.Duck(round(a * RATE), round(b * RATE), 9.0) for a, b in utter], RATE)
+    spans = A.schedule([A.Change(0, B.generated_bed("rain", RATE), -18.0)], voice.shape[0], 2 * RATE)
     track = A.AmbienceTrack(spans, env)
     blocks = [voice[i : i + 4096] for i in range(0, voice.shape[0], 4096)]
     return list(A.with_ambience(blocks, track))
@@ -223,7 +225,7 @@ def test_streaming_meter_agrees_with_pyloudnorm() -> None:
 
 def test_long_stream_uses_bounded_memory() -> None:
     seconds = 600
-    bed = A.generated_bed("ocean", RATE)
+    bed = B.generated_bed("ocean", RATE)
     track = A.AmbienceTrack(A.schedule([A.Change(0, bed)], seconds * RATE, 6 * RATE))
     silence = np.zeros(32768, dtype=np.int16)
     count = seconds * RATE // 32768
@@ -238,3 +240,22 @@ def test_long_stream_uses_bounded_memory() -> None:
     tracemalloc.stop()
     assert frames == count * 32768
     assert peak < 40 << 20, f"peak {peak >> 20} MB for a {seconds} s stream"
+
+
+def test_the_meter_filters_exactly_as_pyloudnorm_and_scipy_do() -> None:
+    from pyloudnorm.iirfilter import IIRfilter
+    from scipy.signal import sosfilt
+
+    for rate in (22050, 44100, 48000):
+        sos, gain = L._k_weighting(rate)
+        stages = [
+            IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf"),
+            IIRfilter(0.0, 0.5, 38.0, rate, "high_pass"),
+        ]
+        expected = np.array([np.concatenate([f.b, f.a]) for f in stages])
+        assert np.allclose(sos, expected, rtol=1e-12, atol=1e-14) and gain == 1.0
+    x = np.random.default_rng(3).standard_normal((5000, 2))
+    zi = np.random.default_rng(4).standard_normal((2, 2, 2))
+    y, zf = L.sos_filter(sos, x, zi)
+    ry, rzf = sosfilt(sos, x, axis=0, zi=zi)
+    assert np.allclose(y, ry, atol=1e-12) and np.allclose(zf, rzf, atol=1e-12)

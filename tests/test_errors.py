@@ -11,6 +11,19 @@ from voiceguide.pipeline import check_file, load_routine
 
 CASES: list[tuple[str, str, list[str]]] = [
     (
+        "ambience",
+        "title: T\nambience: rian\nsteps:\n  - say: hi\n  - ambience: {sound: gone.mp3, volume: 22dB}\n",
+        [
+            "r.yaml:2:11: error: ambience: unknown ambience 'rian' (hint: did you mean 'rain'? "
+            "shipped beds: rain, ocean, brown-noise, pink-noise, wind, drone; or a sound file, or off)",
+            "r.yaml:5:23: error: steps[1].ambience: the ambience file gone.mp3 does not exist (hint: check "
+            "the name (relative to the routine's folder), or use a shipped bed: rain, ocean, brown-noise, "
+            "pink-noise, wind, drone)",
+            "r.yaml:5:41: error: steps[1].ambience.volume: 22 dB is out of range "
+            "(hint: a bed sits under the voice: write -22dB)",
+        ],
+    ),
+    (
         "unknown-point",
         "title: T\nsteps:\n  - point: Shenshuu\n",
         [
@@ -32,7 +45,8 @@ CASES: list[tuple[str, str, list[str]]] = [
         [
             "r.yaml:3:12: error: steps[0].pause: -2 is negative (hint: durations must be positive)",
             "r.yaml:4:5: error: steps[1]: this step has no kind key "
-            "(hint: did you mean 'say'? kinds: say, pause, breathe, point, sound, section, repeat, include)",
+            "(hint: did you mean 'say'? kinds: say, pause, breathe, point, sound, ambience, section, "
+            "repeat, include)",
         ],
     ),
     (

@@ -93,7 +93,7 @@ def test_the_wav_opens_in_other_readers(tmp_path: Path) -> None:
 def test_every_speech_event_starts_at_its_planned_sample(tmp_path: Path) -> None:
     timeline = build_timeline(SHORT)
     target = tmp_path / "session.wav"
-    export(timeline, target)
+    export(timeline, target, loudness="off")  # placement, sample for sample (normalising scales)
     audio, rate, _ = wav_samples(target)
     clips = speech_clips(timeline.voice)
     sound_spans = _sound_spans(timeline, rate)
@@ -336,8 +336,9 @@ def test_voice_options_change_the_audio(tmp_path: Path) -> None:
     slow = export(SHORT, tmp_path / "slow.wav", rate=120)
     fast = export(SHORT, tmp_path / "fast.wav", rate=240)
     assert slow.frames > fast.frames
-    export(SHORT, tmp_path / "loud.wav", volume=1.0)
-    quiet = export(SHORT, tmp_path / "quiet.wav", volume=0.3)
+    # Normalisation would bring both to -19 LUFS: the voice's own volume shows with it off.
+    export(SHORT, tmp_path / "loud.wav", volume=1.0, loudness="off")
+    quiet = export(SHORT, tmp_path / "quiet.wav", volume=0.3, loudness="off")
     first = frame_at(quiet.timeline.events[0].end_us, 22050)  # the title, spoken (no bell)
     assert np.abs(wav_samples(tmp_path / "quiet.wav")[0][:first].astype(int)).max() < 0.5 * np.abs(
         wav_samples(tmp_path / "loud.wav")[0][:first].astype(int)).max()

@@ -30,6 +30,11 @@ def render_text(timeline: Timeline) -> str:
         for s in timeline.spans:
             if s.step == step.index:
                 lines.append(f"  span {s.kind} {s.side or '-'} {s.start_us}+{s.duration_us}")
+        for c in timeline.ambience:
+            if c.step == step.index:
+                a = c.ambience
+                level = "" if a.off else f" {a.volume_db:g}dB duck {a.duck_db:g}dB fade {a.fade_us}"
+                lines.append(f"  ambience {c.at_us} {a.sound}{level}")
     return "\n".join(lines) + "\n"
 
 

@@ -11,12 +11,14 @@ from voiceguide.errors import UsageError, VoiceguideError
 from voiceguide.fileio import atomic_write_text
 from voiceguide.hints import did_you_mean
 from voiceguide.pipeline import build_timeline, check_file, compile_cached, load_routine
+from voiceguide.routine.ambience import BEDS
 from voiceguide.routine.catalogue import Point, load_catalogue
 from voiceguide.routine.json_schema import json_schema
 from voiceguide.routine.library import (
     local_routines,
     shipped_docs_dir,
     shipped_routines,
+    shipped_sounds_dir,
     user_data_dir,
     user_routines,
     user_routines_dir,
@@ -35,6 +37,7 @@ __all__ = [
     "new_routine",
     "phrase_table",
     "schema_text",
+    "sound_list",
     "suggest_points",
     "user_routines_dir",
     "write_text",
@@ -96,6 +99,33 @@ def suggest_points(query: str) -> list[str]:
 
 def caution_text(tag: str) -> str:
     return load_catalogue().caution_text(tag)
+
+
+CUE_SOUNDS = {  # sounds/README.md describes how each is made
+    "bell": "a singing-bowl strike that rings out: the end of a hold (the default chime)",
+    "chime": "two soft notes: section changes and the end of a session",
+    "tick": "a short wooden tick",
+    "inhale": "a soft rising tone: breathe in (breathing cue `tones`)",
+    "hold": "a soft steady tone: hold the breath",
+    "exhale": "a soft falling tone: breathe out",
+}
+
+
+@dataclass(frozen=True)
+class SoundEntry:
+    kind: str  # "cue" (`sound:`, `chime:`) | "bed" (`ambience:`)
+    name: str
+    description: str
+
+
+def sound_list() -> list[SoundEntry]:
+    """The shipped cue sounds and ambience beds, each with one line saying what it is."""
+    cues = sorted(p.stem for p in shipped_sounds_dir().glob("*.wav"))
+    order = {name: i for i, name in enumerate(CUE_SOUNDS)}
+    cues.sort(key=lambda n: (order.get(n, len(order)), n))
+    out = [SoundEntry("cue", n, CUE_SOUNDS.get(n, "a cue sound")) for n in cues]
+    out += [SoundEntry("bed", n, text) for n, text in BEDS.items()]
+    return out
 
 
 def schema_text() -> str:

@@ -1,568 +1,27 @@
-"""Background beds under the voice: generated soundscapes or the user's own file, faded and ducked.
+"""A session's ambience: which bed when, at what level, crossfaded, ducked, and mixed under.
 
-Every bed is *random access*: the sample at frame ``f`` is a pure function of ``f`` (and the bed's
-name, seed and rate), so a split file or a player seeking into a step gets exactly the frames a
-full render has there, and re-rendering is byte-identical.
-
-Generated beds are a few exactly periodic loops of different lengths (tens of seconds each),
-summed: noise shaped in the frequency domain of one FFT is circular, so a loop has no seam at all,
-and loops of, say, 37 s and 43 s only line up again after 26 minutes, so nothing audibly repeats.
-Memory is a few MB per bed whatever the session's length, and rendering a block is a copy and an
-add per layer, fast enough to add little to an export. A user's file loops with an equal-power
-crossfade from its end into its start.
-
-Levels: every bed is scaled to :data:`REFERENCE_LUFS` (about the loudness of the voice), so a
-``volume`` of -18 dB means "18 dB under the speech" whatever the bed.
-
-Not yet wired into export or play (the routine key and flags come next); it is one module until
-then because beds, the ducking envelope and the mixer share their frame arithmetic, and it will be
-split along those lines (beds / ducking / mixing) when the audio stage uses it.
+:func:`schedule` turns the timeline's ambience changes into spans of beds with equal-power fades,
+:class:`AmbienceTrack` renders any block of them (random access, so split files and seeking get
+the frames a full render has), ducked by a :class:`~voiceguide.audio.ducking.DuckEnvelope`, and
+:func:`mix_under` puts the result under the rendered voice without clipping.
 """
 
 from __future__ import annotations
 
-import math
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from voiceguide.errors import UsageError
+from voiceguide.audio.beds import Bed, open_bed
+from voiceguide.audio.ducking import CUE_DUCK_FRACTION, Duck, DuckEnvelope
+from voiceguide.routine.ambience import DEFAULT_FADE_US, DEFAULT_VOLUME_DB
+from voiceguide.timeline.model import AmbienceChange, Timeline
+from voiceguide.units import frame_at
 
 Float = npt.NDArray[np.float32]
-F64 = npt.NDArray[np.float64]
 Int16 = npt.NDArray[np.int16]
-
-REFERENCE_LUFS = -20.0  # a bed at volume 0 dB is about as loud as the voice
-DEFAULT_VOLUME_DB = -18.0  # clearly there in pauses, far under the words (SNR >= 27 dB ducked)
-DEFAULT_DUCK_DB = 9.0
-DEFAULT_FADE_S = 6.0
-CUE_DUCK_FRACTION = 0.5  # chimes and breath tones duck the bed by half the speech depth (in dB)
-
-
-MIN_FILE_S = 1.0  # shorter than this cannot loop smoothly
-MAX_FILE_S = 600.0  # a loop longer than 10 minutes gains nothing and costs memory
-MAX_FILE_BYTES = 512 << 20
-FILE_SEAM_S = 1.0
-
-
-class Bed(Protocol):
-    """A bed sound at one sample rate, mono, around :data:`REFERENCE_LUFS`."""
-
-    rate: int
-
-    def render(self, start: int, n: int) -> Float:
-        """Frames ``[start, start + n)`` of the bed (``start`` >= 0, counted from the bed's start)."""
-        ...
-
-
-# ---------------------------------------------------------------------------------------------
-# Loops: every generated layer is exactly periodic, so it repeats with no seam at all
-
-
-def _rng(*parts: int | str) -> np.random.Generator:
-    """A generator fixed by names and numbers (``hash()`` is salted per process, so not that)."""
-    words: list[int] = []
-    for p in parts:
-        if isinstance(p, str):
-            words.extend(p.encode())
-            words.append(0x100)
-        else:
-            words.append(p & 0xFFFFFFFF)
-    return np.random.default_rng(words)
-
-
-Spectrum = Callable[[F64], F64]  # amplitude response over frequency (Hz)
-
-
-def _highpass(f: F64, fc: float, order: int = 2) -> F64:
-    return 1.0 / np.sqrt(1.0 + (fc / np.maximum(f, 1e-3)) ** (2 * order))
-
-
-def _lowpass(f: F64, fc: float, order: int = 2) -> F64:
-    return 1.0 / np.sqrt(1.0 + (f / fc) ** (2 * order))
-
-
-def _band(f: F64, lo: float, hi: float, order: int = 2) -> F64:
-    return _highpass(f, lo, order) * _lowpass(f, hi, order)
-
-
-def _pink(f: F64) -> F64:
-    return 1.0 / np.sqrt(np.maximum(f, 20.0))
-
-
-def _brown(f: F64) -> F64:
-    return 1.0 / np.maximum(f, 20.0)
-
-
-def _noise_loop(rate: int, seconds: float, spectrum: Spectrum, *key: int | str) -> F64:
-    """Unit-variance noise with ``spectrum``, exactly periodic in its length.
-
-    Shaping white noise in the frequency domain of one FFT is a *circular* filter: the result is
-    stationary all the way round, so its last sample leads into its first like any other pair.
-    """
-    n = round(seconds * rate)
-    shape = spectrum(np.asarray(np.fft.rfftfreq(n, 1.0 / rate), dtype=np.float64))
-    shape[0] = 0.0  # no DC
-    x = np.fft.irfft(np.fft.rfft(_rng(*key).standard_normal(n)) * shape, n)
-    return x / float(np.std(x))
-
-
-def _smooth_loop(rate: int, n: int, period_s: float, *key: int | str) -> F64:
-    """Slow random motion in [0, 1] with knots every ~``period_s``, periodic over ``n`` frames."""
-    knots = max(3, round(n / rate / period_s))
-    values = _rng(*key).uniform(0.0, 1.0, knots)
-    pos = np.arange(n) * (knots / n)
-    i = np.floor(pos).astype(np.int64)
-    x = pos - i
-    p0, p1, p2, p3 = (values[(i + d) % knots] for d in (-1, 0, 1, 2))
-    v = 0.5 * (
-        2 * p1 + (-p0 + p2) * x + (2 * p0 - 5 * p1 + 4 * p2 - p3) * x**2 + (-p0 + 3 * p1 - 3 * p2 + p3) * x**3
-    )  # Catmull-Rom: smooth through every knot
-    return np.asarray(np.clip(v, 0.0, 1.0), dtype=np.float64)
-
-
-def _waves_loop(rate: int, n: int, *key: int | str) -> F64:
-    """Ocean swell in [0, 1]: a wave every ~9 s, each its own size, a 3.5 s build, a 6 s wash back."""
-    count = max(2, round(n / rate / 9.0))
-    rng = _rng(*key)
-    jitter = rng.uniform(-0.25, 0.25, count)
-    sizes = rng.uniform(0.55, 1.0, count)
-    t = np.arange(n) / rate
-    length = n / rate
-    env = np.zeros(n)
-    for j in range(count):
-        crest = (j + 0.5 + jitter[j]) * length / count
-        d = (t - crest + length / 2) % length - length / 2  # seconds from the crest, round the loop
-        rise = np.clip((d + 3.5) / 3.5, 0.0, 1.0)
-        fall = np.clip(d / 6.0, 0.0, 1.0)
-        shape = np.where(d < 0, 0.5 - 0.5 * np.cos(np.pi * rise), 0.5 + 0.5 * np.cos(np.pi * fall))
-        env = np.maximum(env, sizes[j] * shape)
-    return env
-
-
-def _drops_loop(rate: int, seconds: float, per_second: float, *key: int | str) -> F64:
-    """Rain drops: short damped pings (0.9-2.7 kHz) at random moments, wrapped round the loop."""
-    n = round(seconds * rate)
-    rng = _rng(*key)
-    count = int(rng.poisson(per_second * seconds))
-    out = np.zeros(n)
-    ring = round(0.06 * rate)
-    t = np.arange(ring) / rate
-    attack = 1.0 - np.exp(-t / 0.0008)  # no click at the onset
-    onsets = rng.integers(0, n, count)
-    freqs = 900.0 * 2.0 ** rng.uniform(0.0, 1.6, count)
-    decays = rng.uniform(0.004, 0.012, count)
-    amps = 10.0 ** (rng.uniform(-30.0, 0.0, count) / 20.0)  # mostly soft, a few near ones
-    for on, fr, dc, am in zip(onsets, freqs, decays, amps, strict=True):
-        idx = (on + np.arange(ring)) % n
-        out[idx] += am * attack * np.exp(-t / dc) * np.sin(2 * np.pi * fr * t)
-    return out
-
-
-def _tone_loop(
-    rate: int, seconds: float, partials: Sequence[tuple[float, float, float, float]], *key: int | str
-) -> F64:
-    """Sustained partials (Hz, amplitude, beat Hz, swell s), each a whole number of cycles per
-    loop (at most 1/(2*seconds) Hz off), so the loop is exactly periodic."""
-    n = round(seconds * rate)
-    rng = _rng(*key)
-    frame = np.arange(n)
-    out = np.zeros(n)
-
-    def cycles(hz: float) -> F64:
-        return 2 * np.pi * round(hz * seconds) * frame / n
-
-    for hz, amp, beat, swell_s in partials:
-        ph = rng.uniform(0.0, 2 * np.pi, 3)
-        swell = 0.75 + 0.25 * np.sin(cycles(1.0 / swell_s) + ph[2])
-        out += amp * swell * (np.sin(cycles(hz) + ph[0]) + 0.45 * np.sin(cycles(hz + beat) + ph[1]))
-    return out
-
-
-class LayeredBed:
-    """A generated bed: a few loops of different lengths summed, so the mix never repeats for
-    hours (two loops of 37 s and 43 s only line up again after 26 minutes)."""
-
-    def __init__(self, rate: int, layers: Sequence[npt.NDArray[np.floating[Any]]], gain: float = 1.0) -> None:
-        self.rate = rate
-        self.layers = tuple(np.ascontiguousarray(x * gain, dtype=np.float32) for x in layers)
-        for x in self.layers:
-            x.setflags(write=False)
-
-    def render(self, start: int, n: int) -> Float:
-        if start < 0 or n < 0:
-            raise ValueError("bed frames start at 0")
-        out = np.zeros(n, dtype=np.float32)
-        for loop in self.layers:
-            _add_wrapped(out, loop, start)
-        return out
-
-
-def _add_wrapped(out: Float, loop: Float, start: int) -> None:
-    """``out += loop[start:start+len(out)]`` with the loop repeating: slices, not an index array."""
-    size = loop.shape[0]
-    pos, done = start % size, 0
-    while done < out.shape[0]:
-        take = min(size - pos, out.shape[0] - done)
-        out[done : done + take] += loop[pos : pos + take]
-        done += take
-        pos = 0
-
-
-_HALF = 1.0 / math.sqrt(2.0)  # two independent halves of a noise at equal power
-
-
-def _rain(rate: int, seed: int) -> list[F64]:
-    def hiss(f: F64) -> F64:
-        return _pink(f) * _band(f, 250.0, 3500.0) * (1.0 + 0.8 * np.exp(-(((f - 1400.0) / 900.0) ** 2)))
-
-    a = _noise_loop(rate, 41.0, hiss, "rain", seed, 0)
-    a *= 0.8 + 0.2 * _smooth_loop(rate, a.shape[0], 7.0, "rain-intensity", seed)
-    b = _noise_loop(rate, 53.0, hiss, "rain", seed, 1)
-    drops = _drops_loop(rate, 37.0, 30.0, "rain-drops", seed)
-    return [_HALF * a, _HALF * b, 0.35 * drops]
-
-
-def _ocean(rate: int, seed: int) -> list[F64]:
-    seconds = 117.0  # thirteen waves
-    body = _noise_loop(rate, seconds, lambda f: _brown(f) * _band(f, 45.0, 900.0), "ocean-body", seed)
-    wash = _noise_loop(rate, seconds, lambda f: _pink(f) * _band(f, 300.0, 2800.0), "ocean-wash", seed)
-    swell = _waves_loop(rate, body.shape[0], "ocean-waves", seed)
-    surf = body * (0.3 + 0.7 * swell) + 0.6 * wash * (0.08 + swell**2)
-    distant = _noise_loop(rate, 43.0, lambda f: _brown(f) * _band(f, 45.0, 600.0), "ocean-far", seed)
-    return [surf, 0.25 * distant]
-
-
-def _brown_noise(rate: int, seed: int) -> list[F64]:
-    def spectrum(f: F64) -> F64:
-        return _brown(f) * _highpass(f, 30.0) * _lowpass(f, 2500.0, 1)
-
-    return [_HALF * _noise_loop(rate, s, spectrum, "brown-noise", seed, s) for s in (37, 43)]
-
-
-def _pink_noise(rate: int, seed: int) -> list[F64]:
-    def spectrum(f: F64) -> F64:
-        return _pink(f) * _highpass(f, 40.0) * _lowpass(f, 3000.0, 2)
-
-    return [_HALF * _noise_loop(rate, s, spectrum, "pink-noise", seed, s) for s in (37, 43)]
-
-
-def _wind(rate: int, seed: int) -> list[F64]:
-    layers = []
-    bands = [(70.0, 320.0, 41.0, 9.0, 1.0), (220.0, 650.0, 53.0, 5.5, 0.7), (500.0, 1300.0, 67.0, 3.7, 0.35)]
-    for lo, hi, seconds, period, gain in bands:
-
-        def spectrum(f: F64, lo: float = lo, hi: float = hi) -> F64:
-            return _pink(f) * _band(f, lo, hi, 3)
-
-        noise = _noise_loop(rate, seconds, spectrum, "wind", seed, int(lo))
-        gust = _smooth_loop(rate, noise.shape[0], 11.0, "wind-gust", seed, int(lo))
-        own = _smooth_loop(rate, noise.shape[0], period, "wind-band", seed, int(lo))
-        layers.append(gain * noise * (0.15 + 0.85 * gust) * (0.25 + 0.75 * own) ** 2)
-    return layers
-
-
-def _drone(rate: int, seed: int) -> list[F64]:
-    f0 = 98.0  # G2: warm, and clear of mains hum (50/60 Hz) and its low harmonics
-    partials = [
-        (f0, 1.0, 0.17, 20.0),
-        (f0 * 1.5, 0.55, 0.23, 15.0),  # the fifth
-        (f0 * 2.0, 0.45, 0.28, 30.0),
-        (f0 * 3.0, 0.2, 0.33, 12.0),
-        (f0 * 4.0, 0.12, 0.37, 60.0),
-        (f0 * 5.52, 0.05, 0.42, 20.0),  # a singing bowl's inharmonic overtone, far down
-    ]
-    tones = _tone_loop(rate, 60.0, partials, "drone", seed)
-    air = _noise_loop(rate, 47.0, lambda f: _brown(f) * _band(f, 80.0, 500.0), "drone-air", seed)
-    return [tones, 0.25 * air]
-
-
-_FACTORIES: dict[str, Callable[[int, int], list[F64]]] = {
-    "rain": _rain,
-    "ocean": _ocean,
-    "brown-noise": _brown_noise,
-    "pink-noise": _pink_noise,
-    "wind": _wind,
-    "drone": _drone,
-}
-
-BEDS: dict[str, str] = {
-    "rain": "steady rain on leaves: a soft wash with scattered drops",
-    "ocean": "slow waves on a beach, one every nine seconds or so",
-    "brown-noise": "a deep, even rumble, like a distant waterfall",
-    "pink-noise": "an even, soft rush, brighter than brown noise",
-    "wind": "gusting wind, rising and falling in low and middle tones",
-    "drone": "a warm, sustained pad on G with a slow shimmer, like a singing bowl's hum",
-}
-
-CALIBRATION_S = 60.0
-
-
-@lru_cache(maxsize=8)
-def generated_bed(name: str, rate: int, seed: int = 0) -> LayeredBed:
-    """One of the shipped beds (:data:`BEDS`) at ``rate``, scaled to :data:`REFERENCE_LUFS`."""
-    from voiceguide.audio.loudness import LoudnessMeter
-
-    if name not in _FACTORIES:
-        raise UsageError(f"unknown ambience {name!r}; choose one of {', '.join(BEDS)}, a sound file, or off")
-    raw = LayeredBed(rate, _FACTORIES[name](rate, seed))
-    meter = LoudnessMeter(rate, true_peak=False)
-    meter.add(raw.render(0, round(CALIBRATION_S * rate)))
-    level = meter.integrated()
-    return LayeredBed(rate, raw.layers, 10.0 ** ((REFERENCE_LUFS - level) / 20.0))
-
-
-# ---------------------------------------------------------------------------------------------
-# The user's own file
-
-
-class LoopBed:
-    """A decoded clip looped forever: its tail crossfades (equal power) into its head."""
-
-    def __init__(self, samples: Float, rate: int, seam_s: float = FILE_SEAM_S) -> None:
-        n = int(samples.shape[0])
-        seam = max(1, min(round(seam_s * rate), n // 3))
-        theta = (np.arange(seam) + 0.5) / seam * (np.pi / 2)
-        loop = samples[: n - seam].astype(np.float64)
-        # The loop's first `seam` frames blend the clip's end (fading out) into its start, so the
-        # frame after the loop's last (clip[n - seam - 1]) is, in effect, clip[n - seam]: no jump.
-        loop[:seam] = samples[:seam] * np.sin(theta) + samples[n - seam :] * np.cos(theta)
-        self.rate = rate
-        self.loop = loop.astype(np.float32)
-        self.loop.setflags(write=False)
-
-    def render(self, start: int, n: int) -> Float:
-        if start < 0 or n < 0:
-            raise ValueError("bed frames start at 0")
-        idx = (start + np.arange(n, dtype=np.int64)) % self.loop.shape[0]
-        return np.asarray(self.loop[idx], dtype=np.float32)
-
-
-def _problem(path: Path, what: str, fix: str) -> UsageError:
-    return UsageError(f"ambience file {path}: {what}; {fix}")
-
-
-def _decode(path: Path) -> tuple[F64, int]:
-    """(frames, channels) float samples and their rate: soundfile first, then ffmpeg."""
-    import soundfile as sf
-
-    try:
-        info = sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError, TypeError):
-        return _decode_ffmpeg(path)
-    _check_header(path, info.samplerate, info.channels, info.frames / max(info.samplerate, 1))
-    if info.frames <= 0:
-        raise _problem(path, "has no audio in it", "choose a file that plays")
-    data, rate = sf.read(
-        str(path), dtype="float64", always_2d=True, frames=math.ceil((MAX_FILE_S + 1) * info.samplerate)
-    )
-    return data, int(rate)
-
-
-def _decode_ffmpeg(path: Path) -> tuple[F64, int]:
-    import soundfile as sf
-
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        raise _problem(
-            path,
-            "is not WAV, FLAC or OGG and ffmpeg is not installed",
-            "convert it to WAV or FLAC, or install ffmpeg",
-        )
-    with tempfile.TemporaryDirectory(prefix="voiceguide-bed-") as tmp:
-        out = Path(tmp) / "bed.wav"
-        cmd = [
-            ffmpeg,
-            "-nostdin",
-            "-v",
-            "error",
-            "-i",
-            str(path),
-            "-vn",
-            "-t",
-            str(MAX_FILE_S + 1),
-            "-acodec",
-            "pcm_f32le",
-            "-f",
-            "wav",
-            str(out),
-        ]
-        try:
-            run = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
-        except subprocess.TimeoutExpired:
-            raise _problem(path, "took too long to decode", "convert it to WAV or FLAC") from None
-        if run.returncode != 0 or not out.exists():
-            raise _problem(path, "is not an audio file voiceguide can read", "use WAV, FLAC, OGG or MP3")
-        try:
-            data, rate = sf.read(str(out), dtype="float64", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError) as exc:
-            raise _problem(
-                path, "is not an audio file voiceguide can read", "use WAV, FLAC, OGG or MP3"
-            ) from exc
-    if data.shape[0] == 0:
-        raise _problem(path, "has no audio in it", "choose a file that plays")
-    _check_header(path, int(rate), int(data.shape[1]), data.shape[0] / rate)
-    return data, int(rate)
-
-
-def _check_header(path: Path, rate: int, channels: int, seconds: float) -> None:
-    if rate < 1000 or rate > 768_000:
-        raise _problem(path, f"claims a sample rate of {rate} Hz", "re-encode it at 44100 or 48000 Hz")
-    if channels < 1 or channels > 64:
-        raise _problem(path, f"claims {channels} channels", "re-encode it as mono or stereo")
-    if seconds > MAX_FILE_S:
-        raise _problem(
-            path,
-            f"is {seconds / 60:.0f} minutes long (a bed loops, so at most "
-            f"{MAX_FILE_S / 60:.0f} minutes are useful)",
-            f"trim it, e.g. ffmpeg -i IN -t {MAX_FILE_S:.0f} OUT.flac",
-        )
-
-
-def file_bed(path: str | Path, rate: int) -> LoopBed:
-    """A user's sound file as a bed at ``rate``: mono, at the reference loudness, looped."""
-    import soxr
-
-    from voiceguide.audio.loudness import integrated_loudness
-
-    p = Path(path)
-    if not p.exists():
-        raise _problem(p, "does not exist", "check the name, or write a shipped bed: " + ", ".join(BEDS))
-    if p.is_dir():
-        raise _problem(p, "is a folder", "name a sound file inside it")
-    size = p.stat().st_size
-    if size == 0:
-        raise _problem(p, "is empty", "choose a file that plays")
-    if size > MAX_FILE_BYTES:
-        raise _problem(p, f"is {size >> 20} MB", "a bed loops: trim it to a few minutes")
-    data, src_rate = _decode(p)
-    if not np.all(np.isfinite(data)):
-        raise _problem(p, "contains invalid (NaN or infinite) samples", "re-export it from your editor")
-    mono = data.mean(axis=1)
-    if mono.shape[0] < MIN_FILE_S * src_rate:
-        raise _problem(
-            p,
-            f"is only {mono.shape[0] / src_rate:.2f} s long",
-            f"a bed needs at least {MIN_FILE_S:.0f} s to loop without a click",
-        )
-    if src_rate != rate:
-        mono = soxr.resample(mono, src_rate, rate, quality="HQ")
-    loudness = integrated_loudness(mono, rate)
-    if not math.isfinite(loudness) or np.max(np.abs(mono)) < 1e-4:
-        raise _problem(p, "is silent", "choose a file you can hear")
-    gain = 10.0 ** ((REFERENCE_LUFS - loudness) / 20.0)
-    return LoopBed((mono * gain).astype(np.float32), rate)
-
-
-def open_bed(spec: str, rate: int, base: Path | None = None, seed: int = 0) -> Bed:
-    """A shipped bed by name, or a sound file (relative paths from ``base``)."""
-    if spec in _FACTORIES:
-        return generated_bed(spec, rate, seed)
-    path = Path(spec)
-    if base is not None and not path.is_absolute():
-        path = base / path
-    if not path.suffix and not path.exists():
-        raise UsageError(f"unknown ambience {spec!r}; choose one of {', '.join(BEDS)}, a sound file, or off")
-    return file_bed(path, rate)
-
-
-# ---------------------------------------------------------------------------------------------
-# Ducking
-
-
-@dataclass(frozen=True)
-class Duck:
-    """Something heard over the bed, in frames: the bed dips by ``depth_db`` under it."""
-
-    start: int
-    end: int
-    depth_db: float
-
-
-class DuckEnvelope:
-    """The bed's gain under a known list of utterances and cues.
-
-    The timeline says in advance when each word starts, so the dip is *scheduled*, not detected:
-    the attack ends exactly at the onset (never a word over a full bed), the release begins at the
-    end. Gaps shorter than ``hold_s`` between two dips of the same depth are held down, so the bed
-    does not pump between the phrases of one sentence; any longer gap lets it recover fully
-    (``hold_s`` >= attack + release).
-    """
-
-    def __init__(
-        self,
-        ducks: Sequence[Duck],
-        rate: int,
-        *,
-        attack_s: float = 0.35,
-        release_s: float = 0.9,
-        hold_s: float = 1.5,
-    ) -> None:
-        self.rate = rate
-        self.attack = max(1, round(attack_s * rate))
-        self.release = max(1, round(release_s * rate))
-        hold = max(round(hold_s * rate), self.attack + self.release)
-        merged: list[Duck] = []
-        for depth in sorted({d.depth_db for d in ducks if d.depth_db > 0 and d.end > d.start}):
-            group = sorted(
-                (d for d in ducks if d.depth_db == depth and d.end > d.start), key=lambda d: d.start
-            )
-            cur = group[0]
-            for d in group[1:]:
-                if d.start - cur.end < hold:
-                    cur = Duck(cur.start, max(cur.end, d.end), depth)
-                else:
-                    merged.append(cur)
-                    cur = d
-            merged.append(cur)
-        merged.sort(key=lambda d: d.start)
-        self.ducks = tuple(merged)
-        self._lo = np.array([d.start - self.attack for d in merged], dtype=np.int64)
-        self._hi = np.array([d.end + self.release for d in merged], dtype=np.int64)
-
-    def attenuation_db(self, start: int, n: int) -> F64:
-        """How far below its set level the bed is, for each frame of ``[start, start + n)``."""
-        out = np.zeros(n)
-        frames = start + np.arange(n, dtype=np.int64)
-        for i in np.nonzero((self._lo < start + n) & (self._hi > start))[0]:
-            d = self.ducks[int(i)]
-            lo, hi = max(int(self._lo[i]), start), min(int(self._hi[i]), start + n)
-            f = frames[lo - start : hi - start]
-            up = np.clip((f - (d.start - self.attack) + 0.5) / self.attack, 0.0, 1.0)
-            down = np.clip((f - d.end + 0.5) / self.release, 0.0, 1.0)
-            shape = np.where(
-                f < d.start,
-                0.5 - 0.5 * np.cos(np.pi * up),
-                np.where(f < d.end, 1.0, 0.5 + 0.5 * np.cos(np.pi * down)),
-            )
-            np.maximum(out[lo - start : hi - start], d.depth_db * shape, out=out[lo - start : hi - start])
-        return out
-
-    def apply(self, samples: Float, start: int) -> None:
-        """Duck ``samples`` (frames from ``start``) in place; blocks with no dip are not touched."""
-        n = samples.shape[0]
-        hits = np.nonzero((self._lo < start + n) & (self._hi > start))[0]
-        if hits.size == 0:
-            return
-        lo = max(int(np.min(self._lo[hits])), start)
-        hi = min(int(np.max(self._hi[hits])), start + n)
-        att = self.attenuation_db(lo, hi - lo)
-        samples[lo - start : hi - start] *= np.power(10.0, -att / 20.0).astype(np.float32)
-
-    def gain(self, start: int, n: int) -> F64:
-        return np.power(10.0, -self.attenuation_db(start, n) / 20.0)
-
-
-# ---------------------------------------------------------------------------------------------
-# A session's ambience: which bed when, at what level, faded, ducked
 
 
 @dataclass(frozen=True)
@@ -579,29 +38,38 @@ class BedSpan:
 
 @dataclass(frozen=True)
 class Change:
-    """From frame ``at`` on, play ``bed`` (``None``: stop) at ``volume_db``."""
+    """From frame ``at`` on, play ``bed`` (``None``: stop) at ``volume_db``, crossfading over
+    ``fade`` frames centred on ``at`` (``None``: the schedule's default)."""
 
     at: int
     bed: Bed | None
     volume_db: float = DEFAULT_VOLUME_DB
+    fade: int | None = None
 
 
 def schedule(changes: Sequence[Change], total: int, fade: int) -> list[BedSpan]:
-    """Spans for a list of changes: each change crossfades over ``fade`` frames centred on it;
-    the session starts with a fade-in and ends with a fade-out inside it."""
+    """Spans for a list of changes: each change crossfades over its fade, centred on it; the
+    session starts with a fade-in and ends with a fade-out inside it."""
     spans: list[BedSpan] = []
     ordered = sorted(changes, key=lambda c: c.at)
-    half = fade // 2
+
+    def fade_of(c: Change) -> int:
+        return max(0, fade if c.fade is None else c.fade)
+
     for i, c in enumerate(ordered):
         if c.bed is None or c.at >= total:
             continue
-        nxt = ordered[i + 1].at if i + 1 < len(ordered) else total
+        after = ordered[i + 1] if i + 1 < len(ordered) else None
+        nxt = after.at if after is not None else total
         if nxt <= c.at:
             continue
-        start = c.at if c.at <= 0 else max(0, c.at - half)
-        end = total if nxt >= total else min(total, nxt + (fade - half))
-        length = min(fade, end - start)
-        spans.append(BedSpan(start, end, c.bed, c.volume_db, length, length))
+        fade_in = fade_of(c)
+        fade_out = fade_of(after) if after is not None else fade_in
+        start = c.at if c.at <= 0 else max(0, c.at - fade_in // 2)
+        end = total if nxt >= total else min(total, nxt + (fade_out - fade_out // 2))
+        spans.append(
+            BedSpan(start, end, c.bed, c.volume_db, min(fade_in, end - start), min(fade_out, end - start))
+        )
     return spans
 
 
@@ -664,3 +132,38 @@ def with_ambience(blocks: Iterable[Int16], track: AmbienceTrack, start: int = 0)
         n = int(block.shape[0])
         yield mix_under(block, track.render(pos, n))
         pos += n
+
+
+def track_for(
+    timeline: Timeline,
+    rate: int,
+    changes: Sequence[AmbienceChange] | None = None,
+    opener: Callable[[str, int], Bed] = open_bed,
+) -> AmbienceTrack | None:
+    """The session's ambience at ``rate``: its beds with their fades, ducked under every
+    utterance by the depth in force there (cue sounds by :data:`CUE_DUCK_FRACTION` of it);
+    None when nothing plays. ``changes`` replaces the timeline's own (the command line's)."""
+    changes = timeline.ambience if changes is None else changes
+    if not any(not c.ambience.off for c in changes):
+        return None
+    total = frame_at(timeline.total_us, rate)
+    opened: dict[str, Bed] = {}
+    plan: list[Change] = []
+    for c in changes:
+        a = c.ambience
+        bed = None if a.off else opened.setdefault(a.sound, opener(a.sound, rate))
+        plan.append(Change(frame_at(c.at_us, rate), bed, a.volume_db, frame_at(a.fade_us, rate)))
+    spans = schedule(plan, total, frame_at(DEFAULT_FADE_US, rate))
+    ducks: list[Duck] = []
+    k = 0
+    for e in timeline.events:
+        if e.kind == "silence":
+            continue
+        while k + 1 < len(changes) and changes[k + 1].at_us <= e.start_us:
+            k += 1
+        now = changes[k].ambience if changes[k].at_us <= e.start_us else None
+        if now is None or now.off or now.duck_db <= 0:
+            continue
+        depth = now.duck_db if e.kind == "speech" else now.duck_db * CUE_DUCK_FRACTION
+        ducks.append(Duck(frame_at(e.start_us, rate), frame_at(e.end_us, rate), depth))
+    return AmbienceTrack(spans, DuckEnvelope(ducks, rate) if ducks else None)

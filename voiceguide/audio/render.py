@@ -17,6 +17,7 @@ so split files, or a player seeking into a step, join seamlessly.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -145,6 +146,24 @@ class Renderer:
         if event.kind == "sound":  # tails ring on: look at the real length
             return self.frame_at(event.start_us) + int(self._prepared("sound", event.sound).shape[0]) > frame
         return False
+
+    def content_digest(self) -> str:
+        """A hash of what the render is made of (every placed clip's samples and frames): two
+        renderers with equal digests render equal samples. Reads each distinct clip once."""
+        h = hashlib.blake2b(digest_size=20)
+        h.update(f"{self.sample_rate}|{self.channels}|{self.total_frames}".encode())
+        clips: dict[tuple[str, str], str] = {}
+        for e in self.timeline.events:
+            if e.kind == "silence":
+                continue
+            key = (e.kind, e.text if e.kind == "speech" else e.sound)
+            if key not in clips:
+                samples = self._prepared(*key)
+                clips[key] = hashlib.blake2b(samples.tobytes(), digest_size=16).hexdigest()
+            h.update(
+                f"{e.kind}|{self.frame_at(e.start_us)}|{self.frame_at(e.end_us)}|{clips[key]}\n".encode()
+            )
+        return h.hexdigest()
 
     # -- output ------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from voiceguide.hints import suggestion
 from voiceguide.units import format_duration, format_stamp, us_to_s
 
 if TYPE_CHECKING:
+    from voiceguide.routine.ambience import Ambience
     from voiceguide.timeline.model import Timeline
 
 
@@ -171,6 +172,8 @@ def _print_plan(timeline: Timeline, *, estimate: bool, all_events: bool) -> None
         console.print("Cautions:")
         for caution in timeline.cautions:
             console.print(f"  - {caution}", markup=False)
+    if timeline.ambience:
+        console.print(f"Ambience: {_ambience_text(timeline.ambience[0].ambience)}", markup=False)
     for step in timeline.steps:
         console.print()
         console.print(
@@ -178,7 +181,14 @@ def _print_plan(timeline: Timeline, *, estimate: bool, all_events: bool) -> None
             f"({format_duration(step.duration_us)})",
             highlight=False,
         )
+        changes = [c for c in timeline.ambience if c.step == step.index]
         for event in timeline.step_events(step.index):
+            while changes and changes[0].at_us <= event.start_us:
+                change = changes.pop(0)
+                console.print(
+                    f"    {format_stamp(change.at_us)}  ≈ ambience {_ambience_text(change.ambience)}",
+                    markup=False,
+                )
             if event.kind == "speech":
                 console.print(f"    {format_stamp(event.start_us)}  “{event.text}”", markup=False)
             elif event.kind == "sound":
@@ -188,6 +198,11 @@ def _print_plan(timeline: Timeline, *, estimate: bool, all_events: bool) -> None
                     f"    {format_stamp(event.start_us)}  … {us_to_s(event.duration_us):.2f} s",
                     markup=False,
                 )
+        for change in changes:  # at the very end of the step
+            console.print(
+                f"    {format_stamp(change.at_us)}  ≈ ambience {_ambience_text(change.ambience)}",
+                markup=False,
+            )
         for span in timeline.spans:
             if span.step == step.index and span.kind == "hold":
                 side = f" ({span.side})" if span.side and span.side != "both" else ""
@@ -195,6 +210,15 @@ def _print_plan(timeline: Timeline, *, estimate: bool, all_events: bool) -> None
                     f"    {format_stamp(span.start_us)}  hold{side} "
                     f"{us_to_s(span.duration_us):g} s, until {format_stamp(span.end_us)}"
                 )
+
+
+def _ambience_text(a: Ambience) -> str:
+    from voiceguide.routine.ambience import BEDS
+
+    if a.off:
+        return "off"
+    name = Path(a.sound).name if a.sound not in BEDS else a.sound
+    return f"{name} at {a.volume_db:g} dB, ducked {a.duck_db:g} dB, {us_to_s(a.fade_us):g} s fades"
 
 
 @app.command(epilog=POINTS_EXAMPLES)
@@ -296,6 +320,21 @@ def schema(
     else:
         _api().write_text(output, text)
         console_err.print(f"Wrote {output}")
+
+
+@app.command()
+def sounds() -> None:
+    """List the shipped cue sounds (`sound:`, `chime:`) and ambience beds (`ambience:`)."""
+    from rich.table import Table
+
+    table = Table(title="Sounds", title_justify="left")
+    for column in ("name", "use as", "what you hear"):
+        table.add_column(column)
+    for entry in _api().sound_list():
+        use = f"sound: {entry.name}" if entry.kind == "cue" else f"ambience: {entry.name}"
+        table.add_row(entry.name, use, entry.description)
+    console.print(table)
+    console.print("Your own: a WAV beside the routine for `sound:`, any sound file for `ambience:`.")
 
 
 @app.command()

@@ -76,6 +76,30 @@ def export(
         metavar="HZ",
         help="Output sample rate: " + ", ".join(str(r) for r in SAMPLE_RATES) + ".",
     ),
+    ambience: str | None = typer.Option(
+        None,
+        "--ambience",
+        metavar="NAME|FILE|off",
+        help="A background bed under the voice (rain, ocean, brown-noise, pink-noise, wind, drone; "
+        "`voiceguide sounds` lists them), a sound file of your own, or off. Wins over the routine's "
+        "`ambience:`.",
+    ),
+    ambience_volume: str | None = typer.Option(
+        None,
+        "--ambience-volume",
+        metavar="DB",
+        help="The bed's level under the voice, e.g. -22dB (default -18dB; 0 dB is as loud as the voice).",
+    ),
+    loudness: str | None = typer.Option(
+        None,
+        "--loudness",
+        metavar="LUFS|off",
+        help="Normalise to this integrated loudness (default -19 LUFS mono, -16 stereo; true peak "
+        "at most -1 dBTP), or off to leave the levels as rendered.",
+    ),
+    report: bool = typer.Option(
+        False, "--report", help="Print the finished file's integrated loudness, loudness range and true peak."
+    ),
     language: str | None = LANGUAGE,
     strict: bool = STRICT,
 ) -> None:
@@ -110,6 +134,10 @@ def export(
         language=language,
         strict=strict,
         on_warnings=print_warnings,
+        ambience=ambience,
+        ambience_volume=ambience_volume,
+        loudness=loudness,
+        report_loudness=report or as_json,
     )
     if output == "-":
         return  # stdout is the audio: say nothing
@@ -121,6 +149,12 @@ def export(
     say_err(f"Exported {result.timeline.title!r} ({format_duration(result.timeline.total_us)}):")
     for path in result.files:
         say_err(f"  {path}")
+    if result.loudness is not None:
+        lo = result.loudness
+        say_err(
+            f"Loudness: {lo.integrated_lufs:.1f} LUFS integrated, range {lo.range_lu:.1f} LU, "
+            f"true peak {lo.true_peak_dbtp:.1f} dBTP (gain {lo.gain_db:+.1f} dB)"
+        )
 
 
 cache_app = typer.Typer(

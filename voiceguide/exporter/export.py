@@ -37,7 +37,8 @@ from voiceguide.timeline.model import Timeline
 from voiceguide.units import US
 
 if TYPE_CHECKING:  # numpy-heavy modules load when an export runs, not when the CLI starts
-    from voiceguide.audio.render import Renderer
+    from voiceguide.audio.loudness import LoudnessReport
+    from voiceguide.audio.master import Master
     from voiceguide.exporter.tags import Metadata
     from voiceguide.speech.measured import MeasuredDurations
 
@@ -71,6 +72,7 @@ class ExportResult:
     files: list[Path] = field(default_factory=list)
     audio: list[AudioFile] = field(default_factory=list)
     chapters: list[Chapter] = field(default_factory=list)  # of the session; [] with chapters off
+    loudness: LoudnessReport | None = None  # measured on the finished session, when asked for
 
     @property
     def seconds(self) -> float:
@@ -107,6 +109,7 @@ class ExportResult:
             "channels": self.channels,
             "chapters": [c.to_json() for c in self.chapters],
             "files": files,
+            **({"loudness": self.loudness.as_dict()} if self.loudness is not None else {}),
         }
 
 
@@ -142,7 +145,7 @@ def wav_header(frames: int, sample_rate: int, channels: int, trailer: int = 0) -
 
 def _write_wav(
     out: IO[bytes],
-    renderer: Renderer,
+    renderer: Master,
     start_us: int,
     end_us: int | None,
     tick: Callable[[int], None],
@@ -212,6 +215,10 @@ def export(
     on_warnings: Callable[[Sequence[Problem]], None] | None = None,
     format: str | None = None,
     chapters: bool = True,
+    ambience: str | None = None,
+    ambience_volume: str | None = None,
+    loudness: str | float | None = None,
+    report_loudness: bool = False,
 ) -> ExportResult:
     """Export a routine (path, shipped name or compiled Timeline) to ``path`` and/or ``split_dir``.
 
@@ -219,6 +226,9 @@ def export(
     ``mp3``, ... or ``phone`` for ``.m4b``) names the kind of file when ``path`` has no suffix, picks
     the split files' kind, and with neither ``path`` nor ``split_dir`` writes ``<title>.<suffix>``
     in the current folder. ``chapters``: one chapter per top-level step in single files.
+    ``ambience`` (a bed, a sound file or ``off``) and ``ambience_volume`` (``-22dB``) override the
+    routine's; ``loudness`` is the target in LUFS (default -19 mono, -16 stereo) or ``off``, and
+    ``report_loudness`` measures the finished session into ``ExportResult.loudness``.
     ``progress``: True for a bar on stderr, False for none, None for a bar only when stderr is a
     terminal, or a callable ``(phase, done, total)``. ``language`` speaks the session in another
     language; ``on_warnings`` gets what loading let pass (unknown keys…) before anything is
@@ -244,11 +254,16 @@ def export(
         _check_format(split_suffix, f"split files{split_suffix}")
     if captions and out_path is None and split_dir is None and path is not None:
         raise UsageError("--captions needs a file to sit beside: use -o FILE or --split DIR")
+    from voiceguide.exporter.mastering import parse_loudness, parse_volume
+
+    parse_loudness(loudness)  # a bad flag is reported before anything is synthesized
+    if ambience_volume is not None:
+        parse_volume(ambience_volume)
     from voiceguide.pipeline import renderer_for  # numpy-heavy: loaded when an export runs
 
     with _progress_reporter(progress) as report:
         if isinstance(routine, Timeline):
-            timeline, renderer = routine, renderer_for(routine, sample_rate=sample_rate)
+            timeline, rendered = routine, renderer_for(routine, sample_rate=sample_rate)
         else:
             timeline, durations = _build(
                 routine,
@@ -262,7 +277,12 @@ def export(
                 strict=strict,
                 on_warnings=on_warnings,
             )
-            renderer = renderer_for(timeline, durations, sample_rate=sample_rate)
+            rendered = renderer_for(timeline, durations, sample_rate=sample_rate)
+        from voiceguide.exporter.mastering import master_for, report_for
+
+        renderer = master_for(
+            timeline, rendered, ambience=ambience, ambience_volume=ambience_volume, loudness=loudness
+        )
         if path is None and split_dir is None and suffix is not None:
             out_path = Path(file_stem(timeline.title) + suffix)
             _check_target(out_path)
@@ -316,6 +336,8 @@ def export(
                 result.files.extend(_write_captions(timeline, out_path.with_suffix("")))
         if split_dir is not None:
             _write_split(timeline, renderer, Path(split_dir), captions, tick, split_suffix, result)
+        if report_loudness:
+            result.loudness = report_for(renderer)
         report("Rendering", total, total)
     return result
 
@@ -434,7 +456,7 @@ def ffmpeg_path() -> str | None:
 
 def _write_file(
     path: Path,
-    renderer: Renderer,
+    renderer: Master,
     tick: Callable[[int], None],
     meta: Metadata,
     start_us: int = 0,
@@ -449,7 +471,7 @@ def _write_file(
 
 def _encode_ffmpeg(
     path: Path,
-    renderer: Renderer,
+    renderer: Master,
     tick: Callable[[int], None],
     meta: Metadata,
     start_us: int = 0,
@@ -474,7 +496,7 @@ def _run_ffmpeg(
     path: Path,
     tmp: Path,
     suffix: str,
-    renderer: Renderer,
+    renderer: Master,
     tick: Callable[[int], None],
     meta: Metadata,
     start_us: int,
@@ -565,7 +587,7 @@ def _write_captions(
 
 def _write_split(
     timeline: Timeline,
-    renderer: Renderer,
+    renderer: Master,
     folder: Path,
     captions: bool,
     tick: Callable[[int], None],

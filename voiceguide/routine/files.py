@@ -72,3 +72,59 @@ def find_sound(name: str, here: Path, root: Path, ctx: Ctx, path: str, mark: Mar
         f"shipped sounds: {', '.join(shipped) or 'none'}; or put {name}.wav beside the routine",
     )
     return None
+
+
+BED_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aiff", ".aif", ".wma")
+_HEADER_READABLE = (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif")  # libsndfile reads these
+
+
+def find_bed_file(name: str, here: Path, root: Path, ctx: Ctx, path: str, mark: Mark) -> str | None:
+    """The absolute path of an ambience file written ``name`` in a file in folder ``here``; None
+    (after one clear problem) when it is missing, outside the routine's tree, empty or not audio.
+    Formats libsndfile cannot read (MP3, AAC...) are decoded by ffmpeg when the session is made."""
+    candidate = here / name
+    if not candidate.exists() and (here / "sounds" / name).exists():
+        candidate = here / "sounds" / name
+    if not candidate.exists():
+        ctx.error(
+            mark,
+            path,
+            f"the ambience file {display_path(candidate)} does not exist",
+            "check the name (relative to the routine's folder), or use a shipped bed: rain, ocean, "
+            "brown-noise, pink-noise, wind, drone",
+        )
+        return None
+    if not allowed(candidate, root):
+        ctx.error(
+            mark,
+            path,
+            f"the ambience file {name!r} is outside the routine's folder",
+            "copy the sound file next to the routine",
+        )
+        return None
+    if candidate.is_dir():
+        ctx.error(mark, path, f"the ambience {name!r} is a folder", "name a sound file inside it")
+        return None
+    size = candidate.stat().st_size
+    suffix = candidate.suffix.lower()
+    problem = ""
+    if size == 0:
+        problem = "is empty"
+    elif suffix not in BED_SUFFIXES:
+        problem = f"is not a sound file voiceguide knows ({suffix or 'no suffix'})"
+    elif suffix in _HEADER_READABLE:
+        try:
+            info = sound_info(candidate)
+            if info.frames <= 0:
+                problem = "has no audio in it"
+        except Exception as exc:  # libsndfile raises assorted errors on malformed files
+            problem = f"is not usable audio ({str(exc) or type(exc).__name__})"
+    if problem:
+        ctx.error(
+            mark,
+            path,
+            f"the ambience file {display_path(candidate)} {problem}",
+            "use a WAV, FLAC, OGG or MP3 file of at least a second",
+        )
+        return None
+    return str(candidate.resolve())

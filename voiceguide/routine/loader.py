@@ -17,9 +17,10 @@ from typing import Any
 from voiceguide.errors import Problem, RoutineError, UsageError
 from voiceguide.hints import close_matches, did_you_mean, suggestion
 from voiceguide.routine import schema
+from voiceguide.routine.ambience import BEDS, OFF, AmbienceSetting
 from voiceguide.routine.avoid import avoiding
 from voiceguide.routine.catalogue import Catalogue, caution_tags, load_catalogue, parse_points
-from voiceguide.routine.files import allowed, display_path, find_sound
+from voiceguide.routine.files import allowed, display_path, find_bed_file, find_sound
 from voiceguide.routine.library import resolve_routine, shipped_scripts_dir
 from voiceguide.routine.locale import (
     ENGLISH,
@@ -113,6 +114,13 @@ def _load(
     _apply_shared(data, top, state, filename)
     state.defaults = _defaults(top.get("defaults", {}))
     _check_sound(state.defaults.chime, state, ctx, "defaults.chime", data.where("defaults"))
+    ambience = top.get("ambience")
+    if ambience is not None:
+        raw = data["ambience"]
+        mark = (
+            raw.where("sound") if isinstance(raw, LocatedDict) and "sound" in raw else data.where("ambience")
+        )
+        ambience = _check_ambience(ambience, state, ctx, "ambience", mark)
     steps: tuple[StepT, ...] = ()
     if "steps" in data:
         steps = _steps(data["steps"], state, ctx, "steps", data.where("steps"))
@@ -138,6 +146,7 @@ def _load(
         engine=top.get("engine"),
         voice=Voice(voice_data.get("name"), voice_data.get("rate"), voice_data.get("volume")),
         defaults=state.defaults,
+        ambience=ambience,
         phrases=state.phrases,
         sounds=state.sounds,
         caution_texts=dict(state.catalogue.caution_texts),
@@ -356,6 +365,11 @@ class _Loader:
     def check_sound(self, name: str, ctx: Ctx, path: str, mark: Mark) -> bool:
         return _check_sound(name, self._state, ctx, path, mark)
 
+    def check_ambience(
+        self, setting: AmbienceSetting, ctx: Ctx, path: str, mark: Mark
+    ) -> AmbienceSetting | None:
+        return _check_ambience(setting, self._state, ctx, path, mark)
+
     def steps(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> tuple[StepT, ...]:
         return _steps(value, self._state, ctx, path, mark)
 
@@ -383,6 +397,15 @@ def _check_sound(name: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> b
         return False
     state.sounds[name] = found
     return True
+
+
+def _check_ambience(
+    setting: AmbienceSetting, state: _State, ctx: Ctx, path: str, mark: Mark
+) -> AmbienceSetting | None:
+    if setting.sound is None or setting.sound == OFF or setting.sound in BEDS:
+        return setting
+    found = find_bed_file(setting.sound, state.stack[-1].parent, state.root, ctx, path, mark)
+    return None if found is None else replace(setting, path=found)
 
 
 def _include(ref: str, state: _State, ctx: Ctx, path: str, mark: Mark) -> list[StepT]:

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 from voiceguide.errors import Problem
+from voiceguide.routine.ambience import AmbienceSetting
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Routine:
     voice: Voice = field(default_factory=Voice)
     defaults: Defaults = field(default_factory=Defaults)
     cautions: tuple[str, ...] = ()
+    ambience: AmbienceSetting | None = None  # the bed under the session from its start
     phrases: Mapping[str, str] = field(default_factory=_frozen)
     sounds: Mapping[str, str] = field(default_factory=_frozen)  # name -> absolute WAV path
     caution_texts: Mapping[str, str] = field(default_factory=_frozen)  # tag -> spoken sentence

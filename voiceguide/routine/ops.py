@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voiceguide.routine.ambience import AmbienceSetting
 from voiceguide.routine.landmarks import Position
 from voiceguide.routine.model import Origin
 
@@ -54,7 +55,14 @@ class Block:
     point: PointInfo | None = None  # the point being held, for live views
 
 
-Op = Speak | Play | Silence | Block
+@dataclass(frozen=True)
+class SetAmbience:
+    """From here on, the background bed changes (or stops); takes no time of its own."""
+
+    setting: AmbienceSetting
+
+
+Op = Speak | Play | Silence | Block | SetAmbience
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ import functools
 from collections.abc import Mapping
 
 from voiceguide.routine.model import Origin, Routine, StepT
-from voiceguide.routine.ops import Op, Silence, Speak, StepPlan
+from voiceguide.routine.ops import Op, SetAmbience, Silence, Speak, StepPlan
 from voiceguide.routine.phrases import merged, say
-from voiceguide.routine.steps import PointStep, kind_of
+from voiceguide.routine.steps import AmbienceStep, PointStep, kind_of
 from voiceguide.units import US
 
 
@@ -38,7 +38,8 @@ def plan(routine: Routine) -> tuple[StepPlan, ...]:
     """One plan per top-level step, preceded by the introduction (title, notices, cautions)."""
     planner = _Planner(routine)
     phrases = planner.phrases
-    intro: list[Op] = [Speak(say(phrases, "welcome", title=routine.title), "title")]
+    intro: list[Op] = [SetAmbience(routine.ambience)] if routine.ambience is not None else []
+    intro.append(Speak(say(phrases, "welcome", title=routine.title), "title"))
     if routine.avoided or routine.cautions:
         intro.append(Speak(say(phrases, "before_you_begin"), "caution"))
     if routine.avoided:
@@ -49,9 +50,17 @@ def plan(routine: Routine) -> tuple[StepPlan, ...]:
     intro.append(Silence(US))
     title = say(phrases, "title_introduction")
     plans = [StepPlan(title, "intro", tuple(intro), Origin(str(routine.source), 1, 1))]
+    waiting: list[Op] = []  # a top-level `ambience:` step joins the step after it
     for step in routine.steps:
         kind = kind_of(step)
+        if isinstance(step, AmbienceStep):
+            waiting.extend(planner.ops(step))
+            continue
         info = step.info if isinstance(step, PointStep) else None
-        ops = tuple(planner.ops(step))
+        ops = (*waiting, *planner.ops(step))
+        waiting = []
         plans.append(StepPlan(kind.title(step, phrases), kind.name, ops, step.origin, info))
+    if waiting:  # after the last step: the bed changes as the session ends
+        last = plans[-1]
+        plans[-1] = StepPlan(last.title, last.kind, (*last.ops, *waiting), last.origin, last.point)
     return tuple(plans)

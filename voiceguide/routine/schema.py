@@ -17,6 +17,7 @@ from typing import Any
 
 from voiceguide.errors import Problem
 from voiceguide.hints import did_you_mean
+from voiceguide.routine import ambience as amb
 from voiceguide.routine.source import LocatedDict, LocatedList, Mark
 from voiceguide.units import DurationError, parse_duration
 
@@ -370,6 +371,138 @@ def warn_unknown(ctx: Ctx, mark: Mark, path: str, key: str, known: list[str]) ->
     ctx.warn(mark, path, f"unknown key {key!r} is ignored", hint)
 
 
+_DB = re.compile(r"^\s*([+-]?(\d+(\.\d*)?|\.\d+))\s*(db)?\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Decibels(Node):
+    """A level or a depth in dB: ``-22dB``, ``-22 dB`` or a plain number."""
+
+    doc: str = ""
+    minimum: float = -60.0
+    maximum: float = 0.0
+    example: str = "-22dB"
+    meant_negative: bool = False  # a positive number where a level under the voice was meant
+
+    def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            return ctx.error(
+                mark, path, f"expected a level in dB, got {describe(value)}", f"write e.g. {self.example}"
+            )
+        found = _DB.match(str(value))
+        if found is None or math.isnan(float(found.group(1))):
+            return ctx.error(
+                mark, path, f"{describe(value)} is not a level in dB", f"write e.g. {self.example}"
+            )
+        db = float(found.group(1))
+        if not (self.minimum <= db <= self.maximum):
+            hint = f"use a value from {_num(self.minimum)} to {_num(self.maximum)} dB"
+            if self.meant_negative and db > 0 and -db >= self.minimum:
+                hint = f"a bed sits under the voice: write -{_num(db)}dB"
+            elif not self.meant_negative and db < 0 and -db <= self.maximum:
+                hint = f"the depth is how far the bed drops: write {_num(-db)}dB"
+            return ctx.error(mark, path, f"{_num(db)} dB is out of range", hint)
+        return db
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "description": self.doc + f" In dB, e.g. {self.example}.",
+            "anyOf": [
+                {"type": "number", "minimum": self.minimum, "maximum": self.maximum},
+                {"type": "string", "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*([dD][bB])?\s*$"},
+            ],
+        }
+
+
+_BED_SOUND_DOC = (
+    "A shipped bed (" + ", ".join(amb.BEDS) + "), a sound file beside the routine (WAV, FLAC, OGG, "
+    "MP3 ...), or off."
+)
+
+
+@dataclass
+class AmbienceNode(Node):
+    """``ambience: rain``, ``ambience: off`` or ``{sound: rain, volume: -22dB, duck: 9dB, fade: 6s}``.
+
+    At the top ``sound`` is needed; in a step it may be left out to change only the level."""
+
+    doc: str = ""
+    need_sound: bool = True
+
+    def _fields(self) -> Obj:
+        return Obj(
+            {
+                "sound": Key(Raw(_BED_SOUND_DOC, {"type": ["string", "boolean"]}), required=self.need_sound),
+                "volume": Key(
+                    Decibels(
+                        "The bed's level under the voice (0 dB: as loud as the voice).",
+                        amb.MIN_VOLUME_DB,
+                        amb.MAX_VOLUME_DB,
+                        meant_negative=True,
+                    )
+                ),
+                "duck": Key(
+                    Decibels(
+                        "How far the bed drops under speech (cue sounds: half as far).",
+                        0.0,
+                        amb.MAX_DUCK_DB,
+                        "9dB",
+                    )
+                ),
+                "fade": Key(Duration("How long the bed takes to fade in, out, or across to another.", True)),
+            },
+            self.doc,
+        )
+
+    def check(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        if isinstance(value, LocatedDict):
+            checked = self._fields().check(value, ctx, path, mark)
+            if checked is INVALID or (self.need_sound and "sound" not in checked):
+                return INVALID
+            sound = None
+            if "sound" in checked:
+                sound = self._sound(checked["sound"], ctx, f"{path}.sound", value.where("sound"))
+                if sound is INVALID:
+                    return INVALID
+            fade = checked.get("fade")
+            if fade is not None and fade > amb.MAX_FADE_US:
+                return ctx.error(
+                    value.where("fade"), f"{path}.fade", "a fade of over a minute", "use at most 60s"
+                )
+            return amb.AmbienceSetting(sound, checked.get("volume"), checked.get("duck"), fade)
+        sound = self._sound(value, ctx, path, mark)
+        return INVALID if sound is INVALID else amb.AmbienceSetting(sound)
+
+    def _sound(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> Any:
+        if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "none", "no")):
+            return amb.OFF  # YAML reads a bare `off` as false
+        if isinstance(value, bool) or not isinstance(value, str) or not value.strip():
+            return ctx.error(
+                mark,
+                path,
+                f"expected a bed's name, a sound file or off, got {describe(value)}",
+                "shipped beds: " + ", ".join(amb.BEDS),
+            )
+        name = value.strip()
+        if name.lower() in amb.BEDS:
+            return name.lower()
+        if "/" in name or "\\" in name or "." in name:
+            return name  # a file: the loader finds it beside the routine
+        return ctx.error(
+            mark,
+            path,
+            f"unknown ambience {name!r}",
+            did_you_mean(name.lower(), amb.BEDS)
+            + "shipped beds: "
+            + ", ".join(amb.BEDS)
+            + "; or a sound file, or off",
+        )
+
+    def json(self) -> dict[str, Any]:
+        short = {"anyOf": [{"enum": [*amb.BEDS, "off"]}, {"type": "string"}, {"const": False}]}
+        return {"description": self.doc, "anyOf": [short, self._fields().json()]}
+
+
 # ---------------------------------------------------------------------------------------------
 # The language itself.
 
@@ -425,6 +558,7 @@ TOP = Obj(
         "engine": Key(Choice(("pyttsx3", "piper"), "Speech engine.")),
         "voice": Key(VOICE),
         "defaults": Key(DEFAULTS),
+        "ambience": Key(AmbienceNode("A background sound under the whole session, ducked under the voice.")),
         "cautions": Key(CautionList("Printed and spoken before the session.")),
         "phrases": Key(TextMap("Overrides of built-in phrases.", _phrase_table)),
         "points": Key(Raw("Points to add to the catalogue or override.", POINT_SKETCH)),

@@ -15,12 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voiceguide.errors import Problem, RoutineError
+from voiceguide.routine.ambience import SILENT, AmbienceSetting
 from voiceguide.routine.model import Routine
-from voiceguide.routine.ops import Block, Play, Silence, Speak, StepPlan
+from voiceguide.routine.ops import Block, Play, SetAmbience, Silence, Speak, StepPlan
 from voiceguide.routine.plan import plan
 from voiceguide.routine.voice import VoiceSettings, voice_settings
 from voiceguide.timeline.durations import Durations
-from voiceguide.timeline.model import Event, Span, Step, Timeline
+from voiceguide.timeline.model import AmbienceChange, Event, Span, Step, Timeline
 from voiceguide.units import US
 
 MAX_SESSION_US = 6 * 3600 * US
@@ -32,6 +33,7 @@ class StepLayout:
     events: tuple[Event, ...]
     spans: tuple[Span, ...]
     problems: tuple[Problem, ...] = ()
+    ambience: tuple[tuple[int, AmbienceSetting], ...] = ()  # (when, what) the step changes the bed
 
 
 # ---- layout ----------------------------------------------------------------------------------
@@ -43,6 +45,7 @@ class _Cursor:
         self.t = start_us
         self.events: list[Event] = []
         self.spans: list[Span] = []
+        self.ambience: list[tuple[int, AmbienceSetting]] = []
 
     def add(self, kind: str, duration_us: int, text: str = "", sound: str = "", role: str = "") -> None:
         if duration_us <= 0:
@@ -64,6 +67,8 @@ def layout(step_plan: StepPlan, durations: Durations, index: int, start_us: int)
             cur.add("speech", durations.speech_us(op.text), text=op.text, role=op.role)
         elif isinstance(op, Silence):
             cur.add("silence", op.duration_us)
+        elif isinstance(op, SetAmbience):
+            cur.ambience.append((cur.t, op.setting))
         elif isinstance(op, Play):
             length = durations.sound_us(op.sound)
             cur.add(
@@ -83,7 +88,7 @@ def layout(step_plan: StepPlan, durations: Durations, index: int, start_us: int)
         step_plan.point,
         str(step_plan.origin),
     )
-    return StepLayout(step, tuple(cur.events), tuple(cur.spans), tuple(problems))
+    return StepLayout(step, tuple(cur.events), tuple(cur.spans), tuple(problems), tuple(cur.ambience))
 
 
 def _layout_block(
@@ -133,9 +138,13 @@ def compile_routine(
     events: list[Event] = []
     spans: list[Span] = []
     problems: list[Problem] = []
+    changes: list[AmbienceChange] = []
     t = 0
     for index, step_plan in enumerate(plan(routine)):
         laid = layout(step_plan, durations, index, t)
+        for at_us, setting in laid.ambience:
+            now = changes[-1].ambience if changes else SILENT
+            changes.append(AmbienceChange(at_us, now.then(setting), index))
         steps.append(laid.step)
         events.extend(laid.events)
         spans.extend(laid.spans)
@@ -165,4 +174,18 @@ def compile_routine(
         sounds=tuple(sorted(routine.sounds.items())),
         warnings=routine.warnings,
         author=routine.author,
+        ambience=ambience_changes(changes, t),
     )
+
+
+def ambience_changes(changes: list[AmbienceChange], total_us: int) -> tuple[AmbienceChange, ...]:
+    """The changes that change something: at one moment only the last counts, a change to what
+    is already playing is dropped, and nothing at or after the end is kept."""
+    out: list[AmbienceChange] = []
+    for change in changes:
+        if out and out[-1].at_us == change.at_us:
+            out.pop()
+        before = out[-1].ambience if out else SILENT
+        if change.ambience != before and change.at_us < total_us and not (before.off and change.ambience.off):
+            out.append(change)
+    return tuple(out)

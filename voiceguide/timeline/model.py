@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from voiceguide.errors import Problem
+from voiceguide.routine.ambience import Ambience
 from voiceguide.routine.ops import PointInfo
 from voiceguide.routine.voice import VoiceSettings
 from voiceguide.units import us_to_s
@@ -81,6 +82,23 @@ class Step:
 
 
 @dataclass(frozen=True)
+class AmbienceChange:
+    """From ``at_us`` on, the background bed is ``ambience`` (crossfading over its ``fade_us``,
+    centred on the moment; ``off`` fades it out)."""
+
+    at_us: int
+    ambience: Ambience
+    step: int  # the top-level step it happens in
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.ambience
+        out: dict[str, Any] = {"start": us_to_s(self.at_us), "step": self.step, "sound": a.sound}
+        if not a.off:
+            out.update(volume_db=a.volume_db, duck_db=a.duck_db, fade=us_to_s(a.fade_us))
+        return out
+
+
+@dataclass(frozen=True)
 class Timeline:
     title: str
     total_us: int
@@ -93,6 +111,7 @@ class Timeline:
     sounds: tuple[tuple[str, str], ...] = ()  # (name, absolute path) of every sound used
     warnings: tuple[Problem, ...] = ()  # what loading the routine let pass (unknown keys…)
     author: str = ""  # the routine's author, named as the artist in exported files
+    ambience: tuple[AmbienceChange, ...] = ()  # the background bed's changes, in time order
 
     @property
     def total_seconds(self) -> float:
@@ -130,6 +149,7 @@ class Timeline:
                 for s in self.steps
             ],
             "events": [_event_json(e) for e in self.events],
+            **({"ambience": [c.to_json() for c in self.ambience]} if self.ambience else {}),
         }
 
 

@@ -8,7 +8,19 @@ Schema and ``voiceguide schema`` all read this table.
 from __future__ import annotations
 
 from voiceguide.routine.model import StepT
-from voiceguide.routine.steps import breathe, guarded, include, pause, point, repeat, say, section, sound
+from voiceguide.routine.steps import (
+    ambience,
+    breathe,
+    guarded,
+    include,
+    pause,
+    point,
+    repeat,
+    say,
+    section,
+    sound,
+)
+from voiceguide.routine.steps.ambience import AmbienceStep
 from voiceguide.routine.steps.base import StepKind
 from voiceguide.routine.steps.breathe import Breathe
 from voiceguide.routine.steps.guarded import Guarded
@@ -27,6 +39,7 @@ KINDS: dict[str, StepKind] = {
         breathe.KIND,
         point.KIND,
         sound.KIND,
+        ambience.KIND,
         section.KIND,
         repeat.KIND,
         include.KIND,
@@ -37,6 +50,7 @@ _BY_MODEL[Guarded] = guarded.KIND  # written as keys on another step, never as a
 
 __all__ = [
     "KINDS",
+    "AmbienceStep",
     "Breathe",
     "Guarded",
     "Pause",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from voiceguide.routine.ambience import AmbienceSetting
 from voiceguide.routine.catalogue import Catalogue
 from voiceguide.routine.model import Defaults, Origin, StepT
 from voiceguide.routine.ops import Op
@@ -44,6 +45,12 @@ class Loading(Protocol):
 
     def check_sound(self, name: str, ctx: Ctx, path: str, mark: Mark) -> bool:
         """Find a sound by name and record its file; one clear problem if it is unusable."""
+        ...
+
+    def check_ambience(
+        self, setting: AmbienceSetting, ctx: Ctx, path: str, mark: Mark
+    ) -> AmbienceSetting | None:
+        """The setting with its file found (same rules as sounds); None after one clear problem."""
         ...
 
     def steps(self, value: Any, ctx: Ctx, path: str, mark: Mark) -> tuple[StepT, ...]:

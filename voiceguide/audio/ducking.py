@@ -1,0 +1,102 @@
+"""Ducking: the bed's gain under the voice, scheduled from the timeline rather than detected.
+
+The timeline says in advance when every word starts, so the bed is already down when the first
+word begins (no lag, no word over a full bed) and comes back after the last; dips closer together
+than a breath are held, so the bed does not pump between the phrases of one sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Float = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+CUE_DUCK_FRACTION = 0.5  # chimes and breath tones duck the bed by half the speech depth (in dB)
+
+
+@dataclass(frozen=True)
+class Duck:
+    """Something heard over the bed, in frames: the bed dips by ``depth_db`` under it."""
+
+    start: int
+    end: int
+    depth_db: float
+
+
+class DuckEnvelope:
+    """The bed's gain under a known list of utterances and cues.
+
+    The timeline says in advance when each word starts, so the dip is *scheduled*, not detected:
+    the attack ends exactly at the onset (never a word over a full bed), the release begins at the
+    end. Gaps shorter than ``hold_s`` between two dips of the same depth are held down, so the bed
+    does not pump between the phrases of one sentence; any longer gap lets it recover fully
+    (``hold_s`` >= attack + release).
+    """
+
+    def __init__(
+        self,
+        ducks: Sequence[Duck],
+        rate: int,
+        *,
+        attack_s: float = 0.35,
+        release_s: float = 0.9,
+        hold_s: float = 1.5,
+    ) -> None:
+        self.rate = rate
+        self.attack = max(1, round(attack_s * rate))
+        self.release = max(1, round(release_s * rate))
+        hold = max(round(hold_s * rate), self.attack + self.release)
+        merged: list[Duck] = []
+        for depth in sorted({d.depth_db for d in ducks if d.depth_db > 0 and d.end > d.start}):
+            group = sorted(
+                (d for d in ducks if d.depth_db == depth and d.end > d.start), key=lambda d: d.start
+            )
+            cur = group[0]
+            for d in group[1:]:
+                if d.start - cur.end < hold:
+                    cur = Duck(cur.start, max(cur.end, d.end), depth)
+                else:
+                    merged.append(cur)
+                    cur = d
+            merged.append(cur)
+        merged.sort(key=lambda d: d.start)
+        self.ducks = tuple(merged)
+        self._lo = np.array([d.start - self.attack for d in merged], dtype=np.int64)
+        self._hi = np.array([d.end + self.release for d in merged], dtype=np.int64)
+
+    def attenuation_db(self, start: int, n: int) -> F64:
+        """How far below its set level the bed is, for each frame of ``[start, start + n)``."""
+        out = np.zeros(n)
+        frames = start + np.arange(n, dtype=np.int64)
+        for i in np.nonzero((self._lo < start + n) & (self._hi > start))[0]:
+            d = self.ducks[int(i)]
+            lo, hi = max(int(self._lo[i]), start), min(int(self._hi[i]), start + n)
+            f = frames[lo - start : hi - start]
+            up = np.clip((f - (d.start - self.attack) + 0.5) / self.attack, 0.0, 1.0)
+            down = np.clip((f - d.end + 0.5) / self.release, 0.0, 1.0)
+            shape = np.where(
+                f < d.start,
+                0.5 - 0.5 * np.cos(np.pi * up),
+                np.where(f < d.end, 1.0, 0.5 + 0.5 * np.cos(np.pi * down)),
+            )
+            np.maximum(out[lo - start : hi - start], d.depth_db * shape, out=out[lo - start : hi - start])
+        return out
+
+    def apply(self, samples: Float, start: int) -> None:
+        """Duck ``samples`` (frames from ``start``) in place; blocks with no dip are not touched."""
+        n = samples.shape[0]
+        hits = np.nonzero((self._lo < start + n) & (self._hi > start))[0]
+        if hits.size == 0:
+            return
+        lo = max(int(np.min(self._lo[hits])), start)
+        hi = min(int(np.max(self._hi[hits])), start + n)
+        att = self.attenuation_db(lo, hi - lo)
+        samples[lo - start : hi - start] *= np.power(10.0, -att / 20.0).astype(np.float32)
+
+    def gain(self, start: int, n: int) -> F64:
+        return np.power(10.0, -self.attenuation_db(start, n) / 20.0)

@@ -1,0 +1,224 @@
+"""What an export sounds like beyond the voice: the ambience (the routine's, or the command
+line's, which wins), and loudness normalisation with its measurements kept beside the speech cache.
+
+The measurement of a mix is stored under the mix's digest (:meth:`voiceguide.audio.master.Master.digest`),
+so re-exporting a routine whose speech is cached renders once, not twice; a damaged or missing
+entry is only a miss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from voiceguide.errors import UsageError
+from voiceguide.fileio import atomic_write_text
+from voiceguide.hints import did_you_mean
+from voiceguide.routine.ambience import (
+    BEDS,
+    DEFAULT_DUCK_DB,
+    DEFAULT_FADE_US,
+    MAX_VOLUME_DB,
+    MIN_VOLUME_DB,
+    OFF,
+    Ambience,
+)
+from voiceguide.timeline.model import AmbienceChange, Timeline
+
+if TYPE_CHECKING:
+    from voiceguide.audio.loudness import LoudnessReport
+    from voiceguide.audio.master import Master, Measured
+    from voiceguide.audio.render import Renderer
+
+MIN_TARGET, MAX_TARGET = -40.0, -6.0
+_NUMBER = re.compile(r"^\s*([+-]?(\d+(\.\d*)?|\.\d+))\s*(db|lufs|lu)?\s*$", re.IGNORECASE)
+
+
+def parse_loudness(value: str | float | None) -> float | bool | None:
+    """``--loudness``: a target in LUFS (-19, -16LUFS), ``off`` (False), or None: the default."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().lower() in ("off", "none", "no"):
+        return False
+    found = _NUMBER.match(str(value))
+    if found is None:
+        raise UsageError(f"--loudness takes a level in LUFS such as -19 or -16LUFS, or off; not {value!r}")
+    target = float(found.group(1))
+    if not (MIN_TARGET <= target <= MAX_TARGET):
+        raise UsageError(
+            f"--loudness {target:g} LUFS is out of range; use {MIN_TARGET:g} to {MAX_TARGET:g} "
+            "(-19 is usual for spoken word in mono, -16 in stereo), or off"
+        )
+    return target
+
+
+def parse_volume(value: str) -> float:
+    found = _NUMBER.match(value)
+    if found is None or (found.group(4) or "db").lower() != "db":
+        raise UsageError(f"--ambience-volume takes a level in dB such as -22dB, not {value!r}")
+    db = float(found.group(1))
+    if not (MIN_VOLUME_DB <= db <= MAX_VOLUME_DB):
+        hint = f"; a bed sits under the voice: write -{db:g}dB" if db > 0 else ""
+        raise UsageError(
+            f"--ambience-volume {db:g} dB is out of range: "
+            f"use {MIN_VOLUME_DB:g} to {MAX_VOLUME_DB:g} dB{hint}"
+        )
+    return db
+
+
+def ambience_changes(
+    timeline: Timeline, ambience: str | None, volume: str | None
+) -> tuple[AmbienceChange, ...]:
+    """The session's ambience with the command line's ``--ambience`` and ``--ambience-volume``
+    applied: a bed or file replaces the routine's for the whole session (keeping its duck and
+    fade), ``off`` silences it, and a volume sets every change's level."""
+    changes = timeline.ambience
+    if ambience is not None:
+        spec = ambience.strip()
+        if spec.lower() in (OFF, "none", "no"):
+            return ()
+        first = next((c.ambience for c in changes if not c.ambience.off), None)
+        duck = first.duck_db if first else DEFAULT_DUCK_DB
+        fade = first.fade_us if first else DEFAULT_FADE_US
+        changes = (
+            AmbienceChange(
+                0,
+                Ambience(_sound(spec), first.volume_db if first else Ambience(OFF).volume_db, duck, fade),
+                0,
+            ),
+        )
+    if volume is not None:
+        db = parse_volume(volume)
+        changes = tuple(
+            c if c.ambience.off else replace(c, ambience=replace(c.ambience, volume_db=db)) for c in changes
+        )
+    if volume is not None and not changes:
+        raise UsageError(
+            "--ambience-volume needs an ambience: add --ambience NAME or `ambience:` to the routine"
+        )
+    return changes
+
+
+def _sound(spec: str) -> str:
+    if spec.lower() in BEDS:
+        return spec.lower()
+    path = Path(spec).expanduser()
+    if path.is_file():
+        return str(path.resolve())
+    if path.suffix or "/" in spec:
+        raise UsageError(f"--ambience {spec}: no such file; name a sound file or one of {', '.join(BEDS)}")
+    raise UsageError(
+        f"unknown ambience {spec!r}; {did_you_mean(spec.lower(), BEDS)}choose one of {', '.join(BEDS)}, "
+        "a sound file, or off (`voiceguide sounds` lists them)"
+    )
+
+
+def _track_key(changes: tuple[AmbienceChange, ...]) -> str:
+    parts = []
+    for c in changes:
+        a = c.ambience
+        stamp = ""
+        if a.sound not in BEDS and not a.off:
+            with contextlib.suppress(OSError):
+                st = Path(a.sound).stat()
+                stamp = f"@{st.st_size}:{st.st_mtime_ns}"
+        parts.append(f"{c.at_us}:{a.sound}{stamp}:{a.volume_db}:{a.duck_db}:{a.fade_us}")
+    return ";".join(parts)
+
+
+def master_for(
+    timeline: Timeline,
+    renderer: Renderer,
+    *,
+    ambience: str | None = None,
+    ambience_volume: str | None = None,
+    loudness: str | float | None = None,
+) -> Master:
+    """The export's finished sound: the ambience under the voice, normalised unless ``off``."""
+    from voiceguide.audio.ambience import track_for
+    from voiceguide.audio.loudness import default_target
+    from voiceguide.audio.master import Master
+
+    target = parse_loudness(loudness)
+    changes = ambience_changes(timeline, ambience, ambience_volume)
+    from voiceguide.audio.beds import open_bed
+    from voiceguide.speech.cache import cache_dir
+
+    beds = cache_dir() / "beds"  # generated once, beside the speech cache
+    track = track_for(
+        timeline, renderer.sample_rate, changes, lambda spec, rate: open_bed(spec, rate, store=beds)
+    )
+    master = Master(renderer, track, track_key=_track_key(changes) if track is not None else "")
+    if target is False:
+        return master
+    goal = default_target(renderer.channels) if target is None else float(target)
+    master.gain_db = _measured(master).gain_db(goal)
+    master.limit = True
+    return master
+
+
+def _store() -> Path:
+    from voiceguide.speech.cache import cache_dir
+
+    return cache_dir() / "loudness"
+
+
+def _read(name: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads((_store() / name).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write(name: str, data: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError, UsageError, Exception):  # a cache that cannot be written is no error
+        (_store()).mkdir(parents=True, exist_ok=True)
+        atomic_write_text(_store() / name, json.dumps(data))
+
+
+def _num(v: Any) -> float:
+    return float(v) if isinstance(v, (int, float)) else -math.inf
+
+
+def _measured(master: Master) -> Measured:
+    from voiceguide.audio.master import Measured
+
+    digest = master.digest()
+    got = _read(f"{digest}.json")
+    if got is not None and "integrated" in got:
+        return Measured(_num(got["integrated"]), _num(got.get("range", 0.0)))
+    measured = master.measure()
+    finite = math.isfinite(measured.integrated_lufs)
+    _write(
+        f"{digest}.json",
+        {"integrated": measured.integrated_lufs if finite else None, "range": measured.range_lu},
+    )
+    return measured
+
+
+def report_for(master: Master) -> LoudnessReport:
+    """The finished session's integrated loudness, range and true peak (measured once, then kept)."""
+    from voiceguide.audio.loudness import LoudnessReport
+
+    name = f"{master.digest()}-{master.gain_db:.6f}-{int(master.limit)}-{master.ceiling_dbtp:g}.report.json"
+    got = _read(name)
+    if got is not None and {"integrated", "range", "true_peak"} <= set(got):
+        return LoudnessReport(
+            _num(got["integrated"]), _num(got["range"]), _num(got["true_peak"]), master.gain_db
+        )
+    report = master.report()
+    _write(
+        name,
+        {
+            "integrated": report.integrated_lufs if math.isfinite(report.integrated_lufs) else None,
+            "range": report.range_lu,
+            "true_peak": report.true_peak_dbtp if math.isfinite(report.true_peak_dbtp) else None,
+        },
+    )
+    return report

@@ -243,11 +243,14 @@ steps:
       - pause: 170s
       - sound: chime
 """
+# The peak of this process's own memory (VmHWM, kB): getrusage's ru_maxrss would also count the
+# pytest process it was forked from, which is larger than the export late in a test run.
 PROBE = """
-import resource, sys
+import re, sys
 from voiceguide.exporter.export import export
 export(sys.argv[1], sys.argv[2])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+with open("/proc/self/status") as status:
+    print(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))
 """
 
 

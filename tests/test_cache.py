@@ -230,3 +230,36 @@ def test_measured_durations_are_the_cached_clip_lengths(tmp_path: Path) -> None:
     n = 100 * len("Relax.") + 160
     assert d.speech_us("Relax.") == round(n * 1_000_000 / 22050)
     assert d.speech_us("Relax.") == d.speech_us("Relax.") and len(engine.calls) == 1
+
+
+class CountingCache(SpeechCache):
+    """The real on-disk cache, counting the entries it reads."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.reads: list[str] = []
+
+    def get(self, key):  # type: ignore[no-untyped-def]
+        self.reads.append(key["text"])
+        return super().get(key)
+
+
+def test_measuring_more_than_fits_keeps_the_first_clips_for_rendering(tmp_path: Path) -> None:
+    """Measure ten texts with memory for three, then render them in order: the first three come
+    from memory and only the other seven are read again (not all ten, as a plain LRU would)."""
+    from voiceguide.speech.clips import SpeechClips
+
+    settings = VoiceSettings(engine="fake")
+    texts = [f"Sentence number {i} of ten." for i in range(10)]
+    engine = FakeEngine()
+    one = engine.synthesize(texts[0], settings).samples.nbytes
+    warm = SpeechClips(settings, engine=engine, cache=SpeechCache(tmp_path))
+    for text in texts:
+        warm(text)  # fill the disk cache
+    cache = CountingCache(tmp_path)
+    clips = SpeechClips(settings, engine=engine, cache=cache, memory_bytes=3 * one + one // 2)
+    measured = [clips.ahead(t).duration_us for t in texts]
+    assert cache.reads == texts
+    cache.reads.clear()
+    assert [clips(t).duration_us for t in texts] == measured
+    assert cache.reads == texts[3:]

@@ -35,7 +35,7 @@ class MeasuredDurations:
     def speech_us(self, text: str) -> int:
         key = speakable(text)
         if key not in self._speech:
-            self._speech[key] = self.clips(text).duration_us
+            self._speech[key] = self.clips.ahead(text).duration_us
         return self._speech[key]
 
     def sound_us(self, name: str) -> int:

@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
 import struct
 import zlib
 from collections.abc import Mapping
@@ -93,7 +92,7 @@ class SpeechCache:
         data = encode_entry(key, clip)
         # The name is chosen before the file exists and created inside the try, so a Ctrl-C at
         # any instant leaves no temporary file behind.
-        tmp = path.with_name(f".tmp-{secrets.token_hex(8)}{SUFFIX}")
+        tmp = path.with_name(f".tmp-{os.urandom(8).hex()}{SUFFIX}")
         try:
             if path.parent not in self._made:
                 path.parent.mkdir(parents=True, exist_ok=True)

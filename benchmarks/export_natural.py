@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -198,7 +199,7 @@ def main() -> None:
 
     n = {e: info[e]["utterances"] for e in ENGINES}
     print(f"routine: {args.routine}; {n['piper']} distinct utterances; median of {args.repeat} "
-          f"runs; {os.cpu_count()} CPUs")
+          f"runs; {os.cpu_count()} CPUs, Python {platform.python_version()}")
     header = f"{'':34}" + "".join(f"{e:>14}" for e in ENGINES)
     print(header)
     print("-" * len(header))

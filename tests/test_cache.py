@@ -263,3 +263,21 @@ def test_measuring_more_than_fits_keeps_the_first_clips_for_rendering(tmp_path: 
     cache.reads.clear()
     assert [clips(t).duration_us for t in texts] == measured
     assert cache.reads == texts[3:]
+
+
+def test_the_length_of_an_entry_comes_from_its_header(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    for i, c in enumerate((clip(), clip(777, stereo=True), clip(0), clip(22051))):
+        key = {**KEY, "text": f"clip {i}"}
+        cache.put(key, c)
+        assert cache.duration_us(key) == c.duration_us
+    key = {**KEY, "text": "clip 0"}
+    assert cache.duration_us({**KEY, "text": "never stored"}) is None
+    path = cache.path_for(key)
+    path.write_bytes(path.read_bytes()[:-2])  # cut short: not a length to trust
+    assert cache.duration_us(key) is None
+    other = cache.path_for({**KEY, "text": "clip 1"})
+    path.write_bytes(other.read_bytes())  # another key's entry under this name
+    assert cache.duration_us(key) is None
+    path.write_bytes(b"garbage")
+    assert cache.duration_us(key) is None

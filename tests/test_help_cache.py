@@ -138,3 +138,12 @@ def test_commands_and_errors_are_never_kept(tmp_path: Path) -> None:
     code, _, err = run(["no-such-command", "--help"], tmp_path)
     assert code == 2 and "no-such-command" in err
     assert not (tmp_path / "help").exists()
+
+
+def test_cache_clear_removes_the_kept_help_too(tmp_path: Path) -> None:
+    expected = typer_renders(["--help"], tmp_path)
+    run(["--help"], tmp_path)
+    assert (tmp_path / "help").is_dir()
+    assert run(["cache", "clear"], tmp_path)[0] == 0
+    assert not (tmp_path / "help").exists()
+    assert run(["--help"], tmp_path) == expected

@@ -177,8 +177,10 @@ class SpeechCache:
             if not p.name.startswith(".tmp-"):
                 removed += 1
             freed += size
-        # Optimised copies of the natural voice's model, which earlier builds kept here.
-        for p in self.root.glob("models/*.onnx") if self.root.is_dir() else []:
+        # Optimised copies of the natural voice's model, which earlier builds kept here, and the
+        # help text kept by voiceguide._helpcache (typer renders it again on the next --help).
+        kept = [*self.root.glob("models/*.onnx"), *self.root.glob("help/*.txt")] if self.root.is_dir() else []
+        for p in kept:
             size = _size(p)
             with contextlib.suppress(OSError):
                 p.unlink()

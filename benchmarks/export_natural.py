@@ -119,6 +119,8 @@ def first_sound(engine: str, routine: str, cache: Path, sink: Any, capture: Path
                 found = time.monotonic() - t0
                 break
             time.sleep(0.002)
+        if proc.returncode is not None:  # it ended by itself (and poll() reaped it): no RSS
+            return found, float("nan")
         proc.terminate()
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)

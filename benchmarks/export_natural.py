@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -91,8 +92,9 @@ def time_export(engine: str, routine: str, cache: Path, target: Path) -> float:
     return time.perf_counter() - t
 
 
-def first_sound(engine: str, routine: str, cache: Path, sink: Any, capture: Path) -> float:
-    """Seconds from launching `voiceguide play` to the first sound reaching the sink."""
+def first_sound(engine: str, routine: str, cache: Path, sink: Any, capture: Path) -> tuple[float, float]:
+    """Seconds from launching `voiceguide play` to the first sound reaching the sink, and the
+    process's peak RSS (MB) by then (it is stopped as soon as the sound is heard)."""
     import numpy as np
 
     recorder = sink.record(capture)
@@ -117,9 +119,13 @@ def first_sound(engine: str, routine: str, cache: Path, sink: Any, capture: Path
                 found = time.monotonic() - t0
                 break
             time.sleep(0.002)
+        if proc.returncode is not None:  # it ended by itself (and poll() reaped it): no RSS
+            return found, float("nan")
         proc.terminate()
-        proc.wait(timeout=30)
-        return found
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        rss_kb = usage.ru_maxrss if sys.platform != "darwin" else usage.ru_maxrss / 1024
+        return found, rss_kb / 1024
     finally:
         recorder.terminate()
         recorder.wait(timeout=5)
@@ -138,16 +144,20 @@ def playback(routine: str, repeat: int) -> None:
                 for i in range(repeat):
                     cache = Path(tmp) / f"cache-{engine}-{i}"
                     for phase in ("cold", "warm"):
-                        t = first_sound(engine, routine, cache, sink, Path(tmp) / "cap.raw")
+                        t, rss = first_sound(engine, routine, cache, sink, Path(tmp) / "cap.raw")
                         results.setdefault(engine, {}).setdefault(phase, []).append(t)
+                        results[engine].setdefault(f"{phase} rss", []).append(rss)
         finally:
             sink.stop()
-    print(f"\nvoiceguide play {routine}: launch to first sound (s), median of {repeat}")
+    print(f"\nvoiceguide play {routine}: launch to first sound (s) and peak RSS by then (MB), "
+          f"median of {repeat}; load average {os.getloadavg()[0]:.2f}. Targets: piper <= 0.5 s "
+          "and <= 300 MB; pyttsx3 <= 0.3 s.")
     print(f"{'':34}" + "".join(f"{e:>14}" for e in ENGINES))
     for phase in ("cold", "warm"):
-        label = f"{phase} cache"
-        print(f"{label:34}" + "".join(
-            f"{statistics.median(results[e][phase]):14.3f}" for e in ENGINES))
+        for key, label in ((phase, f"{phase} cache: first sound (s)"),
+                           (f"{phase} rss", f"{phase} cache: peak RSS (MB)")):
+            print(f"{label:34}" + "".join(
+                f"{statistics.median(results[e][key]):14.3f}" for e in ENGINES))
 
 
 def main() -> None:
@@ -198,7 +208,7 @@ def main() -> None:
 
     n = {e: info[e]["utterances"] for e in ENGINES}
     print(f"routine: {args.routine}; {n['piper']} distinct utterances; median of {args.repeat} "
-          f"runs; {os.cpu_count()} CPUs")
+          f"runs; {os.cpu_count()} CPUs, Python {platform.python_version()}")
     header = f"{'':34}" + "".join(f"{e:>14}" for e in ENGINES)
     print(header)
     print("-" * len(header))

@@ -19,7 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,17 @@ sys.path.insert(0, str(REPO))
 
 from _bytecode import compile_bytecode  # noqa: E402
 from test_play_e2e import RATE, NullSink, match_onsets, onsets  # noqa: E402
+
+
+def bare_start_ms(env: dict[str, str], runs: int = 9) -> float:
+    """The yardstick: a bare interpreter's start and exit, median of ``runs``."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
 
 POINTS = ["BL23", "BL52", "GV3", "CV6", "LI4", "LI11", "GB20", "GB21", "TE3", "PC6", "HT7", "SP6"]
 
@@ -230,6 +243,9 @@ def main() -> None:
             # Python's own first start (reading .pyc files from disk) is not what we measure.
             subprocess.run([sys.executable, "-m", "voiceguide", "--help"], env=sink.env,
                            capture_output=True, check=True)
+            print(f"{os.cpu_count()} CPUs, Python {platform.python_version()}, load average "
+                  f"{os.getloadavg()[0]:.2f}; yardstick: a bare `python -c pass` starts in "
+                  f"{bare_start_ms(sink.env):.0f} ms here. Target: first sound <= 300 ms.")
             if not args.skip_latency:
                 print(f"First sound after `voiceguide play` (through the null sink; median of "
                       f"{args.repeat}, worst in brackets):")

@@ -230,3 +230,54 @@ def test_measured_durations_are_the_cached_clip_lengths(tmp_path: Path) -> None:
     n = 100 * len("Relax.") + 160
     assert d.speech_us("Relax.") == round(n * 1_000_000 / 22050)
     assert d.speech_us("Relax.") == d.speech_us("Relax.") and len(engine.calls) == 1
+
+
+class CountingCache(SpeechCache):
+    """The real on-disk cache, counting the entries it reads."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.reads: list[str] = []
+
+    def get(self, key):  # type: ignore[no-untyped-def]
+        self.reads.append(key["text"])
+        return super().get(key)
+
+
+def test_measuring_more_than_fits_keeps_the_first_clips_for_rendering(tmp_path: Path) -> None:
+    """Measure ten texts with memory for three, then render them in order: the first three come
+    from memory and only the other seven are read again (not all ten, as a plain LRU would)."""
+    from voiceguide.speech.clips import SpeechClips
+
+    settings = VoiceSettings(engine="fake")
+    texts = [f"Sentence number {i} of ten." for i in range(10)]
+    engine = FakeEngine()
+    one = engine.synthesize(texts[0], settings).samples.nbytes
+    warm = SpeechClips(settings, engine=engine, cache=SpeechCache(tmp_path))
+    for text in texts:
+        warm(text)  # fill the disk cache
+    cache = CountingCache(tmp_path)
+    clips = SpeechClips(settings, engine=engine, cache=cache, memory_bytes=3 * one + one // 2)
+    measured = [clips.ahead(t).duration_us for t in texts]
+    assert cache.reads == texts
+    cache.reads.clear()
+    assert [clips(t).duration_us for t in texts] == measured
+    assert cache.reads == texts[3:]
+
+
+def test_the_length_of_an_entry_comes_from_its_header(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    for i, c in enumerate((clip(), clip(777, stereo=True), clip(0), clip(22051))):
+        key = {**KEY, "text": f"clip {i}"}
+        cache.put(key, c)
+        assert cache.duration_us(key) == c.duration_us
+    key = {**KEY, "text": "clip 0"}
+    assert cache.duration_us({**KEY, "text": "never stored"}) is None
+    path = cache.path_for(key)
+    path.write_bytes(path.read_bytes()[:-2])  # cut short: not a length to trust
+    assert cache.duration_us(key) is None
+    other = cache.path_for({**KEY, "text": "clip 1"})
+    path.write_bytes(other.read_bytes())  # another key's entry under this name
+    assert cache.duration_us(key) is None
+    path.write_bytes(b"garbage")
+    assert cache.duration_us(key) is None

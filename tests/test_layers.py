@@ -31,6 +31,7 @@ STAGES: list[tuple[str, ...]] = [
     ("exporter", "player", "authoring", "guide"),
     ("doctor",),
     ("cli",),
+    ("_helpcache",),  # keeps typer's help; given the command line's main, never imports it
     ("_entry",),
     ("__main__", "__init__"),
 ]

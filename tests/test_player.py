@@ -10,6 +10,7 @@ import io
 import os
 import pty
 import termios
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -744,3 +745,30 @@ def test_the_session_length_is_measured_once_the_speech_cache_has_it() -> None:
         assert step_exact and step.duration_us == exported.steps[3].duration_us
     finally:
         cached.close()
+
+
+def test_the_cautions_print_once_the_first_block_is_playing_and_before_anything_else() -> None:
+    """`play` hands the cautions to a view that prints them at its first update: the first
+    word is not kept waiting for them, and no line, note or panel comes before them."""
+    from voiceguide.player.session import _CautionsFirst
+
+    clock = FakeClock()
+    output = FakeOutput(clock)
+    inner = RecordingView()
+    shown: list[tuple[int, int, int]] = []  # (blocks played, updates, notes) when printed
+
+    def printer(seen: RecordingView) -> Callable[[], None]:
+        return lambda: shown.append((len(output.played), len(seen.states), len(seen.notes)))
+
+    view = _CautionsFirst(inner, printer(inner))
+    source = FakeSource(THREE_STEPS)
+    Player(source, output, view, FakeControls(clock, []), clock).run(0)
+    view.close()
+    assert shown == [(1, 0, 0)]
+    assert heard(source, output)[0] == (0.0, 0, 0.0)
+
+    ended_early = RecordingView()
+    view = _CautionsFirst(ended_early, printer(ended_early))
+    view.note("--skip-intro: the cautions are spoken this time")
+    view.close()
+    assert shown[1:] == [(len(output.played), 0, 0)] and ended_early.notes  # before the note

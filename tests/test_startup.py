@@ -27,10 +27,10 @@ print(json.dumps(sorted(sys.modules)))
 """
 HEAVY = ("numpy", "soundfile", "soxr", "simpleaudio", "pyttsx3", "onnxruntime", "piper", "num2words")
 CLI = {
-    "voiceguide", "voiceguide._entry", "voiceguide.cli", "voiceguide.cli._app",
+    "voiceguide", "voiceguide._entry", "voiceguide._helpcache", "voiceguide.cli", "voiceguide.cli._app",
     "voiceguide.cli.authoring", "voiceguide.cli.doctor", "voiceguide.cli.export", "voiceguide.cli.guide",
     "voiceguide.cli.play", "voiceguide.cli.voices", "voiceguide.cli.history", "voiceguide.errors",
-    "voiceguide.exporter",
+    "voiceguide.exporter", "voiceguide.fileio",
     "voiceguide.exporter.formats", "voiceguide.hints", "voiceguide.units",
 }
 ROUTINE_STAGE = {"voiceguide.authoring", "voiceguide.fileio", "voiceguide.pipeline", "voiceguide.soundinfo"}

@@ -10,10 +10,10 @@ The Python API mirrors the command line::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # not typing's: `import voiceguide` must not cost typing's (and re's) import
 if TYPE_CHECKING:
+    from typing import Any
+
     from voiceguide.errors import (
         AudioDeviceError,
         ExportError,
@@ -64,6 +64,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'voiceguide' has no attribute {name!r}")
+    import importlib
+
     return getattr(importlib.import_module(f".{module}", __name__), name)
 
 

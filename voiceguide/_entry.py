@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
 import sys
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # not typing's: importing typing (and re) costs ~13 ms of a cached --help
 if TYPE_CHECKING:
     import threading
     from types import ModuleType
@@ -21,6 +20,13 @@ def entry() -> None:
     # numpy's bundled OpenBLAS would start a spinning thread per core at import; voiceguide does
     # no linear algebra, and on two cores those threads slow start-up and exit (~17 ms).
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    help_key = help_request(sys.argv[1:])
+    if help_key is not None:  # typer's help as it printed it last time, if nothing has changed
+        from voiceguide import _helpcache
+
+        kept = _helpcache.print_kept(help_key)
+        if kept is not None:
+            raise SystemExit(kept)
     # Start-up creates tens of thousands of objects that live as long as the process (modules,
     # classes, typing caches): collecting them over and over is wasted work, so the collector
     # waits until start-up is done and then leaves them be.
@@ -35,12 +41,37 @@ def entry() -> None:
     finally:
         gc.freeze()
         gc.enable()
-    code = main()
+    if help_key is None:
+        code = main()
+    else:
+        from voiceguide import _helpcache
+
+        code = _helpcache.render_and_keep(help_key, main)
     # The process is about to end and the OS takes its memory back: spare the interpreter a
     # last full collection of everything (~30 ms). atexit handlers and open files are
     # unaffected.
     gc.freeze()
     raise SystemExit(code)
+
+
+def help_request(argv: list[str]) -> str | None:
+    """A file name for ``argv`` if it only asks for help or the version, else None.
+
+    Accepted: no arguments (typer prints the help), ``--version``, and up to two command words
+    followed by ``-h``/``--help``. Words must be plain (letters, digits, dashes), so the key is a
+    safe file name (see :mod:`voiceguide._helpcache`).
+    """
+    if not argv:
+        return "_"
+    if argv == ["--version"]:
+        return "_version"
+    *words, last = argv
+    if last not in ("-h", "--help") or len(words) > 2:
+        return None
+    for word in words:
+        if not word or word[0] == "-" or not word.isascii() or not word.replace("-", "").isalnum():
+            return None
+    return "_".join([*words, last.lstrip("-")])
 
 
 def _exit_at_once(code: int) -> None:
@@ -50,6 +81,8 @@ def _exit_at_once(code: int) -> None:
     would need restoring (no terminal mode, no sound device, no files), and leaving normally
     would have to wait for the opening thread (see below).
     """
+    import contextlib
+
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError, AttributeError):
             stream.flush()
@@ -137,5 +170,8 @@ def _asks_for_piper(argv: list[str]) -> bool:
 
 def _open_natural_voice(piper_session: ModuleType) -> None:
     """The thread: only onnxruntime's work, no import (the module comes as an argument)."""
-    with contextlib.suppress(Exception):  # a damaged model, ...: the engine says so when used
+    # Not contextlib.suppress: a kept --help answers before contextlib is imported.
+    try:  # noqa: SIM105
         piper_session.session()
+    except Exception:  # a damaged model, ...: the engine says so when used
+        pass

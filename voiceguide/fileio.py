@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -85,7 +84,7 @@ def _replacing(path: Path, suffix: str, *, sync: bool) -> Iterator[Path]:
     problem = folder_problem(path)
     if problem:
         raise problem
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part{suffix}")
+    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.part{suffix}")
     try:
         yield tmp
         if sync:

@@ -36,6 +36,21 @@ class ByteLRU(Generic[K, V]):
             _, dropped = self._items.popitem(last=False)
             self.bytes -= self._size(dropped)
 
+    def offer(self, key: K, value: V) -> bool:
+        """Keep ``value`` only if it fits without dropping anything; whether it was kept.
+
+        For values fetched ahead in the order they will be used: a plain :meth:`put` of more than
+        fits would drop the first ones, which are needed first, to keep the last ones.
+        """
+        if key in self._items:
+            return True
+        size = self._size(value)
+        if self.bytes + size > self.limit:
+            return False
+        self._items[key] = value
+        self.bytes += size
+        return True
+
     def pop(self, key: K) -> V | None:
         value = self._items.pop(key, None)
         if value is not None:

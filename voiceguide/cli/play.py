@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -99,7 +100,9 @@ def play(
         volume=volume,
         language=language,
         strict=strict,
-        console=real_console(console),
+        # Only the live panel (stdout a terminal) draws on the console: otherwise rich's import
+        # (~15 ms) would come before the first word for nothing.
+        console=real_console(console) if sys.stdout.isatty() else None,
         on_cautions=print_cautions,
         on_warnings=print_warnings,
     )

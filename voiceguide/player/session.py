@@ -22,7 +22,7 @@ from voiceguide.player.keys import KeyReader, NoKeys
 from voiceguide.player.scheduler import Outcome, Player
 from voiceguide.player.signals import no_interrupts, terminate_as_exit
 from voiceguide.player.steps_ref import resolve_step
-from voiceguide.player.view import LiveView, PlainView, View
+from voiceguide.player.view import LiveView, PlainView, PlayState, View
 
 __all__ = ["Outcome", "play"]
 
@@ -105,10 +105,11 @@ def play(
         source.prefetch(first)
         output = open_output(str(ref))
         try:
-            if on_cautions is not None and routine.cautions and preview is None:
-                on_cautions(routine.cautions)
             labels = view_labels(routine.language)
             view: View = LiveView(console, keys=keyboard, labels=labels) if live else PlainView(labels=labels)
+            if on_cautions is not None and routine.cautions and preview is None:
+                cautions = routine.cautions
+                view = _CautionsFirst(view, lambda: on_cautions(cautions))
             keys: KeyReader | NoKeys = KeyReader() if keyboard else NoKeys()
             if skip_intro and not spoken_before and preview is None:
                 view.note(
@@ -133,6 +134,39 @@ def play(
     finally:
         with no_interrupts():
             source.close()
+
+
+class _CautionsFirst:
+    """A view that prints the cautions just before anything else it shows.
+
+    Its first update comes right after the first block went to the device, so the first word is
+    not kept waiting while they are laid out (rich's import and a table: ~40 ms, half the
+    time from a warm start to the first word); they still come before any line, note or panel.
+    """
+
+    def __init__(self, view: View, show: Callable[[], None]) -> None:
+        self._view = view
+        self._show: Callable[[], None] | None = show
+
+    def _cautions(self) -> None:
+        show, self._show = self._show, None
+        if show is not None:
+            show()
+
+    def update(self, state: PlayState) -> None:
+        self._cautions()
+        self._view.update(state)
+
+    def note(self, message: str) -> None:
+        self._cautions()
+        self._view.note(message)
+
+    def close(self) -> None:
+        # A session that ended before its first sound still shows them; failing to (a closed
+        # stdout) must not hide why it ended.
+        with contextlib.suppress(Exception):
+            self._cautions()
+        self._view.close()
 
 
 def _last_stopped(ref: str | None) -> history.Practice:

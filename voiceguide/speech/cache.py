@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import struct
 import zlib
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from voiceguide.audio.clip import Clip
 from voiceguide.errors import ExportError
 from voiceguide.speech.lengths import ENV, MAGIC, SUFFIX, cache_dir, clip_path, key_digest
 from voiceguide.speech.lengths import canonical as _canonical
+from voiceguide.units import US
 
 __all__ = [
     "ENV",
@@ -71,6 +71,31 @@ class SpeechCache:
                 path.unlink()
         return clip
 
+    def duration_us(self, key: Mapping[str, Any]) -> int | None:
+        """The stored clip's length from its header alone (a few hundred bytes, not the samples),
+        or None when there is no entry, it belongs to another key or it is cut short.
+
+        For estimates only (the player's step lengths before the steps play): the samples' CRC
+        is not checked, so what is placed is always read through :meth:`get`."""
+        path = self.path_for(key)
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(HEADER_READ)
+                size = os.fstat(handle.fileno()).st_size
+        except OSError:
+            return None
+        header = _header(head)
+        if header is None or header[0].get("key") != json.loads(_canonical(key)):
+            return None
+        fields, end = header
+        try:
+            rate, channels, frames = int(fields["rate"]), int(fields["channels"]), int(fields["frames"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        if rate <= 0 or channels not in (1, 2) or size != end + frames * channels * 2:
+            return None
+        return (frames * US + rate // 2) // rate  # as Clip.duration_us
+
     def put(self, key: Mapping[str, Any], clip: Clip) -> Clip | None:
         """Store ``clip`` unless a valid entry is already there: the first writer wins.
 
@@ -83,7 +108,7 @@ class SpeechCache:
         data = encode_entry(key, clip)
         # The name is chosen before the file exists and created inside the try, so a Ctrl-C at
         # any instant leaves no temporary file behind.
-        tmp = path.with_name(f".tmp-{secrets.token_hex(8)}{SUFFIX}")
+        tmp = path.with_name(f".tmp-{os.urandom(8).hex()}{SUFFIX}")
         try:
             if path.parent not in self._made:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,14 +167,13 @@ class SpeechCache:
             if not p.name.startswith(".tmp-"):
                 removed += 1
             freed += size
-        # Exported covers (exporter/cover.py keeps them here).
-        for p in self.root.glob("covers/*.png") if self.root.is_dir() else []:
-            size = _size(p)
-            with contextlib.suppress(OSError):
-                p.unlink()
-                freed += size
-        # Optimised copies of the natural voice's model, which earlier builds kept here.
-        for p in self.root.glob("models/*.onnx") if self.root.is_dir() else []:
+        # What is kept beside the clips: exported covers (exporter/cover.py), generated ambience
+        # beds and loudness measurements (exporter/mastering.py), the help text kept by
+        # voiceguide._helpcache (typer renders it again on the next --help), and optimised copies
+        # of the natural voice's model, which earlier builds kept here.
+        patterns = ("covers/*.png", "beds/*.npz", "loudness/*.json", "help/*.txt", "models/*.onnx")
+        kept = [p for pattern in patterns for p in self.root.glob(pattern)] if self.root.is_dir() else []
+        for p in kept:
             size = _size(p)
             with contextlib.suppress(OSError):
                 p.unlink()
@@ -184,6 +208,24 @@ def encode_entry(key: Mapping[str, Any], clip: Clip) -> bytes:
         }
     )
     return MAGIC + struct.pack("<I", len(header)) + header + payload
+
+
+HEADER_READ = 4096  # more than any header: the key's text is at most a paragraph
+
+
+def _header(data: bytes) -> tuple[dict[str, Any], int] | None:
+    """An entry's header fields and where its samples start, or None if it is not one."""
+    start = len(MAGIC) + 4
+    if len(data) < start or not data.startswith(MAGIC):
+        return None
+    (hlen,) = struct.unpack("<I", data[len(MAGIC) : start])
+    if start + hlen > len(data):
+        return None
+    try:
+        fields = json.loads(data[start : start + hlen].decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (fields, start + hlen) if isinstance(fields, dict) else None
 
 
 def decode_entry(data: bytes, key: Mapping[str, Any] | None = None) -> Clip | None:

@@ -51,6 +51,16 @@ class SpeechClips:
         return self._engine
 
     def __call__(self, text: str) -> Clip:
+        return self._fetch(text, ahead=False)
+
+    def ahead(self, text: str) -> Clip:
+        """The clip for ``text``, fetched before it is used (measuring a session, then rendering
+        it in the same order). It stays in memory only if that drops nothing: measuring more
+        than fits would otherwise leave the last clips in memory and the first ones, which
+        rendering needs first, on disk, and every file would be read twice."""
+        return self._fetch(text, ahead=True)
+
+    def _fetch(self, text: str, *, ahead: bool) -> Clip:
         spoken = speakable(text)
         if not spoken:
             return empty_clip()
@@ -77,7 +87,10 @@ class SpeechClips:
                 self._unstored[spoken] = made
                 return made
             clip = stored  # another process may have stored its version first: use that one
-        self._recent.put(spoken, clip)
+        if ahead:
+            self._recent.offer(spoken, clip)
+        else:
+            self._recent.put(spoken, clip)
         return clip
 
 

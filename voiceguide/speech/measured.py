@@ -35,8 +35,12 @@ class MeasuredDurations:
     def speech_us(self, text: str) -> int:
         key = speakable(text)
         if key not in self._speech:
-            self._speech[key] = self.clips(text).duration_us
+            self._speech[key] = self.clips.ahead(text).duration_us
         return self._speech[key]
+
+    def known_us(self, text: str) -> int | None:
+        """The duration if ``text`` was measured already, else None (nothing is read)."""
+        return self._speech.get(speakable(text))
 
     def sound_us(self, name: str) -> int:
         return self.sounds.length_us(name)

@@ -194,3 +194,18 @@ def test_play_in_another_language_speaks_the_translation(capsys: pytest.CaptureF
     session.play("box-breathing", language="de", interactive=False)
     lines = played(capsys)
     assert "Einführung" in lines[0]  # the German routine's introduction step
+
+
+@pytest.mark.engine
+@pytest.mark.usefixtures("quitting")
+def test_play_says_when_the_routines_ambience_is_not_heard_live(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The live player does not mix beds yet: a routine that asks for one is told so, with the
+    command that does, rather than silently playing without it."""
+    rainy = tmp_path / "rainy.yaml"
+    rainy.write_text("title: Rainy\nsteps:\n  - say: Hello.\n  - ambience: rain\n  - pause: 5s\n", "utf-8")
+    session.play(str(rainy), interactive=False)
+    assert f"`voiceguide export {rainy}` mixes it in" in " ".join(played(capsys))
+    session.play(str(ROUTINE), interactive=False)
+    assert "ambience" not in " ".join(played(capsys))

@@ -63,6 +63,7 @@ def play(
     from voiceguide.audio.device import open_output
     from voiceguide.routine.loader import load_routine
     from voiceguide.routine.locale import view_labels
+    from voiceguide.routine.steps import asks_for_ambience
     from voiceguide.routine.voice import voice_settings
 
     if start is not None and preview is not None:
@@ -111,6 +112,11 @@ def play(
                 cautions = routine.cautions
                 view = _CautionsFirst(view, lambda: on_cautions(cautions))
             keys: KeyReader | NoKeys = KeyReader() if keyboard else NoKeys()
+            if asks_for_ambience(routine.ambience, routine.steps):
+                view.note(
+                    "the routine's ambience is heard in exported files only for now; "
+                    f"`voiceguide export {ref}` mixes it in"
+                )
             if skip_intro and not spoken_before and preview is None:
                 view.note(
                     "--skip-intro: the cautions are spoken this time, as this machine has not "

@@ -7,6 +7,7 @@ Schema and ``voiceguide schema`` all read this table.
 
 from __future__ import annotations
 
+from voiceguide.routine.ambience import AmbienceSetting
 from voiceguide.routine.model import StepT
 from voiceguide.routine.steps import (
     ambience,
@@ -82,3 +83,14 @@ def iter_points(steps: tuple[StepT, ...]) -> list[PointStep]:
         else:
             found.extend(iter_points(kind_of(step).children(step)))
     return found
+
+
+def asks_for_ambience(top: AmbienceSetting | None, steps: tuple[StepT, ...]) -> bool:
+    """Whether a background bed plays anywhere in the session (a top-level one, or a step's)."""
+    if top is not None and not top.off:
+        return True
+    return any(
+        (isinstance(step, AmbienceStep) and not step.setting.off)
+        or asks_for_ambience(None, kind_of(step).children(step))
+        for step in steps
+    )

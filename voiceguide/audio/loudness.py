@@ -262,16 +262,17 @@ def measure(blocks: Iterable[npt.NDArray[np.generic]], rate: int, channels: int 
 
 
 def _sliding_min(a: F64, width: int) -> F64:
-    """``out[i] = min(a[i : i + width])`` for every full window, in O(n) (van Herk / Gil-Werman)."""
+    """``out[i] = min(a[i : i + width])`` for every full window: minima over doubling spans, then
+    two overlapping spans per window (about log2(width) vectorised minimums, exact)."""
     n = a.shape[0]
     if n < width:
         return np.zeros(0)
-    pad = (-n) % width
-    blocks = np.concatenate([a, np.full(pad, np.inf)]).reshape(-1, width)
-    prefix = np.minimum.accumulate(blocks, axis=1).ravel()
-    suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
-    i = np.arange(n - width + 1)
-    return np.asarray(np.minimum(suffix[i], prefix[i + width - 1]), dtype=np.float64)
+    m, span = a, 1
+    while 2 * span <= width:  # m[i] = min(a[i : i + 2 * span])
+        m = np.minimum(m[: m.shape[0] - span], m[span:])
+        span *= 2
+    shift = width - span
+    return np.asarray(np.minimum(m[: n - width + 1], m[shift : shift + n - width + 1]), dtype=np.float64)
 
 
 class Limiter:
@@ -386,14 +387,19 @@ class Limiter:
         m = _sliding_min(need, self.look)  # len == count
         # Release: attenuation decays by beta per frame unless the need is deeper (vectorised via
         # a running maximum in the log domain: a[n] = max_k a_m[k] * beta**(n-k)).
-        k = np.arange(count)
+        # Only frames with m < 1 (and the carried state) start a new maximum, so the running
+        # maximum is taken over those alone and held between them.
         c = np.full(count, -np.inf)
         deep = np.flatnonzero(m < 1.0)
         if deep.size:
             c[deep] = np.log(-np.log(m[deep])) - deep * self._ln_beta
         if self._atten > 0:
             c[0] = max(c[0], math.log(self._atten) + self._ln_beta)
-        atten = np.exp(np.maximum.accumulate(c) + k * self._ln_beta)
+        idx = np.flatnonzero(c > -np.inf)
+        held = np.full(count, -np.inf)
+        if idx.size:
+            held[idx[0] :] = np.repeat(np.maximum.accumulate(c[idx]), np.diff(np.append(idx, count)))
+        atten = np.exp(held + np.arange(count) * self._ln_beta)
         r = np.exp(-atten)
         self._atten = float(atten[-1])
         hist = np.concatenate([self._recent, r])

@@ -215,6 +215,32 @@ def test_limiter_catches_hot_peaks_without_clipping(tmp_path: Path) -> None:
     assert np.allclose(quiet, hot[:RATE] * 10 ** (2 / 20), atol=1e-9)
 
 
+def test_limiter_catches_a_short_burst_inside_a_long_quiet_block(tmp_path: Path) -> None:
+    """Only the chunks near the ceiling are oversampled: a 40 ms burst of intersample overs in
+    the middle of a 32768-frame block (the rest 20 dB down) is still caught, the gain falls before
+    it and recovers smoothly, and frames well before it and seconds after it are untouched."""
+    t = np.arange(8 * RATE) / RATE
+    x = 0.05 * np.sin(2 * np.pi * 220 * t)
+    at, width = 2 * RATE + 12345, round(0.04 * RATE)
+    x[at : at + width] = 0.99 * np.sin(2 * np.pi * RATE / 4 * t[at : at + width] + np.pi / 4)
+    blocks = [x[i : i + 32768] for i in range(0, x.shape[0], 32768)]
+    y = np.concatenate(list(L.limited(blocks, RATE)))[:, 0]
+    again = np.concatenate(list(L.limited(blocks, RATE)))[:, 0]
+    assert y.tobytes() == again.tobytes()  # deterministic
+    wav = tmp_path / "burst.wav"
+    sf.write(str(wav), y, RATE, subtype="FLOAT")
+    assert _ebur128(wav)["TP"] <= -1.0
+    gain = y[:at] / np.where(x[:at] == 0, 1, x[:at])
+    assert np.array_equal(y[: at - RATE // 50], x[: at - RATE // 50])  # untouched until just before
+    assert gain[x[:at] != 0][-1] < 0.8  # already down when the burst starts (lookahead)
+    after = slice(at + width, at + width + RATE // 2)
+    g = y[after] / np.where(np.abs(x[after]) < 1e-3, np.nan, x[after])
+    g = g[np.isfinite(g)]
+    assert g[0] < 0.9 and g[-1] > g[0]  # still recovering, not snapped back (no click)
+    assert np.all(np.diff(g) > -1e-9)  # and rising steadily: no pumping
+    assert np.array_equal(y[at + width + 4 * RATE :], x[at + width + 4 * RATE :])  # settled exactly
+
+
 def test_streaming_meter_agrees_with_pyloudnorm() -> None:
     x = np.concatenate(_session(20.0))
     meter = L.LoudnessMeter(RATE)

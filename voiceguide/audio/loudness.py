@@ -262,16 +262,17 @@ def measure(blocks: Iterable[npt.NDArray[np.generic]], rate: int, channels: int 
 
 
 def _sliding_min(a: F64, width: int) -> F64:
-    """``out[i] = min(a[i : i + width])`` for every full window, in O(n) (van Herk / Gil-Werman)."""
+    """``out[i] = min(a[i : i + width])`` for every full window: minima over doubling spans, then
+    two overlapping spans per window (about log2(width) vectorised minimums, exact)."""
     n = a.shape[0]
     if n < width:
         return np.zeros(0)
-    pad = (-n) % width
-    blocks = np.concatenate([a, np.full(pad, np.inf)]).reshape(-1, width)
-    prefix = np.minimum.accumulate(blocks, axis=1).ravel()
-    suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
-    i = np.arange(n - width + 1)
-    return np.asarray(np.minimum(suffix[i], prefix[i + width - 1]), dtype=np.float64)
+    m, span = a, 1
+    while 2 * span <= width:  # m[i] = min(a[i : i + 2 * span])
+        m = np.minimum(m[: m.shape[0] - span], m[span:])
+        span *= 2
+    shift = width - span
+    return np.asarray(np.minimum(m[: n - width + 1], m[shift : shift + n - width + 1]), dtype=np.float64)
 
 
 class Limiter:
@@ -282,9 +283,16 @@ class Limiter:
     of the same length, which provably never rises above the need) and recovers exponentially in
     dB over ``release_s``, so short peaks are caught without clicks and the level does not pump.
     Output is delayed internally; :meth:`flush` returns the rest.
+
+    It is cheap where it has nothing to do: only 1024-frame chunks whose sample peak comes within
+    6 dB of the ceiling are oversampled (with ``CONTEXT`` frames either side), and the gain curve is
+    computed only from just before the first sample that needs gain until the release has decayed
+    below ``SETTLE`` (outside that the gain is exactly 1).
     """
 
     CONTEXT = 256  # frames either side for the oversampling filter to settle
+    CHUNK = 1024  # the granularity at which hot (near-ceiling) regions are found
+    SETTLE = 1e-9  # attenuation (natural log) below which the gain is taken as exactly 1
 
     def __init__(
         self,
@@ -301,76 +309,123 @@ class Limiter:
         self.ceiling = 10.0 ** ((ceiling_dbtp - margin_db) / 20.0)
         self.look = max(2, round(lookahead_s * rate))
         self._ln_beta = -1.0 / max(1.0, release_s * rate)
-        self._pending = np.zeros((0, channels))
-        self._past = np.zeros((self.CONTEXT, channels))  # already-sent input, for context
+        # CONTEXT frames of already-sent input, then the input not yet sent: one array, so a block
+        # costs one concatenation.
+        self._buf = np.zeros((self.CONTEXT, channels))
         self._atten = 0.0  # release state: natural-log attenuation of the last sample
-        self._recent = np.ones(self.look - 1)  # the last look-1 smoothed-need values
+        self._recent = np.ones(self.look - 1)  # the last look-1 release-gain values
+        self._settled = True  # _atten == 0 and _recent all exactly 1
 
-    def _need(self, x: F64) -> F64:
-        """The gain each sample of ``x`` needs (<= 1), from its true peak; ``x`` carries context."""
+    def _need(self, ctx: F64, lo: int, hi: int) -> F64:
+        """The gain each frame of ``ctx[lo:hi]`` needs (<= 1), from its true peak; ``ctx`` holds
+        at least CONTEXT frames either side. Only hot chunks (sample peak within 6 dB of the
+        ceiling) are oversampled: elsewhere the true peak cannot reach the ceiling."""
+        x = ctx[lo:hi]
+        n = hi - lo
+        need = np.ones(n)
+        if n <= 0:
+            return need
         mag = np.abs(x[:, 0]) if x.shape[1] == 1 else np.max(np.abs(x), axis=1)  # (a mono axis-1 max is slow)
-        if mag.size == 0 or float(np.max(mag)) < self.ceiling * 0.5:  # 6 dB clear: no overs
-            return np.ones(mag.shape[0])
+        hot = np.maximum.reduceat(mag, np.arange(0, n, self.CHUNK)) >= self.ceiling * 0.5
+        if not bool(hot.any()):
+            return need
         import soxr
 
-        up = soxr.resample(x, self.rate, 4 * self.rate, quality="HQ")
-        up = up.reshape(up.shape[0], -1)
-        k = min(up.shape[0] // 4, mag.shape[0])
-        if up.shape[1] == 1:  # four strided maxima: the same numbers as an axis-1 max, far faster
-            a = np.abs(up[: 4 * k, 0])
-            tp = np.maximum(np.maximum(a[0::4], a[1::4]), np.maximum(a[2::4], a[3::4]))
-        else:
-            tp = np.max(np.abs(up[: 4 * k]).reshape(k, 4 * up.shape[1]), axis=1)
-        peak = mag.copy()
-        peak[:k] = np.maximum(peak[:k], tp)
-        return np.asarray(np.minimum(1.0, self.ceiling / np.maximum(peak, 1e-12)), dtype=np.float64)
+        edges = np.diff(np.concatenate([[0], hot.astype(np.int8), [0]]))
+        starts = np.flatnonzero(edges == 1) * self.CHUNK
+        ends = np.minimum(np.flatnonzero(edges == -1) * self.CHUNK, n)
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            s, e = max(0, lo + a - self.CONTEXT), min(ctx.shape[0], lo + b + self.CONTEXT)
+            up = soxr.resample(ctx[s:e], self.rate, 4 * self.rate, quality="HQ")
+            up = up.reshape(up.shape[0], -1)
+            k = min(up.shape[0] // 4, e - s)
+            if up.shape[1] == 1:  # four strided maxima: the same numbers as an axis-1 max, far faster
+                u = np.abs(up[: 4 * k, 0])
+                tp = np.maximum(np.maximum(u[0::4], u[1::4]), np.maximum(u[2::4], u[3::4]))
+            else:
+                tp = np.max(np.abs(up[: 4 * k]).reshape(k, 4 * up.shape[1]), axis=1)
+            peak = mag[a:b].copy()
+            off = lo + a - s
+            t = tp[off : off + (b - a)]
+            peak[: t.shape[0]] = np.maximum(peak[: t.shape[0]], t)
+            need[a:b] = np.minimum(1.0, self.ceiling / np.maximum(peak, 1e-12))
+        return need
 
-    def _run(self, final: bool) -> F64:
-        buf = self._pending
-        if final:
-            buf = np.concatenate([buf, np.zeros((self.look + self.CONTEXT, self.channels))])
-        ready = buf.shape[0] - self.look - self.CONTEXT
-        if ready <= 0:
-            return np.zeros((0, self.channels))
-        ctx = np.concatenate([self._past, buf])
-        need = self._need(ctx)[self.CONTEXT : self.CONTEXT + ready + self.look - 1]
-        settled = self._atten < 1e-9 and float(np.min(self._recent)) > 1.0 - 1e-9
-        if settled and bool(np.all(need >= 1.0)):
-            # Nothing near the ceiling and (within 1e-9) nothing left to recover from: the gain is
-            # 1, so most blocks skip the computation (and the state settles exactly).
-            self._atten = 0.0
+    def _gain(self, need: F64, ready: int) -> F64 | None:
+        """The gain of the next ``ready`` frames (``need`` runs look-1 frames further); None when
+        it is exactly 1 throughout."""
+        below = np.flatnonzero(need < 1.0)
+        if self._settled and below.size == 0:
+            return None
+        # Before the first need < 1 (less the lookahead) a settled limiter's gain is exactly 1.
+        s0 = max(0, int(below[0]) - (self.look - 1)) if self._settled and below.size else 0
+        s0 = min(s0, ready)
+        # After the last need < 1 the attenuation only decays; past the frame where it is below
+        # SETTLE however deep it was (plus the moving average's length), the gain is 1 again.
+        if below.size:
+            deepest = -math.log(max(float(np.min(need)), 1e-300))
+            start = max(deepest, self._atten)
+        else:
+            start = self._atten
+        last = int(below[-1]) if below.size else 0
+        decay = math.ceil(math.log(max(start, self.SETTLE) / self.SETTLE) / -self._ln_beta)
+        s1 = min(ready, last + decay + 2 * self.look)
+        if s1 <= s0:
+            s1 = s0
+        gain = np.ones(ready)
+        if s1 > s0:
+            gain[s0:s1] = self._curve(need[s0 : s1 + self.look - 1], s1 - s0)
+        if s1 < ready or (self._atten < self.SETTLE and float(np.min(self._recent)) > 1.0 - self.SETTLE):
+            self._atten = 0.0  # decayed: settle exactly (the rest of the gain is 1)
             self._recent = np.ones(self.look - 1)
-            out_fast: F64 = buf[:ready].copy()
-            self._past = np.concatenate([self._past, buf[:ready]])[-self.CONTEXT :]
-            self._pending = self._pending[ready:] if not final else np.zeros((0, self.channels))
-            return out_fast
-        m = _sliding_min(need, self.look)  # len == ready
+            self._settled = True
+        return gain
+
+    def _curve(self, need: F64, count: int) -> F64:
+        """The gain curve of ``count`` frames from the carried state (``need`` is look-1 longer)."""
+        self._settled = False
+        m = _sliding_min(need, self.look)  # len == count
         # Release: attenuation decays by beta per frame unless the need is deeper (vectorised via
         # a running maximum in the log domain: a[n] = max_k a_m[k] * beta**(n-k)).
-        with np.errstate(divide="ignore"):
-            am = -np.log(m)
-            log_am = np.log(np.maximum(am, 0.0))
-        k = np.arange(ready)
-        c = log_am - k * self._ln_beta
+        # Only frames with m < 1 (and the carried state) start a new maximum, so the running
+        # maximum is taken over those alone and held between them.
+        c = np.full(count, -np.inf)
+        deep = np.flatnonzero(m < 1.0)
+        if deep.size:
+            c[deep] = np.log(-np.log(m[deep])) - deep * self._ln_beta
         if self._atten > 0:
             c[0] = max(c[0], math.log(self._atten) + self._ln_beta)
-        atten = np.exp(np.maximum.accumulate(c) + k * self._ln_beta)
-        atten = np.where(np.isfinite(atten), atten, 0.0)
+        idx = np.flatnonzero(c > -np.inf)
+        held = np.full(count, -np.inf)
+        if idx.size:
+            held[idx[0] :] = np.repeat(np.maximum.accumulate(c[idx]), np.diff(np.append(idx, count)))
+        atten = np.exp(held + np.arange(count) * self._ln_beta)
         r = np.exp(-atten)
         self._atten = float(atten[-1])
         hist = np.concatenate([self._recent, r])
         cs = np.concatenate([[0.0], np.cumsum(hist)])
-        gain = (cs[self.look :] - cs[: -self.look]) / self.look  # len == ready
         self._recent = hist[-(self.look - 1) :]
-        out: F64 = buf[:ready] * gain[:, None]
-        sent = buf[:ready]
-        self._past = np.concatenate([self._past, sent])[-self.CONTEXT :]
-        self._pending = self._pending[ready:] if not final else np.zeros((0, self.channels))
+        return np.asarray((cs[self.look :] - cs[: -self.look]) / self.look, dtype=np.float64)
+
+    def _run(self, final: bool) -> F64:
+        buf = self._buf
+        if final:
+            buf = np.concatenate([buf, np.zeros((self.look + self.CONTEXT, self.channels))])
+        c = self.CONTEXT
+        ready = buf.shape[0] - c - self.look - c
+        if ready <= 0:
+            return np.zeros((0, self.channels))
+        need = self._need(buf, c, c + ready + self.look - 1)
+        gain = self._gain(need, ready)
+        out: F64 = buf[c : c + ready].copy()
+        if gain is not None:
+            out *= gain[:, None]
+        self._buf = buf[ready:] if not final else np.zeros((c, self.channels))
         return out
 
     def process(self, x: F64) -> F64:
         """Feed float samples (n, channels); returns the limited samples ready so far."""
-        self._pending = np.concatenate([self._pending, x.reshape(x.shape[0], -1)])
+        self._buf = np.concatenate([self._buf, x.reshape(x.shape[0], -1)])
         return self._run(final=False)
 
     def flush(self) -> F64:

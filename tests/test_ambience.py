@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from ffmpeg_checks import ebur128
 
 from voiceguide.audio import ambience as A
 from voiceguide.audio import beds as B
@@ -150,32 +149,6 @@ def test_mix_never_clips_and_keeps_the_voice() -> None:
     assert np.all(A.mix_under(quiet, np.zeros(10, dtype=np.float32)) == 1000)
 
 
-def _ebur128(path: Path) -> dict[str, float]:
-    run = subprocess.run(
-        [
-            "ffmpeg",
-            "-nostats",
-            "-hide_banner",
-            "-i",
-            str(path),
-            "-af",
-            "ebur128=peak=true",
-            "-f",
-            "null",
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    summary = run.stderr[run.stderr.rindex("Summary:") :]
-    return {
-        "I": float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1)),  # type: ignore[union-attr]
-        "LRA": float(re.search(r"LRA:\s+(-?[\d.]+) LU", summary).group(1)),  # type: ignore[union-attr]
-        "TP": float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1)),  # type: ignore[union-attr]
-    }
-
-
 def _session(seconds: float) -> list[np.ndarray]:
     utter = [(a, b) for a, b in UTTERANCES if b < seconds]
     voice = _speech_like(seconds, utter)
@@ -193,7 +166,7 @@ def test_normalised_export_meets_target_and_true_peak_by_an_independent_reader(t
     assert [b.shape for b in result] == [b.shape for b in blocks]  # same block sizes for split files
     wav = tmp_path / "session.wav"
     sf.write(str(wav), np.concatenate(result), RATE, subtype="PCM_16")
-    got = _ebur128(wav)
+    got = ebur128(wav)
     assert abs(got["I"] - (-19.0)) <= 0.5
     assert got["TP"] <= -1.0
     ours = L.measure(result, RATE)
@@ -210,7 +183,7 @@ def test_limiter_catches_hot_peaks_without_clipping(tmp_path: Path) -> None:
     y = np.concatenate(list(L.limited(blocks, RATE, gain_db=2.0)))[:, 0]
     wav = tmp_path / "hot.wav"
     sf.write(str(wav), y, RATE, subtype="FLOAT")
-    assert _ebur128(wav)["TP"] <= -1.0
+    assert ebur128(wav)["TP"] <= -1.0
     quiet = y[:RATE]  # well under the ceiling: untouched but for the gain
     assert np.allclose(quiet, hot[:RATE] * 10 ** (2 / 20), atol=1e-9)
 
@@ -229,7 +202,7 @@ def test_limiter_catches_a_short_burst_inside_a_long_quiet_block(tmp_path: Path)
     assert y.tobytes() == again.tobytes()  # deterministic
     wav = tmp_path / "burst.wav"
     sf.write(str(wav), y, RATE, subtype="FLOAT")
-    assert _ebur128(wav)["TP"] <= -1.0
+    assert ebur128(wav)["TP"] <= -1.0
     gain = y[:at] / np.where(x[:at] == 0, 1, x[:at])
     assert np.array_equal(y[: at - RATE // 50], x[: at - RATE // 50])  # untouched until just before
     assert gain[x[:at] != 0][-1] < 0.8  # already down when the burst starts (lookahead)

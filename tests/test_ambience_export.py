@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ffmpeg_checks import ebur128
 
 from voiceguide.cli import main
 from voiceguide.exporter.export import export, split_names
@@ -28,38 +29,6 @@ pytestmark = pytest.mark.engine
 def samples(path: Path) -> np.ndarray:
     with wave.open(str(path), "rb") as w:
         return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768.0
-
-
-def ebur128(path: Path) -> dict[str, float]:
-    run = subprocess.run(
-        [
-            "ffmpeg",
-            "-nostats",
-            "-hide_banner",
-            "-i",
-            str(path),
-            "-af",
-            "ebur128=peak=true",
-            "-f",
-            "null",
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    summary = run.stderr[run.stderr.rindex("Summary:") :]
-
-    def number(pattern: str) -> float:
-        found = re.search(pattern, summary)
-        assert found is not None, summary
-        return float(found.group(1))
-
-    return {
-        "I": number(r"I:\s+(-?[\d.]+) LUFS"),
-        "LRA": number(r"LRA:\s+(-?[\d.]+) LU"),
-        "TP": number(r"Peak:\s+(-?[\d.]+) dBFS"),
-    }
 
 
 def routine(folder: Path, body: str) -> Path:

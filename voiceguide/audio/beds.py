@@ -21,7 +21,7 @@ import math
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -111,21 +111,79 @@ def _noise_loop(rate: int, seconds: float, spectrum: Spectrum, *key: int | str) 
 
     n = round(seconds * rate)
     rng = _rng(*key)
-    white = np.empty(n, dtype=np.float32)
+    # One buffer, n/2 + 1 complex64 bins, holds the noise and then (in place) its spectrum.
+    buf = np.zeros(n // 2 + 1, dtype=np.complex64)
+    white = buf.view(np.float32)[:n]
     for lo in range(0, n, _CHUNK):
         white[lo : lo + _CHUNK] = rng.standard_normal(min(_CHUNK, n - lo))
-    spectrum_: npt.NDArray[np.complex64] = scipy.fft.rfft(white, overwrite_x=True)
     del white
+    spectrum_ = _rfft_in_place(buf, n) if n % 2 == 0 else scipy.fft.rfft(buf.view(np.float32)[:n])
+    del buf
     bins = spectrum_.shape[0]
     for lo in range(0, bins, _CHUNK):
         hi = min(bins, lo + _CHUNK)
         f = np.arange(lo, hi, dtype=np.float64) * (rate / n)  # what rfftfreq gives
         spectrum_[lo:hi] *= spectrum(f).astype(np.float32)
     spectrum_[0] = 0.0  # no DC
-    x: Float = scipy.fft.irfft(spectrum_, n, overwrite_x=True)
+    x: Float = _irfft_in_place(spectrum_, n) if n % 2 == 0 else scipy.fft.irfft(spectrum_, n)
     del spectrum_
     x /= np.float32(_std(x))
     return x
+
+
+def _pairs(m: int) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    """Bins ``k`` in 1..m/2 with their mirrors ``m - k``, a chunk at a time (front, back)."""
+    for lo in range(1, m // 2 + 1, _CHUNK):
+        k = np.arange(lo, min(m // 2 + 1, lo + _CHUNK), dtype=np.int64)
+        yield k, m - k
+
+
+def _rfft_in_place(buf: npt.NDArray[np.complex64], n: int) -> npt.NDArray[np.complex64]:
+    """``rfft`` of the ``n`` (even) real samples packed in ``buf`` (n/2 + 1 complex64), in place.
+
+    The textbook half-length trick: the samples read as n/2 complex numbers (even + i*odd), one
+    complex FFT of half the length (in place), then each bin pair (k, n/2 - k) untangled. No
+    whole-length array besides ``buf``: scipy's own rfft takes 3-4 times the input as scratch.
+    """
+    m = n // 2
+    scipy_fft = _scipy_fft()
+    z = scipy_fft.fft(buf[:m], overwrite_x=True)
+    if not np.shares_memory(z, buf):  # pragma: no cover - scipy chose to copy
+        buf[:m] = z
+    del z
+    z0 = complex(buf[0])
+    for k, j in _pairs(m):
+        a, b = buf[k].astype(np.complex128), buf[j].astype(np.complex128)
+        for idx, p, q in ((k, a, b), (j, b, a)):
+            w = np.exp(-2j * np.pi * idx / n)
+            buf[idx] = 0.5 * (p + np.conj(q)) - 0.5j * (p - np.conj(q)) * w
+    buf[0] = z0.real + z0.imag
+    buf[m] = z0.real - z0.imag
+    return buf
+
+
+def _irfft_in_place(spec: npt.NDArray[np.complex64], n: int) -> Float:
+    """``irfft`` to ``n`` (even) samples of ``spec`` (n/2 + 1 complex64 bins), in place: the
+    reverse of :func:`_rfft_in_place`; the samples are a float32 view of ``spec``'s memory."""
+    m = n // 2
+    x0, xm = complex(spec[0]), complex(spec[m])
+    for k, j in _pairs(m):
+        a, b = spec[k].astype(np.complex128), spec[j].astype(np.complex128)
+        for idx, p, q in ((k, a, b), (j, b, a)):
+            w = np.exp(2j * np.pi * idx / n)
+            spec[idx] = 0.5 * (p + np.conj(q)) + 0.5j * (p - np.conj(q)) * w
+    spec[0] = 0.5 * (x0 + xm.conjugate()) + 0.5j * (x0 - xm.conjugate())
+    z = _scipy_fft().ifft(spec[:m], overwrite_x=True)
+    if not np.shares_memory(z, spec):  # pragma: no cover - scipy chose to copy
+        spec[:m] = z
+    del z
+    return spec[:m].view(np.float32)
+
+
+def _scipy_fft() -> Any:
+    import scipy.fft
+
+    return scipy.fft
 
 
 def _std(x: Float) -> float:
@@ -394,7 +452,9 @@ def _generate(name: str, rate: int, seed: int) -> LayeredBed:
     # Scaled in place, then wrapped without a copy: one set of loops in memory, never two.
     layers = [np.ascontiguousarray(x, dtype=np.float32) for x in _FACTORIES[name](rate, seed)]
     meter = LoudnessMeter(rate, true_peak=False)
-    meter.add(_render_layers(layers, 0, round(CALIBRATION_S * rate)))
+    total, step = round(CALIBRATION_S * rate), 4 * _CHUNK  # in blocks: the meter works in float64
+    for lo in range(0, total, step):
+        meter.add(_render_layers(layers, lo, min(step, total - lo)))
     gain = np.float32(10.0 ** ((REFERENCE_LUFS - meter.integrated()) / 20.0))
     for x in layers:
         x *= gain

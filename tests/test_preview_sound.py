@@ -157,3 +157,18 @@ def test_sounds_names_the_preview() -> None:
     )
     assert listed.returncode == 0
     assert "voiceguide play --preview-sound NAME" in " ".join(listed.stdout.split())
+
+
+def test_a_file_of_ones_own_previews_as_its_looped_bed(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    from voiceguide.player.preview import sound_preview
+
+    t = np.arange(3 * 44100) / 44100
+    sf.write(str(tmp_path / "hum.wav"), 0.3 * np.sin(2 * np.pi * 220 * t), 44100)
+    got = sound_preview(str(tmp_path / "hum.wav"))
+    assert got.kind == "bed" and got.rate == RATE
+    assert got.seconds == pytest.approx(10.0)  # the 3 s file looped
+    samples = got.samples.astype(np.float64)
+    assert abs(samples[0]) < 5  # faded in
+    assert np.sqrt(np.mean(samples[3 * RATE : 9 * RATE] ** 2)) > 30  # and heard all through

@@ -132,6 +132,7 @@ def _preview_sound(name: str, *, routine: str | None, others: tuple[object, ...]
 
     def say(sound: SoundPreview) -> None:
         what = "ambience bed, at the default volume" if sound.kind == "bed" else "cue sound"
-        console.print(f"Playing {sound.name} ({what}, {sound.seconds:.1f} s); Ctrl-C stops it.")
+        # markup off: a file's name may hold [brackets]
+        console.print(f"Playing {sound.name} ({what}, {sound.seconds:.1f} s); Ctrl-C stops it.", markup=False)
 
     preview_sound(name, on_start=say)

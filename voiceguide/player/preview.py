@@ -28,7 +28,7 @@ BED_FADE_S = 0.5  # short, so most of the preview is at the bed's full level
 
 @dataclass(frozen=True)
 class SoundPreview:
-    """What a preview plays: int16 mono samples at ``rate``, and what they are."""
+    """What a preview plays: int16 samples at ``rate`` (mono, or a stereo cue's two channels)."""
 
     name: str
     kind: str  # "bed" or "cue"
@@ -88,8 +88,7 @@ def sound_preview(name: str, seconds: float = DEFAULT_SECONDS) -> SoundPreview:
         from voiceguide.routine.library import shipped_sounds_dir
 
         clip = load_sound(name, shipped_sounds_dir() / f"{name}.wav")
-        samples = clip.samples if clip.samples.ndim == 1 else clip.samples.mean(axis=1).astype(np.int16)
-        return SoundPreview(name, "cue", samples, clip.sample_rate)
+        return SoundPreview(name, "cue", clip.samples, clip.sample_rate)  # stereo stays stereo
     path = Path(name)
     if not path.exists() and not path.suffix and "/" not in name:  # a name, not a file's path
         raise _unknown(name)

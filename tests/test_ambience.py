@@ -258,3 +258,15 @@ def test_the_meter_filters_exactly_as_pyloudnorm_and_scipy_do() -> None:
     y, zf = L.sos_filter(sos, x, zi)
     ry, rzf = sosfilt(sos, x, axis=0, zi=zi)
     assert np.allclose(y, ry, atol=1e-12) and np.allclose(zf, rzf, atol=1e-12)
+
+
+def test_the_beds_in_place_ffts_match_numpys() -> None:
+    # The beds' long FFTs run in place at half length (memory); they must equal numpy's rfft/irfft
+    # to float32 precision, including the chunk boundaries of their bin pairs.
+    for n in (2, 12, 1002, 2 * (1 << 16) + 6):
+        x = np.random.default_rng(n).standard_normal(n)
+        buf = np.zeros(n // 2 + 1, np.complex64)
+        buf.view(np.float32)[:n] = x
+        want = np.fft.rfft(x)
+        assert np.max(np.abs(B._rfft_in_place(buf, n) - want)) < 1e-5 * np.max(np.abs(want))
+        assert np.max(np.abs(B._irfft_in_place(want.astype(np.complex64), n) - x)) < 1e-5

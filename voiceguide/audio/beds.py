@@ -21,7 +21,7 @@ import math
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,6 +34,7 @@ from voiceguide.routine.ambience import BEDS
 
 Float = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
+Layer = npt.NDArray[np.floating[Any]]  # a generated loop: float32 (the long ones) or float64
 
 REFERENCE_LUFS = -20.0  # a bed at volume 0 dB is about as loud as the voice
 
@@ -92,22 +93,109 @@ def _brown(f: F64) -> F64:
     return 1.0 / np.maximum(f, 20.0)
 
 
-def _noise_loop(rate: int, seconds: float, spectrum: Spectrum, *key: int | str) -> F64:
+_CHUNK = 1 << 16  # frames (or frequency bins) per step where a whole float64 array is not needed
+
+
+def _noise_loop(rate: int, seconds: float, spectrum: Spectrum, *key: int | str) -> Float:
     """Unit-variance noise with ``spectrum``, exactly periodic in its length.
 
     Shaping white noise in the frequency domain of one FFT is a *circular* filter: the result is
     stationary all the way round, so its last sample leads into its first like any other pair.
+
+    Memory: a two-hour export's peak is mostly the beds being made (ocean's loops are 117 s), so
+    this works in float32/complex64 with scipy's FFT (the FFT's error, about -130 dB, is far under anything
+    audible) and draws the noise and evaluates the spectrum a chunk at a time, never holding a
+    whole-length float64 array. The random draws are the same numbers as one whole draw.
     """
+    import scipy.fft  # in float32 it needs a third of numpy's working memory (numpy 2.4: +79 MB)
+
     n = round(seconds * rate)
-    shape = spectrum(np.asarray(np.fft.rfftfreq(n, 1.0 / rate), dtype=np.float64))
-    shape[0] = 0.0  # no DC
-    spectrum_ = np.fft.rfft(_rng(*key).standard_normal(n))
-    spectrum_ *= shape  # in place: a two-hour export's memory is mostly the beds being made
-    del shape
-    x = np.fft.irfft(spectrum_, n)
+    rng = _rng(*key)
+    # One buffer, n/2 + 1 complex64 bins, holds the noise and then (in place) its spectrum.
+    buf = np.zeros(n // 2 + 1, dtype=np.complex64)
+    white = buf.view(np.float32)[:n]
+    for lo in range(0, n, _CHUNK):
+        white[lo : lo + _CHUNK] = rng.standard_normal(min(_CHUNK, n - lo))
+    del white
+    spectrum_ = _rfft_in_place(buf, n) if n % 2 == 0 else scipy.fft.rfft(buf.view(np.float32)[:n])
+    del buf
+    bins = spectrum_.shape[0]
+    for lo in range(0, bins, _CHUNK):
+        hi = min(bins, lo + _CHUNK)
+        f = np.arange(lo, hi, dtype=np.float64) * (rate / n)  # what rfftfreq gives
+        spectrum_[lo:hi] *= spectrum(f).astype(np.float32)
+    spectrum_[0] = 0.0  # no DC
+    x: Float = _irfft_in_place(spectrum_, n) if n % 2 == 0 else scipy.fft.irfft(spectrum_, n)
     del spectrum_
-    x /= float(np.std(x))
+    x /= np.float32(_std(x))
     return x
+
+
+def _pairs(m: int) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    """Bins ``k`` in 1..m/2 with their mirrors ``m - k``, a chunk at a time (front, back)."""
+    for lo in range(1, m // 2 + 1, _CHUNK):
+        k = np.arange(lo, min(m // 2 + 1, lo + _CHUNK), dtype=np.int64)
+        yield k, m - k
+
+
+def _rfft_in_place(buf: npt.NDArray[np.complex64], n: int) -> npt.NDArray[np.complex64]:
+    """``rfft`` of the ``n`` (even) real samples packed in ``buf`` (n/2 + 1 complex64), in place.
+
+    The textbook half-length trick: the samples read as n/2 complex numbers (even + i*odd), one
+    complex FFT of half the length (in place), then each bin pair (k, n/2 - k) untangled. No
+    whole-length array besides ``buf``: scipy's own rfft takes 3-4 times the input as scratch.
+    """
+    m = n // 2
+    scipy_fft = _scipy_fft()
+    z = scipy_fft.fft(buf[:m], overwrite_x=True)
+    if not np.shares_memory(z, buf):  # pragma: no cover - scipy chose to copy
+        buf[:m] = z
+    del z
+    z0 = complex(buf[0])
+    for k, j in _pairs(m):
+        a, b = buf[k].astype(np.complex128), buf[j].astype(np.complex128)
+        for idx, p, q in ((k, a, b), (j, b, a)):
+            w = np.exp(-2j * np.pi * idx / n)
+            buf[idx] = 0.5 * (p + np.conj(q)) - 0.5j * (p - np.conj(q)) * w
+    buf[0] = z0.real + z0.imag
+    buf[m] = z0.real - z0.imag
+    return buf
+
+
+def _irfft_in_place(spec: npt.NDArray[np.complex64], n: int) -> Float:
+    """``irfft`` to ``n`` (even) samples of ``spec`` (n/2 + 1 complex64 bins), in place: the
+    reverse of :func:`_rfft_in_place`; the samples are a float32 view of ``spec``'s memory."""
+    m = n // 2
+    x0, xm = complex(spec[0]), complex(spec[m])
+    for k, j in _pairs(m):
+        a, b = spec[k].astype(np.complex128), spec[j].astype(np.complex128)
+        for idx, p, q in ((k, a, b), (j, b, a)):
+            w = np.exp(2j * np.pi * idx / n)
+            spec[idx] = 0.5 * (p + np.conj(q)) + 0.5j * (p - np.conj(q)) * w
+    spec[0] = 0.5 * (x0 + xm.conjugate()) + 0.5j * (x0 - xm.conjugate())
+    z = _scipy_fft().ifft(spec[:m], overwrite_x=True)
+    if not np.shares_memory(z, spec):  # pragma: no cover - scipy chose to copy
+        spec[:m] = z
+    del z
+    return spec[:m].view(np.float32)
+
+
+def _scipy_fft() -> Any:
+    import scipy.fft
+
+    return scipy.fft
+
+
+def _std(x: Float) -> float:
+    """The standard deviation of ``x``, summed in float64 a chunk at a time (no full-size copy)."""
+    n = x.shape[0]
+    total = sum(float(np.sum(x[lo : lo + _CHUNK], dtype=np.float64)) for lo in range(0, n, _CHUNK))
+    mean = total / n
+    squares = 0.0
+    for lo in range(0, n, _CHUNK):
+        part = x[lo : lo + _CHUNK].astype(np.float64) - mean
+        squares += float(np.dot(part, part))
+    return math.sqrt(squares / n)
 
 
 def _smooth_loop(rate: int, n: int, period_s: float, *key: int | str) -> F64:
@@ -124,14 +212,14 @@ def _smooth_loop(rate: int, n: int, period_s: float, *key: int | str) -> F64:
     return np.asarray(np.clip(v, 0.0, 1.0), dtype=np.float64)
 
 
-def _waves_loop(rate: int, n: int, *key: int | str) -> F64:
+def _waves_loop(rate: int, n: int, *key: int | str) -> Float:
     """Ocean swell in [0, 1]: a wave every ~9 s, each its own size, a 3.5 s build, a 6 s wash back."""
     count = max(2, round(n / rate / 9.0))
     rng = _rng(*key)
     jitter = rng.uniform(-0.25, 0.25, count)
     sizes = rng.uniform(0.55, 1.0, count)
     length = n / rate
-    env = np.zeros(n)
+    env = np.zeros(n, dtype=np.float32)  # ocean's is 117 s long: float32 halves it
     for j in range(count):  # each wave only over its 9.5 s (zero elsewhere): little memory
         crest = (j + 0.5 + jitter[j]) * length / count
         lo = math.floor((crest - 3.5) * rate) - 1
@@ -190,17 +278,24 @@ class LayeredBed:
 
     def __init__(self, rate: int, layers: Sequence[npt.NDArray[np.floating[Any]]], gain: float = 1.0) -> None:
         self.rate = rate
-        self.layers = tuple(np.ascontiguousarray(x * gain, dtype=np.float32) for x in layers)
+        # No copy of a float32 layer at unit gain: a bed's loops are tens of MB at 22 kHz.
+        self.layers = tuple(
+            np.ascontiguousarray(x if gain == 1.0 else x * gain, dtype=np.float32) for x in layers
+        )
         for x in self.layers:
             x.setflags(write=False)
 
     def render(self, start: int, n: int) -> Float:
         if start < 0 or n < 0:
             raise ValueError("bed frames start at 0")
-        out = np.zeros(n, dtype=np.float32)
-        for loop in self.layers:
-            _add_wrapped(out, loop, start)
-        return out
+        return _render_layers(self.layers, start, n)
+
+
+def _render_layers(layers: Sequence[Float], start: int, n: int) -> Float:
+    out = np.zeros(n, dtype=np.float32)
+    for loop in layers:
+        _add_wrapped(out, loop, start)
+    return out
 
 
 def _add_wrapped(out: Float, loop: Float, start: int) -> None:
@@ -217,7 +312,7 @@ def _add_wrapped(out: Float, loop: Float, start: int) -> None:
 _HALF = 1.0 / math.sqrt(2.0)  # two independent halves of a noise at equal power
 
 
-def _rain(rate: int, seed: int) -> list[F64]:
+def _rain(rate: int, seed: int) -> list[Layer]:
     def hiss(f: F64) -> F64:
         return _pink(f) * _band(f, 250.0, 3500.0) * (1.0 + 0.8 * np.exp(-(((f - 1400.0) / 900.0) ** 2)))
 
@@ -228,39 +323,46 @@ def _rain(rate: int, seed: int) -> list[F64]:
     return [_HALF * a, _HALF * b, 0.35 * drops]
 
 
-def _ocean(rate: int, seed: int) -> list[F64]:
+def _ocean(rate: int, seed: int) -> list[Float]:
     seconds = 117.0  # thirteen waves
     body = _noise_loop(rate, seconds, lambda f: _brown(f) * _band(f, 45.0, 900.0), "ocean-body", seed)
-    wash = _noise_loop(rate, seconds, lambda f: _pink(f) * _band(f, 300.0, 2800.0), "ocean-wash", seed)
     swell = _waves_loop(rate, body.shape[0], "ocean-waves", seed)
-    body *= 0.3 + 0.7 * swell  # in place: these are 20 MB each at 22 kHz
-    swell **= 2
-    swell += 0.08
-    wash *= swell
-    wash *= 0.6
+    # In place, one float32 scratch array: these loops are 10 MB each at 22 kHz, and the sums
+    # below would otherwise each make a new one.
+    gain = swell * np.float32(0.7)
+    gain += np.float32(0.3)
+    body *= gain
+    np.square(swell, out=gain)
+    del swell
+    gain += np.float32(0.08)
+    gain *= np.float32(0.6)
+    wash = _noise_loop(rate, seconds, lambda f: _pink(f) * _band(f, 300.0, 2800.0), "ocean-wash", seed)
+    wash *= gain
+    del gain
     body += wash
     surf = body
-    del wash, swell
+    del wash
     distant = _noise_loop(rate, 43.0, lambda f: _brown(f) * _band(f, 45.0, 600.0), "ocean-far", seed)
-    return [surf, 0.25 * distant]
+    distant *= np.float32(0.25)
+    return [surf, distant]
 
 
-def _brown_noise(rate: int, seed: int) -> list[F64]:
+def _brown_noise(rate: int, seed: int) -> list[Layer]:
     def spectrum(f: F64) -> F64:
         return _brown(f) * _highpass(f, 30.0) * _lowpass(f, 2500.0, 1)
 
     return [_HALF * _noise_loop(rate, s, spectrum, "brown-noise", seed, s) for s in (37, 43)]
 
 
-def _pink_noise(rate: int, seed: int) -> list[F64]:
+def _pink_noise(rate: int, seed: int) -> list[Layer]:
     def spectrum(f: F64) -> F64:
         return _pink(f) * _highpass(f, 40.0) * _lowpass(f, 3000.0, 2)
 
     return [_HALF * _noise_loop(rate, s, spectrum, "pink-noise", seed, s) for s in (37, 43)]
 
 
-def _wind(rate: int, seed: int) -> list[F64]:
-    layers = []
+def _wind(rate: int, seed: int) -> list[Layer]:
+    layers: list[Layer] = []
     bands = [(70.0, 320.0, 41.0, 9.0, 1.0), (220.0, 650.0, 53.0, 5.5, 0.7), (500.0, 1300.0, 67.0, 3.7, 0.35)]
     for lo, hi, seconds, period, gain in bands:
 
@@ -270,11 +372,19 @@ def _wind(rate: int, seed: int) -> list[F64]:
         noise = _noise_loop(rate, seconds, spectrum, "wind", seed, int(lo))
         gust = _smooth_loop(rate, noise.shape[0], 11.0, "wind-gust", seed, int(lo))
         own = _smooth_loop(rate, noise.shape[0], period, "wind-band", seed, int(lo))
-        layers.append(gain * noise * (0.15 + 0.85 * gust) * (0.25 + 0.75 * own) ** 2)
+        gust *= 0.85  # in place: each sum below would otherwise be one more whole-loop array
+        gust += 0.15
+        own *= 0.75
+        own += 0.25
+        own **= 2
+        noise *= np.float32(gain)
+        noise *= gust
+        noise *= own
+        layers.append(noise)
     return layers
 
 
-def _drone(rate: int, seed: int) -> list[F64]:
+def _drone(rate: int, seed: int) -> list[Layer]:
     f0 = 98.0  # G2: warm, and clear of mains hum (50/60 Hz) and its low harmonics
     partials = [
         (f0, 1.0, 0.17, 20.0),
@@ -289,7 +399,7 @@ def _drone(rate: int, seed: int) -> list[F64]:
     return [tones, 0.25 * air]
 
 
-_FACTORIES: dict[str, Callable[[int, int], list[F64]]] = {
+_FACTORIES: dict[str, Callable[[int, int], list[Layer]]] = {
     "rain": _rain,
     "ocean": _ocean,
     "brown-noise": _brown_noise,
@@ -302,7 +412,7 @@ assert set(_FACTORIES) == set(BEDS), "every bed the language names is generated 
 CALIBRATION_S = 60.0
 
 
-GENERATOR_VERSION = 1  # change with any edit to the generators: stored beds are then made again
+GENERATOR_VERSION = 2  # change with any edit to the generators: stored beds are then made again
 
 
 @lru_cache(maxsize=8)
@@ -339,11 +449,16 @@ def generated_bed(name: str, rate: int, seed: int = 0, store: Path | None = None
 def _generate(name: str, rate: int, seed: int) -> LayeredBed:
     from voiceguide.audio.loudness import LoudnessMeter
 
-    raw = LayeredBed(rate, _FACTORIES[name](rate, seed))
+    # Scaled in place, then wrapped without a copy: one set of loops in memory, never two.
+    layers = [np.ascontiguousarray(x, dtype=np.float32) for x in _FACTORIES[name](rate, seed)]
     meter = LoudnessMeter(rate, true_peak=False)
-    meter.add(raw.render(0, round(CALIBRATION_S * rate)))
-    level = meter.integrated()
-    return LayeredBed(rate, raw.layers, 10.0 ** ((REFERENCE_LUFS - level) / 20.0))
+    total, step = round(CALIBRATION_S * rate), 4 * _CHUNK  # in blocks: the meter works in float64
+    for lo in range(0, total, step):
+        meter.add(_render_layers(layers, lo, min(step, total - lo)))
+    gain = np.float32(10.0 ** ((REFERENCE_LUFS - meter.integrated()) / 20.0))
+    for x in layers:
+        x *= gain
+    return LayeredBed(rate, layers)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -335,6 +335,7 @@ def sounds() -> None:
         table.add_row(entry.name, use, entry.description)
     console.print(table)
     console.print("Your own: a WAV beside the routine for `sound:`, any sound file for `ambience:`.")
+    console.print("Hear one: `voiceguide play --preview-sound NAME` (10 s of a bed, a whole cue sound).")
 
 
 @app.command()

@@ -71,6 +71,13 @@ def play(
     preview: str | None = typer.Option(
         None, "--preview", metavar="STEP", help="Play just this one step (for authors)."
     ),
+    preview_sound: str | None = typer.Option(
+        None,
+        "--preview-sound",
+        metavar="NAME",
+        help="Play 10 s of an ambience bed (e.g. rain), a whole cue sound (e.g. chime) or a sound "
+        "file, at the level a routine gives it, without a ROUTINE. `voiceguide sounds` lists them.",
+    ),
     avoid: list[str] = AVOID,
     engine: str | None = ENGINE,
     voice: str | None = VOICE,
@@ -83,8 +90,12 @@ def play(
 
     The cautions are printed and spoken first (--skip-intro: printed only, once this machine
     has spoken them). Each session is kept in `voiceguide history`; after q, --resume goes on
-    from that step. Without a sound device, use `voiceguide export`.
+    from that step. Without a sound device, use `voiceguide export`. `--preview-sound rain`
+    plays just a sound, to choose one for `ambience:` or `sound:`.
     """
+    if preview_sound is not None:
+        _preview_sound(preview_sound, routine=routine, others=(start, preview, skip_intro, resume))
+        return
     from voiceguide.player.session import play as play_routine
 
     play_routine(
@@ -106,3 +117,22 @@ def play(
         on_cautions=print_cautions,
         on_warnings=print_warnings,
     )
+
+
+def _preview_sound(name: str, *, routine: str | None, others: tuple[object, ...]) -> None:
+    """``--preview-sound``: one sound, nothing else (a ROUTINE or a step option is a mistake)."""
+    from voiceguide.errors import UsageError
+    from voiceguide.player.preview import SoundPreview, preview_sound
+
+    if routine is not None or any(others):
+        raise UsageError(
+            "--preview-sound plays one sound on its own; leave out ROUTINE, --from, --preview, "
+            f"--skip-intro and --resume (e.g. `voiceguide play --preview-sound {name}`)"
+        )
+
+    def say(sound: SoundPreview) -> None:
+        what = "ambience bed, at the default volume" if sound.kind == "bed" else "cue sound"
+        # markup off: a file's name may hold [brackets]
+        console.print(f"Playing {sound.name} ({what}, {sound.seconds:.1f} s); Ctrl-C stops it.", markup=False)
+
+    preview_sound(name, on_start=say)

@@ -199,17 +199,26 @@ def _std(x: Float) -> float:
 
 
 def _smooth_loop(rate: int, n: int, period_s: float, *key: int | str) -> F64:
-    """Slow random motion in [0, 1] with knots every ~``period_s``, periodic over ``n`` frames."""
+    """Slow random motion in [0, 1] with knots every ~``period_s``, periodic over ``n`` frames.
+
+    Evaluated a chunk at a time: the spline's dozen whole-length float64 temporaries would
+    otherwise be the peak of a two-hour export's memory while the bed is made."""
     knots = max(3, round(n / rate / period_s))
     values = _rng(*key).uniform(0.0, 1.0, knots)
-    pos = np.arange(n) * (knots / n)
-    i = np.floor(pos).astype(np.int64)
-    x = pos - i
-    p0, p1, p2, p3 = (values[(i + d) % knots] for d in (-1, 0, 1, 2))
-    v = 0.5 * (
-        2 * p1 + (-p0 + p2) * x + (2 * p0 - 5 * p1 + 4 * p2 - p3) * x**2 + (-p0 + 3 * p1 - 3 * p2 + p3) * x**3
-    )  # Catmull-Rom: smooth through every knot
-    return np.asarray(np.clip(v, 0.0, 1.0), dtype=np.float64)
+    out = np.empty(n, dtype=np.float64)
+    for lo in range(0, n, _CHUNK):
+        pos = np.arange(lo, min(lo + _CHUNK, n)) * (knots / n)
+        i = np.floor(pos).astype(np.int64)
+        x = pos - i
+        p0, p1, p2, p3 = (values[(i + d) % knots] for d in (-1, 0, 1, 2))
+        v = 0.5 * (
+            2 * p1
+            + (-p0 + p2) * x
+            + (2 * p0 - 5 * p1 + 4 * p2 - p3) * x**2
+            + (-p0 + 3 * p1 - 3 * p2 + p3) * x**3
+        )  # Catmull-Rom: smooth through every knot
+        out[lo : lo + pos.shape[0]] = np.clip(v, 0.0, 1.0)
+    return out
 
 
 def _waves_loop(rate: int, n: int, *key: int | str) -> Float:

@@ -24,9 +24,8 @@ import numpy as np
 
 from voiceguide.audio.clip import Clip
 from voiceguide.errors import ExportError
-from voiceguide.speech.lengths import ENV, MAGIC, SUFFIX, cache_dir, clip_path, key_digest
+from voiceguide.speech.lengths import ENV, MAGIC, SUFFIX, cache_dir, clip_length_us, clip_path, key_digest
 from voiceguide.speech.lengths import canonical as _canonical
-from voiceguide.units import US
 
 __all__ = [
     "ENV",
@@ -72,29 +71,8 @@ class SpeechCache:
         return clip
 
     def duration_us(self, key: Mapping[str, Any]) -> int | None:
-        """The stored clip's length from its header alone (a few hundred bytes, not the samples),
-        or None when there is no entry, it belongs to another key or it is cut short.
-
-        For estimates only (the player's step lengths before the steps play): the samples' CRC
-        is not checked, so what is placed is always read through :meth:`get`."""
-        path = self.path_for(key)
-        try:
-            with path.open("rb") as handle:
-                head = handle.read(HEADER_READ)
-                size = os.fstat(handle.fileno()).st_size
-        except OSError:
-            return None
-        header = _header(head)
-        if header is None or header[0].get("key") != json.loads(_canonical(key)):
-            return None
-        fields, end = header
-        try:
-            rate, channels, frames = int(fields["rate"]), int(fields["channels"]), int(fields["frames"])
-        except (ValueError, KeyError, TypeError):
-            return None
-        if rate <= 0 or channels not in (1, 2) or size != end + frames * channels * 2:
-            return None
-        return (frames * US + rate // 2) // rate  # as Clip.duration_us
+        """The stored clip's length from its header alone (see :func:`.lengths.clip_length_us`)."""
+        return clip_length_us(self.path_for(key), key)
 
     def put(self, key: Mapping[str, Any], clip: Clip) -> Clip | None:
         """Store ``clip`` unless a valid entry is already there: the first writer wins.
@@ -208,24 +186,6 @@ def encode_entry(key: Mapping[str, Any], clip: Clip) -> bytes:
         }
     )
     return MAGIC + struct.pack("<I", len(header)) + header + payload
-
-
-HEADER_READ = 4096  # more than any header: the key's text is at most a paragraph
-
-
-def _header(data: bytes) -> tuple[dict[str, Any], int] | None:
-    """An entry's header fields and where its samples start, or None if it is not one."""
-    start = len(MAGIC) + 4
-    if len(data) < start or not data.startswith(MAGIC):
-        return None
-    (hlen,) = struct.unpack("<I", data[len(MAGIC) : start])
-    if start + hlen > len(data):
-        return None
-    try:
-        fields = json.loads(data[start : start + hlen].decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return (fields, start + hlen) if isinstance(fields, dict) else None
 
 
 def decode_entry(data: bytes, key: Mapping[str, Any] | None = None) -> Clip | None:

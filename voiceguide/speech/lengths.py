@@ -107,7 +107,8 @@ def known_engine_version(root: Path, engine: str) -> str | None:
 
 def clip_length_us(path: Path, key: Mapping[str, Any]) -> int | None:
     """The length of the cached clip at ``path`` from its header, or None when it is missing,
-    damaged or another key's (the samples are not read, so their checksum is not checked)."""
+    damaged, cut short or another key's (the samples are not read, so their checksum is not
+    checked: for lengths shown and estimated, never for what is placed)."""
     try:
         with path.open("rb") as f:
             head = f.read(len(MAGIC) + 4)
@@ -117,15 +118,18 @@ def clip_length_us(path: Path, key: Mapping[str, Any]) -> int | None:
             if size > _HEADER_MAX:
                 return None
             header = json.loads(f.read(size).decode("utf-8"))
+            file_size = os.fstat(f.fileno()).st_size
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     try:
         if header.get("key") != json.loads(canonical(key)):
             return None
-        rate, frames = int(header["rate"]), int(header["frames"])
+        rate, channels, frames = int(header["rate"]), int(header["channels"]), int(header["frames"])
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
-    if rate <= 0 or frames < 0:
+    if rate <= 0 or channels not in (1, 2) or frames < 0:
+        return None
+    if file_size != len(MAGIC) + 4 + size + frames * channels * 2:  # cut short (or too long)
         return None
     return (frames * US + rate // 2) // rate  # exactly Clip.duration_us
 

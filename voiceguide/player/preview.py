@@ -59,14 +59,10 @@ def _unknown(name: str) -> UsageError:
 def _bed_samples(bed_render: npt.NDArray[np.float32], rate: int) -> npt.NDArray[np.int16]:
     """The bed at the default ambience volume with raised-cosine fades, as int16 that never clips."""
     from voiceguide.audio.ambience import mix_under
+    from voiceguide.audio.dsp import fade
 
     bed = bed_render * np.float32(10.0 ** (DEFAULT_VOLUME_DB / 20.0))
-    k = min(round(BED_FADE_S * rate), bed.shape[0] // 2)
-    if k > 0:
-        ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(k) + 0.5) / k)).astype(np.float32)
-        bed[:k] *= ramp
-        bed[bed.shape[0] - k :] *= ramp[::-1]
-    return mix_under(np.zeros(bed.shape[0], dtype=np.int16), bed)
+    return fade(mix_under(np.zeros(bed.shape[0], dtype=np.int16), bed), rate, BED_FADE_S, BED_FADE_S)
 
 
 def sound_preview(name: str, seconds: float = DEFAULT_SECONDS) -> SoundPreview:

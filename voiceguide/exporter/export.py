@@ -254,7 +254,8 @@ def export(
         _check_format(split_suffix, f"split files{split_suffix}")
     if captions and out_path is None and split_dir is None and path is not None:
         raise UsageError("--captions needs a file to sit beside: use -o FILE or --split DIR")
-    from voiceguide.exporter.mastering import parse_loudness, parse_volume
+    from voiceguide.exporter.mastering import parse_loudness
+    from voiceguide.timeline.ambience import parse_volume
 
     parse_loudness(loudness)  # a bad flag is reported before anything is synthesized
     if ambience_volume is not None:

@@ -11,23 +11,13 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import re
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voiceguide.errors import UsageError
 from voiceguide.fileio import atomic_write_text
-from voiceguide.hints import did_you_mean
-from voiceguide.routine.ambience import (
-    BEDS,
-    DEFAULT_DUCK_DB,
-    DEFAULT_FADE_US,
-    MAX_VOLUME_DB,
-    MIN_VOLUME_DB,
-    OFF,
-    Ambience,
-)
+from voiceguide.routine.ambience import BEDS
+from voiceguide.timeline.ambience import LEVEL_PATTERN, parse_override
 from voiceguide.timeline.model import AmbienceChange, Timeline
 
 if TYPE_CHECKING:
@@ -36,7 +26,6 @@ if TYPE_CHECKING:
     from voiceguide.audio.render import Renderer
 
 MIN_TARGET, MAX_TARGET = -40.0, -6.0
-_NUMBER = re.compile(r"^\s*([+-]?(\d+(\.\d*)?|\.\d+))\s*(db|lufs|lu)?\s*$", re.IGNORECASE)
 
 
 def parse_loudness(value: str | float | None) -> float | bool | None:
@@ -45,7 +34,7 @@ def parse_loudness(value: str | float | None) -> float | bool | None:
         return None
     if isinstance(value, str) and value.strip().lower() in ("off", "none", "no"):
         return False
-    found = _NUMBER.match(str(value))
+    found = LEVEL_PATTERN.match(str(value))
     if found is None:
         raise UsageError(f"--loudness takes a level in LUFS such as -19 or -16LUFS, or off; not {value!r}")
     target = float(found.group(1))
@@ -57,65 +46,17 @@ def parse_loudness(value: str | float | None) -> float | bool | None:
     return target
 
 
-def parse_volume(value: str) -> float:
-    found = _NUMBER.match(value)
-    if found is None or (found.group(4) or "db").lower() != "db":
-        raise UsageError(f"--ambience-volume takes a level in dB such as -22dB, not {value!r}")
-    db = float(found.group(1))
-    if not (MIN_VOLUME_DB <= db <= MAX_VOLUME_DB):
-        hint = f"; a bed sits under the voice: write -{db:g}dB" if db > 0 else ""
-        raise UsageError(
-            f"--ambience-volume {db:g} dB is out of range: "
-            f"use {MIN_VOLUME_DB:g} to {MAX_VOLUME_DB:g} dB{hint}"
-        )
-    return db
-
-
 def ambience_changes(
     timeline: Timeline, ambience: str | None, volume: str | None
 ) -> tuple[AmbienceChange, ...]:
     """The session's ambience with the command line's ``--ambience`` and ``--ambience-volume``
-    applied: a bed or file replaces the routine's for the whole session (keeping its duck and
-    fade), ``off`` silences it, and a volume sets every change's level."""
-    changes = timeline.ambience
-    if ambience is not None:
-        spec = ambience.strip()
-        if spec.lower() in (OFF, "none", "no"):
-            return ()
-        first = next((c.ambience for c in changes if not c.ambience.off), None)
-        duck = first.duck_db if first else DEFAULT_DUCK_DB
-        fade = first.fade_us if first else DEFAULT_FADE_US
-        changes = (
-            AmbienceChange(
-                0,
-                Ambience(_sound(spec), first.volume_db if first else Ambience(OFF).volume_db, duck, fade),
-                0,
-            ),
-        )
-    if volume is not None:
-        db = parse_volume(volume)
-        changes = tuple(
-            c if c.ambience.off else replace(c, ambience=replace(c.ambience, volume_db=db)) for c in changes
-        )
+    applied (see :class:`~voiceguide.timeline.ambience.Override`)."""
+    changes = parse_override(ambience, volume).changes(timeline.ambience)
     if volume is not None and not changes:
         raise UsageError(
             "--ambience-volume needs an ambience: add --ambience NAME or `ambience:` to the routine"
         )
     return changes
-
-
-def _sound(spec: str) -> str:
-    if spec.lower() in BEDS:
-        return spec.lower()
-    path = Path(spec).expanduser()
-    if path.is_file():
-        return str(path.resolve())
-    if path.suffix or "/" in spec:
-        raise UsageError(f"--ambience {spec}: no such file; name a sound file or one of {', '.join(BEDS)}")
-    raise UsageError(
-        f"unknown ambience {spec!r}; {did_you_mean(spec.lower(), BEDS)}choose one of {', '.join(BEDS)}, "
-        "a sound file, or off (`voiceguide sounds` lists them)"
-    )
 
 
 def _track_key(changes: tuple[AmbienceChange, ...]) -> str:

@@ -4,8 +4,8 @@ Runs `voiceguide play` as a user would (a subprocess, no terminal) into a privat
 sink and records the sink with ``parec`` (the recipe of tests/test_play_e2e.py). Prints:
 
 - first-sound latency, from starting the command to the first sound reaching the sink, for a short
-  routine and a two-hour one, with a cold speech cache and a warm one; and how long after Ctrl-C
-  the sound stops;
+  routine, the same over the rain bed (issue #13) and a two-hour one, with a cold speech cache
+  and a warm one; and how long after Ctrl-C the sound stops;
 - onset error (median, max, and the trend from the first cues to the last) for a five-minute
   routine with every kind of cue, against the timeline `voiceguide show --json` prints.
 
@@ -143,6 +143,8 @@ def write_routines(folder: Path, minutes: float = 5.0) -> dict[str, Path]:
     for i in range(76):
         lines += [f"  - point: {POINTS[i % len(POINTS)]}", "    hold: 90s",
                   "  - breathe: {pattern: 4-0-6, cycles: 1}"]
+    rain = folder / "rain.yaml"  # the same, over a bed: the bed must not delay the first word
+    rain.write_text(short.read_text().replace("title: Short\n", "title: Short\nambience: rain\n"))
     long = folder / "long.yaml"
     long.write_text("\n".join(lines) + "\n")
     # About five minutes (or ``minutes``) with every kind of cue: speech, pause, point
@@ -155,7 +157,7 @@ def write_routines(folder: Path, minutes: float = 5.0) -> dict[str, Path]:
         + EVERY_CUE_STEPS * rounds
         + "  - say: That is the end of the session.\n"
     )
-    return {"short": short, "long": long, "five": five}
+    return {"short": short, "rain": rain, "long": long, "five": five}
 
 
 def first_sound(sink: NullSink, recorder: TimedRecorder, routine: Path, cache: Path, *,
@@ -250,7 +252,7 @@ def main() -> None:
                 print(f"First sound after `voiceguide play` (through the null sink; median of "
                       f"{args.repeat}, worst in brackets):")
                 stops: list[float] = []
-                for name in ("short", "long"):
+                for name in ("short", "rain", "long"):
                     colds, warms = [], []
                     for i in range(args.repeat):
                         cache = root / f"cache-{name}-{i}"
@@ -259,8 +261,9 @@ def main() -> None:
                         colds.append(cold)
                         warms.append(warm)
                         stops += [stop_cold, stop_warm]
-                    label = "short routine" if name == "short" else "2-hour routine"
-                    print(f"  {label:15s} cold cache {np.median(colds) * 1000:4.0f} ms "
+                    label = {"short": "short routine", "rain": "short, with rain",
+                             "long": "2-hour routine"}[name]
+                    print(f"  {label:17s} cold cache {np.median(colds) * 1000:4.0f} ms "
                           f"({max(colds) * 1000:4.0f})   warm cache {np.median(warms) * 1000:4.0f} ms "
                           f"({max(warms) * 1000:4.0f})")
                 print(f"Sound stopped {np.median(stops) * 1000:.0f} ms after Ctrl-C "

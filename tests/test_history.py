@@ -196,16 +196,18 @@ def test_play_in_another_language_speaks_the_translation(capsys: pytest.CaptureF
     assert "Einführung" in lines[0]  # the German routine's introduction step
 
 
-@pytest.mark.engine
 @pytest.mark.usefixtures("quitting")
-def test_play_says_when_the_routines_ambience_is_not_heard_live(
+def test_play_checks_the_ambience_options_before_anything_sounds(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """The live player does not mix beds yet: a routine that asks for one is told so, with the
-    command that does, rather than silently playing without it."""
-    rainy = tmp_path / "rainy.yaml"
-    rainy.write_text("title: Rainy\nsteps:\n  - say: Hello.\n  - ambience: rain\n  - pause: 5s\n", "utf-8")
-    session.play(str(rainy), interactive=False)
-    assert f"`voiceguide export {rainy}` mixes it in" in " ".join(played(capsys))
-    session.play(str(ROUTINE), interactive=False)
-    assert "ambience" not in " ".join(played(capsys))
+    """The bed is opened once the session has begun (so it never delays the first word), so
+    what the command line asks for is checked first: one clear error, and nothing played."""
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF but not really a sound file")
+    with pytest.raises(UsageError, match=r"--ambience .*broken.wav: is not usable audio"):
+        session.play(str(ROUTINE), ambience=str(broken), interactive=False)
+    with pytest.raises(UsageError, match="did you mean 'rain'"):
+        session.play(str(ROUTINE), ambience="rian", interactive=False)
+    with pytest.raises(UsageError, match="--ambience-volume needs an ambience"):
+        session.play(str(ROUTINE), ambience_volume="-20dB", interactive=False)
+    assert capsys.readouterr().out == ""  # no step was shown: nothing started

@@ -169,20 +169,27 @@ def match_onsets(expected: list[float], captured: list[float]) -> list[float]:
 # ---- the test --------------------------------------------------------------------------------
 
 
-def test_play_through_pulseaudio_keeps_every_cue_on_time(sink: NullSink, tmp_path: Path) -> None:
-    env = sink.env
+def play_recorded(sink: NullSink, routine: Path, tmp_path: Path
+                  ) -> tuple[subprocess.CompletedProcess[str], np.ndarray]:
+    """``voiceguide play ROUTINE`` without a terminal, and what the sink heard meanwhile."""
     capture = tmp_path / "capture.raw"
     recorder = sink.record(capture)
     try:
         time.sleep(1.0)
         sink.warm_up()
         played = subprocess.run(
-            [sys.executable, "-m", "voiceguide", "play", str(ROUTINE)],
-            env=env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "voiceguide", "play", str(routine)],
+            env=sink.env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
         )
         time.sleep(0.8)
     finally:
         stop_recording(recorder)
+    return played, np.fromfile(capture, dtype=np.int16)
+
+
+def test_play_through_pulseaudio_keeps_every_cue_on_time(sink: NullSink, tmp_path: Path) -> None:
+    env = sink.env
+    played, recorded = play_recorded(sink, ROUTINE, tmp_path)
     assert played.returncode == 0, played.stderr
     assert "Traceback" not in played.stderr
     # Without a terminal the view is plain timestamped lines, one per step and cue.
@@ -209,7 +216,6 @@ def test_play_through_pulseaudio_keeps_every_cue_on_time(sink: NullSink, tmp_pat
         assert min(abs(t - s) for s in starts) < 0.030, t  # (a tone fades in)
     assert len(expected) >= 10, "the test routine should have many separable cues"
 
-    recorded = np.fromfile(capture, dtype=np.int16)
     captured = onsets(recorded)
     assert len(captured) == len(expected), (captured, expected)
     errors = match_onsets(expected, captured)
@@ -324,3 +330,173 @@ def test_no_sound_device_says_so_and_suggests_export(tmp_path: Path) -> None:
     assert "pulseaudio --start" in message or "sound server is running" in message
     assert f"voiceguide export {ROUTINE} -o session.wav" in " ".join(message.split())
     assert "Traceback" not in message and "ALSA lib" not in message
+
+
+# ---- the ambience bed, live --------------------------------------------------------------------
+
+BED_HZ = 80.0  # under the voice's lowest partials, so the bed's level can be read beside speech
+BED_ROUTINE = (
+    "title: Bed test\n"
+    "voice: {rate: 170}\n"
+    "ambience: {sound: hum.wav, volume: -12dB, duck: 9dB, fade: 1s}\n"
+    "steps:\n"
+    "  - pause: 4s\n"
+    "  - say: This sentence is spoken over the bed, which comes down while it sounds and goes back "
+    "up after it, as long as it takes to say.\n"
+    "  - pause: 4s\n"
+    "  - say: Done.\n"
+    "  - pause: 2s\n"
+)
+
+
+def bed_level_db(samples: np.ndarray, rate: int = RATE, window_s: float = 0.1) -> np.ndarray:
+    """The level (dB) of the BED_HZ tone in each window: its projection on a sine and a cosine."""
+    n = int(rate * window_s)
+    frames = len(samples) // n
+    x = samples[: frames * n].astype(np.float64).reshape(frames, n) / 32768.0
+    t = np.arange(n) / rate
+    c, s = np.cos(2 * np.pi * BED_HZ * t), np.sin(2 * np.pi * BED_HZ * t)
+    amp = 2 * np.hypot(x @ c, x @ s) / n
+    return 20 * np.log10(np.maximum(amp, 1e-9))
+
+
+def speech_level_db(samples: np.ndarray, rate: int = RATE, window_s: float = 0.1) -> np.ndarray:
+    """The level (dB) of everything but the bed's tone in each window: the voice."""
+    n = int(rate * window_s)
+    frames = len(samples) // n
+    x = samples[: frames * n].astype(np.float64).reshape(frames, n) / 32768.0
+    tone = 10 ** (bed_level_db(samples, rate, window_s) / 20)
+    rest = np.maximum(np.mean(x**2, axis=1) - tone**2 / 2, 0.0)
+    return 10 * np.log10(np.maximum(rest, 1e-12))
+
+
+def bed_routine(tmp_path: Path) -> Path:
+    import soundfile
+
+    folder = tmp_path / "routine"
+    folder.mkdir()
+    t = np.arange(RATE * 2) / RATE  # a 2 s loop: the seam is crossfaded by the player
+    soundfile.write(folder / "hum.wav", (0.5 * np.sin(2 * np.pi * BED_HZ * t)).astype(np.float32), RATE)
+    routine = folder / "bed.yaml"
+    routine.write_text(BED_ROUTINE)
+    return routine
+
+
+def exported_bed_level(routine: Path, tmp_path: Path) -> float:
+    """The bed's level in the pauses of ``export --loudness off``, raised by the player's gain:
+    what the player must sound like."""
+    import soundfile
+
+    from voiceguide.audio.loudness import LIVE_GAIN_DB
+
+    out = tmp_path / "reference.wav"
+    subprocess.run(
+        [sys.executable, "-m", "voiceguide", "export", str(routine), "-o", str(out), "--loudness", "off",
+         "--sample-rate", str(RATE)],
+        check=True, capture_output=True, timeout=180,
+    )
+    samples, rate = soundfile.read(out, dtype="int16")
+    assert rate == RATE
+    level = bed_level_db(samples)
+    return float(np.median(level[level > level.max() - 1.0])) + LIVE_GAIN_DB
+
+
+def longest_run(flags: np.ndarray) -> int:
+    run, longest = 0, 0
+    for f in flags:
+        run = run + 1 if f else 0
+        longest = max(longest, run)
+    return longest
+
+
+def test_play_mixes_the_ambience_live_and_ducks_it_under_speech(sink: NullSink, tmp_path: Path) -> None:
+    routine = bed_routine(tmp_path)
+    played, recorded = play_recorded(sink, routine, tmp_path)
+    assert played.returncode == 0, played.stderr
+    assert "Traceback" not in played.stderr
+    assert "warning" not in played.stdout + played.stderr  # the bed did not fail
+    level, voice = bed_level_db(recorded), speech_level_db(recorded)
+    expected = exported_bed_level(routine, tmp_path)
+    print("bed level (dB):", np.round(level, 1).tolist())
+    audible = np.nonzero(level > expected - 30)[0]
+    first, last = audible[0], audible[-1]
+    assert (last - first) * 0.1 > 12, "the bed should sound through the whole session"
+    full = float(np.median(level[level > level.max() - 1.0]))  # the pauses
+    assert abs(full - expected) < 1.0, (full, expected)  # as loud as in the export
+    # No gap anywhere from the first fade-in to the last fade-out: one continuous stream.
+    # (The voice's own 80 Hz can cancel the tone in a single window; a gap would last longer.)
+    assert longest_run(level[first + 10 : last - 10] < full - 9 - 4) < 3, "the bed dropped out"
+    # The long sentence (the longest run of speech): held 9 dB down throughout, without pumping
+    # between its words. (The voice's own 80 Hz makes single windows read a few dB off, so the
+    # median and a high percentile are read.)
+    speaking = voice > voice.max() - 25
+    runs = np.flatnonzero(np.diff(np.r_[0, speaking.astype(int), 0]))
+    starts, ends = runs[::2], runs[1::2]
+    # Words are a few windows apart: join speech separated by less than 0.4 s.
+    joined: list[list[int]] = []
+    for a, b in zip(starts, ends):
+        if joined and a - joined[-1][1] < 4:
+            joined[-1][1] = b
+        else:
+            joined.append([a, b])
+    a, b = max(joined, key=lambda r: r[1] - r[0])
+    assert b - a >= 40, (a, b)  # the sentence takes over four seconds to say
+    inside = level[a + 5 : b - 5] - full
+    assert abs(np.median(inside) - -9.0) < 1.0, np.round(inside, 1).tolist()
+    assert np.percentile(inside, 90) < -9.0 + 2.5, np.round(inside, 1).tolist()
+    onsets = [i for i in range(first + 5, len(voice)) if speaking[i] and not speaking[i - 3 : i].any()]
+    assert onsets, "no utterance found over the bed"
+    for i in onsets:
+        assert level[i] < full - 6, (i, np.round(level[i - 5 : i + 5] - full, 1).tolist())
+    # After the sentence the bed is back at its full level, before "Done." ducks it again.
+    assert np.any(level[b : b + 40] > full - 1.0), "the bed should come back up between utterances"
+
+
+def test_pausing_keeps_the_bed_playing_at_full_level_and_resuming_ducks_it_first(
+    sink: NullSink, tmp_path: Path
+) -> None:
+    routine = bed_routine(tmp_path)
+    capture = tmp_path / "capture.raw"
+    recorder = sink.record(capture)
+    try:
+        time.sleep(1.0)
+        sink.warm_up()
+        # Pause 1.5 s into the long sentence, for 3 s; then resume and let it play to the end.
+        code, screen, restored = run_in_terminal(
+            sink.env, ["play", str(routine)],
+            [("spoken over the bed", b""), (1.5, b" "), (3.0, b" ")],
+        )
+        time.sleep(0.8)
+    finally:
+        stop_recording(recorder)
+    assert code == 0, screen
+    assert restored and "Traceback" not in screen and "PAUSED" in screen
+
+    recorded = np.fromfile(capture, dtype=np.int16)
+    level, voice = bed_level_db(recorded), speech_level_db(recorded)
+    full = exported_bed_level(routine, tmp_path)
+    audible = np.nonzero(level > full - 30)[0]
+    first, last = audible[0], audible[-1]
+    # (The voice's own 80 Hz can cancel the tone in a single window; a gap would last longer.)
+    assert longest_run(level[first + 10 : last - 10] < full - 9 - 4) < 3, "the bed dropped out"
+    # The pause: the one silence of the voice inside the long sentence lasts about 3 s (plus the
+    # moment the bed takes to come down again before the sentence starts over).
+    speaking = voice > voice.max() - 25
+    runs: list[tuple[int, int]] = []  # (start, end) of each silence of the voice, in windows
+    i = first
+    while i < last:
+        if not speaking[i]:
+            j = i
+            while j < last and not speaking[j]:
+                j += 1
+            runs.append((i, j))
+            i = j
+        else:
+            i += 1
+    paused = [(a, b) for a, b in runs if 28 <= b - a <= 40]
+    assert len(paused) == 1, (runs, np.round(voice, 0).tolist())
+    a, b = paused[0]
+    # During the pause the bed comes back up to its full level ...
+    assert np.max(level[a:b]) > full - 1.0, np.round(level[a:b] - full, 1).tolist()
+    # ... and is down again when the voice comes back.
+    assert level[b] < full - 6, np.round(level[b - 8 : b + 3] - full, 1).tolist()

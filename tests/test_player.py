@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pytest
 
+from voiceguide.audio.dsp import with_gain
+from voiceguide.audio.loudness import LIVE_GAIN_DB
 from voiceguide.errors import UsageError
 from voiceguide.pipeline import renderer_for
 from voiceguide.player.keys import Command, KeyReader, parse_keys
@@ -648,8 +650,10 @@ def test_played_steps_are_the_export_audio_and_the_show_timeline(name: str) -> N
         source.close()
     timeline = build_timeline(routine_path)  # what `show --json` prints (same speech cache)
     assert tuple(events) == timeline.events
-    exported = renderer_for(timeline).render()  # what `export` writes
-    assert np.array_equal(np.concatenate(played), exported)
+    exported = renderer_for(timeline).render()  # what `export` renders, before normalising
+    # The player raises it by its fixed gain (the export measures and normalises instead).
+    assert np.array_equal(np.concatenate(played), with_gain(exported, LIVE_GAIN_DB))
+    assert LIVE_GAIN_DB != 0 and not np.array_equal(with_gain(exported, LIVE_GAIN_DB), exported)
     if name == "tails.yaml":
         assert max(blocks_per_step) >= 2  # long steps were cut, and still joined seamlessly
 

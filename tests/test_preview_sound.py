@@ -85,9 +85,13 @@ def test_a_cue_sound_plays_whole(sink: NullSink, tmp_path: Path) -> None:
 
     played, recorded = _record(sink, tmp_path, "--preview-sound", "chime")
     assert played.returncode == 0, played.stderr
+    from voiceguide.audio.loudness import LIVE_GAIN_DB
+
     chime, rate = sf.read(str(REPO / "sounds" / "chime.wav"), dtype="int16")
     assert rate == RATE
-    chime = chime.astype(np.float64)
+    # As loud as in a played session: the player's gain, and the chime stays under the soft knee.
+    chime = chime.astype(np.float64) * 10 ** (LIVE_GAIN_DB / 20)
+    assert np.max(np.abs(chime)) < 0.89 * 32768
     # Every 50 ms of the chime (past its 1 ms fade-in) is in the recording sample for sample, in
     # order. Each piece is looked for on its own: a device underrun on a busy machine may slip a
     # few milliseconds of silence in between, which moves the later pieces but changes none.

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voiceguide.audio.beds import Bed, open_bed
+from voiceguide.audio.dsp import soft_clip_int16
 from voiceguide.audio.ducking import CUE_DUCK_FRACTION, Duck, DuckEnvelope
 from voiceguide.routine.ambience import DEFAULT_FADE_US, DEFAULT_VOLUME_DB
 from voiceguide.timeline.model import AmbienceChange, Timeline
@@ -105,9 +106,6 @@ class AmbienceTrack:
         return out
 
 
-SOFT_KNEE = 0.89  # about -1 dBFS: above it, sums bend smoothly towards full scale instead of clipping
-
-
 def mix_under(block: Int16, bed: Float) -> Int16:
     """The rendered block with the bed under it, as int16 that never clips.
 
@@ -116,13 +114,7 @@ def mix_under(block: Int16, bed: Float) -> Int16:
     """
     mix = block.astype(np.float32) * np.float32(1.0 / 32768.0)
     mix += bed if block.ndim == 1 else bed[:, None]
-    over = np.abs(mix) > SOFT_KNEE
-    if np.any(over):
-        room = 1.0 - SOFT_KNEE
-        mag = np.abs(mix[over])
-        mix[over] = np.sign(mix[over]) * (SOFT_KNEE + room * np.tanh((mag - SOFT_KNEE) / room))
-    mix *= np.float32(32767.0)
-    return np.asarray(np.rint(mix), dtype=np.int16)
+    return soft_clip_int16(mix)
 
 
 def with_ambience(blocks: Iterable[Int16], track: AmbienceTrack, start: int = 0) -> Iterator[Int16]:

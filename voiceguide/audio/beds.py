@@ -581,7 +581,7 @@ def file_bed(path: str | Path, rate: int) -> LoopBed:
     """A user's sound file as a bed at ``rate``: mono, at the reference loudness, looped."""
     import soxr
 
-    from voiceguide.audio.loudness import integrated_loudness
+    from voiceguide.audio.loudness import LoudnessMeter
 
     p = Path(path)
     if not p.exists():
@@ -605,7 +605,11 @@ def file_bed(path: str | Path, rate: int) -> LoopBed:
         )
     if src_rate != rate:
         mono = soxr.resample(mono, src_rate, rate, quality="HQ")
-    loudness = integrated_loudness(mono, rate)
+    # Our streaming meter (pyloudnorm's filters, tested equal) rather than pyloudnorm itself, whose
+    # import of scipy.signal costs ~0.6 s: the player opens this bed while the first words play.
+    meter = LoudnessMeter(rate, true_peak=False)
+    meter.add(mono)
+    loudness = meter.integrated()
     if not math.isfinite(loudness) or np.max(np.abs(mono)) < 1e-4:
         raise _problem(p, "is silent", "choose a file you can hear")
     gain = 10.0 ** ((REFERENCE_LUFS - loudness) / 20.0)

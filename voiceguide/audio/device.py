@@ -12,6 +12,7 @@ ALSA drains; and leaving the interpreter while a playback thread still runs can 
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import sys
 import tempfile
@@ -80,6 +81,54 @@ def _as_pcm(samples: np.ndarray) -> tuple[np.ndarray, int]:
     return pcm, channels
 
 
+class Reel:
+    """One long, continuous stream whose samples are written while it plays: the ambience bed.
+
+    simpleaudio plays straight from the buffer it is given (it keeps a view, it does not copy),
+    one ALSA write of ~100 ms at a time, so a writer that stays a little ahead of the playhead can
+    change what is about to sound without ever restarting the device (a restart is a gap). The
+    buffer is an anonymous mapping: pages never written cost nothing, and :meth:`forget` hands
+    played ones back, so a two-hour reel stays a few MB of memory.
+    """
+
+    def __init__(self, sa: Any, frames: int, channels: int, sample_rate: int) -> None:
+        self.frames, self.channels, self.sample_rate = frames, channels, sample_rate
+        self._sa = sa
+        self._map = mmap.mmap(-1, max(frames, 1) * channels * 2)
+        flat = np.frombuffer(self._map, dtype=np.int16)
+        #: Write here, frame ``f`` of the reel at ``samples[f]``; zeros (silence) until written.
+        self.samples = flat if channels == 1 else flat.reshape(-1, channels)
+        self._handle: Any = None
+        self._forgotten = 0
+
+    def start(self) -> None:
+        """Start playing from frame 0 (once); raises AudioDeviceError if the device fails."""
+        if self._handle is not None:
+            return
+        try:
+            self._handle = self._sa.play_buffer(self._map, self.channels, 2, self.sample_rate)
+        except Exception as exc:
+            raise AudioDeviceError(
+                f"the sound device failed while playing ({exc}). " + export_hint()
+            ) from exc
+
+    def is_playing(self) -> bool:
+        return self._handle is not None and bool(self._handle.is_playing())
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.stop()
+
+    def forget(self, upto: int) -> None:
+        """Give the memory of frames before ``upto`` back (they have been played)."""
+        page = mmap.PAGESIZE
+        end = (upto * self.channels * 2) // page * page
+        if end > self._forgotten and hasattr(self._map, "madvise"):
+            with contextlib.suppress(OSError, ValueError):
+                self._map.madvise(mmap.MADV_DONTNEED, self._forgotten, end - self._forgotten)
+            self._forgotten = end
+
+
 class _SilentHandle:
     """Stands in for a block too short to bother the device with."""
 
@@ -103,6 +152,7 @@ class SimpleaudioOutput:
             ) from exc
         self._sa: Any = simpleaudio
         self._handles: list[Any] = []
+        self._reels: list[Reel] = []
         self._lock = threading.Lock()
         self._closed = False
 
@@ -143,6 +193,15 @@ class SimpleaudioOutput:
             self._handles.append(handle)
             return handle  # type: ignore[no-any-return]
 
+    def reel(self, frames: int, channels: int, sample_rate: int) -> Reel:
+        """A continuous stream to write ahead of (see :class:`Reel`); :meth:`stop` leaves it
+        playing (a pause keeps the bed), :meth:`close` stops it."""
+        reel = Reel(self._sa, frames, channels, sample_rate)
+        with self._lock:
+            self._reels = [r for r in self._reels if r.is_playing()]
+            self._reels.append(reel)
+        return reel
+
     def stop(self) -> None:
         with self._lock:
             for handle in self._handles:
@@ -152,6 +211,8 @@ class SimpleaudioOutput:
         with self._lock:
             self._closed = True
             handles, self._handles = self._handles, []
+            handles.extend(self._reels)
+            self._reels = []
         for handle in handles:
             handle.stop()
         deadline = time.monotonic() + CLOSE_TIMEOUT_S

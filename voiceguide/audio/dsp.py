@@ -18,6 +18,31 @@ def to_int16(x: npt.NDArray[np.floating] | npt.NDArray[np.integer]) -> Int16Arra
     return np.clip(scaled, -32768, 32767).astype(np.int16)
 
 
+SOFT_KNEE = 0.89  # about -1 dBFS: above it, sums bend smoothly towards full scale instead of clipping
+
+
+def soft_clip_int16(mix: npt.NDArray[np.float32]) -> Int16Array:
+    """Float samples (full scale = 1.0) as int16 that never clip: the top 1 dB is a smooth knee.
+
+    Where a voice peak meets a bed peak, or a gain lifts a peak, this bends instead of clipping;
+    it changes nothing below -1 dBFS. Works in place on ``mix``."""
+    over = np.abs(mix) > SOFT_KNEE
+    if np.any(over):
+        room = 1.0 - SOFT_KNEE
+        mag = np.abs(mix[over])
+        mix[over] = np.sign(mix[over]) * (SOFT_KNEE + room * np.tanh((mag - SOFT_KNEE) / room))
+    mix *= np.float32(32767.0)
+    return np.asarray(np.rint(mix), dtype=np.int16)
+
+
+def with_gain(samples: Int16Array, gain_db: float) -> Int16Array:
+    """``samples`` raised (or lowered) by ``gain_db``, peaks bent under full scale, not clipped."""
+    if gain_db == 0.0:
+        return samples
+    mix = samples.astype(np.float32) * np.float32(10.0 ** (gain_db / 20.0) / 32768.0)
+    return soft_clip_int16(mix)
+
+
 def fade(samples: Int16Array, rate: int, fade_in_s: float, fade_out_s: float) -> Int16Array:
     """Raised-cosine fades at both ends (a copy); lengths are clamped to half the clip."""
     n = samples.shape[0]

@@ -27,6 +27,11 @@ Int16 = npt.NDArray[np.int16]
 DEFAULT_TARGET_MONO = -19.0  # LUFS: spoken-word streaming practice for mono
 DEFAULT_TARGET_STEREO = -16.0
 DEFAULT_CEILING_DBTP = -1.0
+#: What a played session is raised by, so that it sounds as loud as its export. The export
+#: measures each session and normalises it; the player cannot measure what it has not rendered
+#: yet, so it uses the median of the gains the export applies to the nine shipped routines with
+#: the default voice (+1.2 to +3.0 dB; `python benchmarks/live_gain.py` measures them again).
+LIVE_GAIN_DB = 1.3
 MAX_GAIN_DB = 30.0  # a nearly silent session is not raised into a roar of its noise floor
 
 _ABS_GATE = -70.0

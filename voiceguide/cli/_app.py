@@ -131,3 +131,17 @@ RATE = typer.Option(None, "--rate", min=80, max=300, metavar="WPM", help=RATE_HE
 VOLUME = typer.Option(None, "--volume", min=0.0, max=1.0, metavar="0-1", help=VOLUME_HELP)
 LANGUAGE = typer.Option(None, "--language", "-l", metavar="CODE", help=LANGUAGE_HELP)
 STRICT = typer.Option(False, "--strict", help=STRICT_HELP)
+AMBIENCE = typer.Option(
+    None,
+    "--ambience",
+    metavar="NAME|FILE|off",
+    help="A background bed under the voice (rain, ocean, brown-noise, pink-noise, wind, drone; "
+    "`voiceguide sounds` lists them), a sound file of your own, or off. Wins over the routine's "
+    "`ambience:`.",
+)
+AMBIENCE_VOLUME = typer.Option(
+    None,
+    "--ambience-volume",
+    metavar="DB",
+    help="The bed's level under the voice, e.g. -22dB (default -18dB; 0 dB is as loud as the voice).",
+)

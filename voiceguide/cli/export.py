@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 
 from voiceguide.cli._app import (
+    AMBIENCE,
+    AMBIENCE_VOLUME,
     AVOID,
     ENGINE,
     LANGUAGE,
@@ -76,20 +78,8 @@ def export(
         metavar="HZ",
         help="Output sample rate: " + ", ".join(str(r) for r in SAMPLE_RATES) + ".",
     ),
-    ambience: str | None = typer.Option(
-        None,
-        "--ambience",
-        metavar="NAME|FILE|off",
-        help="A background bed under the voice (rain, ocean, brown-noise, pink-noise, wind, drone; "
-        "`voiceguide sounds` lists them), a sound file of your own, or off. Wins over the routine's "
-        "`ambience:`.",
-    ),
-    ambience_volume: str | None = typer.Option(
-        None,
-        "--ambience-volume",
-        metavar="DB",
-        help="The bed's level under the voice, e.g. -22dB (default -18dB; 0 dB is as loud as the voice).",
-    ),
+    ambience: str | None = AMBIENCE,
+    ambience_volume: str | None = AMBIENCE_VOLUME,
     loudness: str | None = typer.Option(
         None,
         "--loudness",

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from voiceguide.cli._app import (
+    AMBIENCE,
+    AMBIENCE_VOLUME,
     AVOID,
     ENGINE,
     LANGUAGE,
@@ -85,6 +87,8 @@ def play(
     volume: float | None = VOLUME,
     language: str | None = LANGUAGE,
     strict: bool = STRICT,
+    ambience: str | None = AMBIENCE,
+    ambience_volume: str | None = AMBIENCE_VOLUME,
 ) -> None:
     """Play a routine aloud. Keys: space pause/resume, n or → next step, p or ← back, q quit.
 
@@ -111,6 +115,8 @@ def play(
         volume=volume,
         language=language,
         strict=strict,
+        ambience=ambience,
+        ambience_volume=ambience_volume,
         # Only the live panel (stdout a terminal) draws on the console: otherwise rich's import
         # (~15 ms) would come before the first word for nothing.
         console=real_console(console) if sys.stdout.isatty() else None,

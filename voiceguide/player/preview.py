@@ -57,12 +57,13 @@ def _unknown(name: str) -> UsageError:
 
 
 def _bed_samples(bed_render: npt.NDArray[np.float32], rate: int) -> npt.NDArray[np.int16]:
-    """The bed at the default ambience volume with raised-cosine fades, as int16 that never clips."""
-    from voiceguide.audio.ambience import mix_under
-    from voiceguide.audio.dsp import fade
+    """The bed at the default ambience volume, as loud as ``play`` makes it (``LIVE_GAIN_DB``), with
+    raised-cosine fades, as int16 that never clips."""
+    from voiceguide.audio.dsp import fade, soft_clip_int16
+    from voiceguide.audio.loudness import LIVE_GAIN_DB
 
-    bed = bed_render * np.float32(10.0 ** (DEFAULT_VOLUME_DB / 20.0))
-    return fade(mix_under(np.zeros(bed.shape[0], dtype=np.int16), bed), rate, BED_FADE_S, BED_FADE_S)
+    bed = bed_render * np.float32(10.0 ** ((DEFAULT_VOLUME_DB + LIVE_GAIN_DB) / 20.0))
+    return fade(soft_clip_int16(bed), rate, BED_FADE_S, BED_FADE_S)
 
 
 def sound_preview(name: str, seconds: float = DEFAULT_SECONDS) -> SoundPreview:
@@ -80,11 +81,14 @@ def sound_preview(name: str, seconds: float = DEFAULT_SECONDS) -> SoundPreview:
         bed = generated_bed(name, RATE, store=cache_dir() / "beds")  # the store export uses
         return SoundPreview(name, "bed", _bed_samples(bed.render(0, n), RATE), RATE)
     if name in _cue_names():
+        from voiceguide.audio.dsp import with_gain
+        from voiceguide.audio.loudness import LIVE_GAIN_DB
         from voiceguide.audio.sounds import load_sound
         from voiceguide.routine.library import shipped_sounds_dir
 
         clip = load_sound(name, shipped_sounds_dir() / f"{name}.wav")
-        return SoundPreview(name, "cue", clip.samples, clip.sample_rate)  # stereo stays stereo
+        samples = with_gain(clip.samples, LIVE_GAIN_DB)  # as loud as in a played session
+        return SoundPreview(name, "cue", samples, clip.sample_rate)  # stereo stays stereo
     path = Path(name)
     if not path.exists() and not path.suffix and "/" not in name:  # a name, not a file's path
         raise _unknown(name)

@@ -37,6 +37,7 @@ from voiceguide.units import US
 
 if TYPE_CHECKING:
     from voiceguide.audio.device import AudioOutput, PlayHandle
+    from voiceguide.player.bed import LiveBed
 
 #: "Back" restarts the current step when this far into it, else goes to the previous step.
 RESTART_THRESHOLD_US = 3 * US
@@ -52,6 +53,11 @@ PREPARING_TICK_S = 0.01
 RENDER_AHEAD_S = 1.0
 #: Waking up to this early for a block counts as on time (guards against float round-off).
 EARLY_US = 1000
+#: What sounds this far ahead is told to the ambience bed, so it is ducked before the first word.
+BED_HORIZON_S = 2.0
+#: Resuming (or skipping) over an audible bed waits this long, so the bed is down when speech
+#: comes back: the bed's guard (frames already in the device) plus the ducking's attack.
+BED_LEAD_S = 0.6
 
 
 class Clock(Protocol):
@@ -112,8 +118,13 @@ class Player:
         view: View,
         controls: Controls,
         clock: Clock | None = None,
+        bed: LiveBed | None = None,
     ) -> None:
         self.source = source
+        self.bed = bed
+        self._bed_gen = 0  # a new plan for the bed after every cut: what was heard before is void
+        self._sounded = False  # the session's first block has gone to the device
+        self._bed_noted = False
         self.output = output
         self.view = view
         self.controls = controls
@@ -228,6 +239,56 @@ class Player:
     def _silence(self) -> None:
         self.output.stop()
         self._handles.clear()
+        self._cut_bed()
+
+    # -- the ambience bed (see voiceguide.player.bed) --------------------------------------------
+
+    def _cut_bed(self) -> None:
+        if self.bed is not None:
+            self.bed.cut(self.clock.now())
+            self._bed_gen += 1
+
+    def _plan_bed(self, prepared: PreparedStep, t0: float, pos: int, last: bool) -> None:
+        """Tell the bed what this step sounds over the next seconds and which bed is in force
+        (the step starts at clock time ``t0``; ``last``: the session ends with it)."""
+        bed = self.bed
+        if bed is None:
+            return
+        if bed.error is not None and not self._bed_noted:
+            self._bed_noted = True
+            self.view.note(f"warning: the ambience stopped ({bed.error}); the session goes on without it")
+        p = prepared.progress()
+        horizon = pos + round(BED_HORIZON_S * US)
+        for at, ambience in p.ambience:
+            if at <= horizon:
+                bed.change(t0 + at / US, ambience)
+        start = prepared.start_us
+        for e in p.events:
+            if e.kind not in ("speech", "sound") or e.end_us - start <= pos:
+                continue
+            if e.start_us - start > horizon:
+                break
+            bed.hear(
+                (self._bed_gen, prepared.index, e.start_us, e.kind),
+                t0 + (e.start_us - start) / US,
+                t0 + (e.end_us - start) / US,
+                e.kind,
+            )
+        if last and p.complete and p.step.duration_us <= horizon:
+            bed.stop_at(t0 + p.step.duration_us / US)
+
+    def _plan_bed_ahead(self, run: _StepRun) -> None:
+        """Near the step's end: the next step's opening, as if it follows on the beat (if it
+        does not, the cut at its start voids this)."""
+        if self.bed is None or run.t0 is None:
+            return
+        p = run.prepared.progress()
+        if not p.complete:
+            return
+        if self._following is not None and p.step.duration_us - run.pos < BED_HORIZON_S * US:
+            following = self.source.step(self._following)
+            after = self._following + 1 < self.source.count() and not self._preview
+            self._plan_bed(following, run.t0 + p.step.duration_us / US, 0, not after)
 
     def _finish(self, prepared: PreparedStep, end_at: float | None) -> None:
         """Let the last block ring out (the clock says when the step ends; the bell may not)."""
@@ -337,7 +398,12 @@ class Player:
             if run.begin_at is not None and (now - run.begin_at) * US <= MAX_CATCH_UP_US:
                 run.t0 = run.begin_at - run.cursor / US  # seamless: where the last step ended
             else:
-                run.t0 = self.clock.now() - run.pos / US
+                now = self.clock.now()
+                if self.bed is not None:
+                    self._cut_bed()  # what was planned on the beat will not sound then
+                    if self._sounded and self.bed.audible_at(now):
+                        now += BED_LEAD_S
+                run.t0 = now - run.pos / US
             run.begin_at = None
             run.phase = Phase.PLAYING
 
@@ -348,21 +414,27 @@ class Player:
         now = self.clock.now()
         run.pos = max(round((now - t0) * US), 0)
         p = prepared.progress()
+        self._plan_bed(prepared, t0, run.pos, self._following is None)
+        self._plan_bed_ahead(run)
         if p.complete and run.pos + EARLY_US >= p.step.duration_us:
             return t0 + p.step.duration_us / US
         if run.pos + EARLY_US >= run.cursor:
             got = prepared.block(run.cursor)
             if got is None:  # synthesis has not caught up: the clock waits
                 run.pos, run.t0, run.phase = run.cursor, None, Phase.WAITING
+                self._cut_bed()
                 return None
             end, samples = got
             late = max(run.pos - run.cursor, 0)
             if late > MAX_CATCH_UP_US:  # far behind (slow machine): shift, don't cut
                 t0 = run.t0 = now - run.cursor / US
                 late = 0
+                self._cut_bed()
+                self._plan_bed(prepared, t0, run.cursor, self._following is None)
             skip = min(prepared.frames(late), len(samples))
             self._handles = [h for h in self._handles if h.is_playing()]
             self._handles.append(self.output.play(samples[skip:], prepared.sample_rate))
+            self._sounded = True
             run.cursor = end
         elif (t0 + run.cursor / US) - now < RENDER_AHEAD_S:
             prepared.render_ahead(run.cursor)

@@ -15,6 +15,7 @@ import shlex
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from voiceguide.errors import Problem, UsageError, VoiceguideError
 from voiceguide.player import history
@@ -23,6 +24,12 @@ from voiceguide.player.scheduler import Outcome, Player
 from voiceguide.player.signals import no_interrupts, terminate_as_exit
 from voiceguide.player.steps_ref import resolve_step
 from voiceguide.player.view import LiveView, PlainView, PlayState, View
+
+if TYPE_CHECKING:
+    from voiceguide.audio.device import AudioOutput
+    from voiceguide.player.bed import LiveBed
+    from voiceguide.player.source import SessionSource
+    from voiceguide.timeline.ambience import Override
 
 __all__ = ["Outcome", "play"]
 
@@ -45,6 +52,8 @@ def play(
     interactive: bool | None = None,
     console: object | None = None,
     on_cautions: Callable[[Sequence[str]], None] | None = None,
+    ambience: str | None = None,
+    ambience_volume: str | None = None,
 ) -> Outcome:
     """Play a routine aloud: the ``voiceguide play`` command as a function.
 
@@ -65,9 +74,11 @@ def play(
     from voiceguide.routine.locale import view_labels
     from voiceguide.routine.steps import asks_for_ambience
     from voiceguide.routine.voice import voice_settings
+    from voiceguide.timeline.ambience import parse_override
 
     if start is not None and preview is not None:
         raise UsageError("use either --from or --preview, not both")
+    override = parse_override(ambience, ambience_volume)
     resumed: history.Practice | None = None
     if resume:
         if start is not None or preview is not None:
@@ -81,6 +92,13 @@ def play(
     routine = load_routine(ref, avoid=avoid, language=language, strict=strict)
     if on_warnings is not None and routine.warnings:
         on_warnings(routine.warnings)  # before anything is heard: a typo never changes a session silently
+    wants_bed = not override.silent and (
+        override.sound is not None or asks_for_ambience(routine.ambience, routine.steps)
+    )
+    if ambience_volume is not None and not wants_bed:
+        raise UsageError(
+            "--ambience-volume needs an ambience: add --ambience NAME or `ambience:` to the routine"
+        )
     settings = voice_settings(routine, engine=engine, voice=voice, rate=rate, volume=volume)
     if engine is None:
         _warm_engine(settings.engine)
@@ -112,18 +130,14 @@ def play(
                 cautions = routine.cautions
                 view = _CautionsFirst(view, lambda: on_cautions(cautions))
             keys: KeyReader | NoKeys = KeyReader() if keyboard else NoKeys()
-            if asks_for_ambience(routine.ambience, routine.steps):
-                view.note(
-                    "the routine's ambience is heard in exported files only for now; "
-                    f"`voiceguide export {ref}` mixes it in"
-                )
+            bed = _live_bed(output, source, override) if wants_bed else None
             if skip_intro and not spoken_before and preview is None:
                 view.note(
                     "--skip-intro: the cautions are spoken this time, as this machine has not "
                     "yet played this routine's introduction to its end"
                 )
             with terminate_as_exit():
-                player = Player(source, output, view, keys)
+                player = Player(source, output, view, keys, bed=bed)
                 outcome: Outcome | None = None
                 started = history.now_stamp()
                 try:
@@ -131,6 +145,9 @@ def play(
                         outcome = player.run(first, preview=preview is not None, prelude=prelude)
                         return outcome
                 finally:
+                    if bed is not None:
+                        with no_interrupts():
+                            bed.close()  # a quick fade, not a cut
                     if preview is None:
                         _remember(view, player, outcome, key, routine.title, started, ref, len(titles))
                     view.close()
@@ -140,6 +157,29 @@ def play(
     finally:
         with no_interrupts():
             source.close()
+
+
+def _live_bed(output: AudioOutput, source: SessionSource, override: Override) -> LiveBed | None:
+    """The session's ambience as a stream of its own (None: this output cannot play one)."""
+    from voiceguide.audio.beds import open_bed
+    from voiceguide.audio.loudness import LIVE_GAIN_DB
+    from voiceguide.player.bed import LiveBed, ReelOutput
+    from voiceguide.speech.cache import cache_dir
+
+    if not isinstance(output, ReelOutput):
+        return None
+    store = cache_dir() / "beds"  # the same generated beds as export's
+    total_us, _ = source.total_us()
+    return LiveBed(
+        output,
+        lambda spec, rate: open_bed(spec, rate, store=store),
+        sample_rate=source.sample_rate,
+        channels=1,
+        length_s=total_us / 1_000_000,
+        override=override,
+        first=source.first_ambience(),
+        gain_db=LIVE_GAIN_DB,
+    )
 
 
 class _CautionsFirst:

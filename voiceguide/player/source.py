@@ -14,8 +14,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from voiceguide.audio.dsp import with_gain
+from voiceguide.audio.loudness import LIVE_GAIN_DB
 from voiceguide.pipeline import renderer_for
 from voiceguide.player.steps import PreparedStep, Progress, SegmentRenderer
+from voiceguide.routine.ambience import SILENT, Ambience, AmbienceSetting
 from voiceguide.routine.model import Routine
 from voiceguide.routine.ops import StepPlan, op_sounds, op_texts
 from voiceguide.routine.plan import plan
@@ -83,8 +86,17 @@ class SessionSource:
         estimates: list[Step] = []
         guess = EstimatedDurations(settings.rate, self._sounds)
         t = 0
+        bed = SILENT
+        self._first_bed: Ambience | None = None
+        self._beds_at_start: list[Ambience] = []  # the ambience in force as each step begins
         for i, step_plan in enumerate(self._plans):
-            step = layout(step_plan, guess, i, t).step
+            self._beds_at_start.append(bed)
+            laid_out = layout(step_plan, guess, i, t)
+            for _, setting in laid_out.ambience:
+                bed = bed.then(setting)
+                if self._first_bed is None and not bed.off:
+                    self._first_bed = bed
+            step = laid_out.step
             estimates.append(step)
             t = step.end_us
         self._estimates = estimates
@@ -150,6 +162,10 @@ class SessionSource:
             return replace(self._estimates[index], duration_us=duration), measured
         return self._estimates[index], False
 
+    def first_ambience(self) -> Ambience | None:
+        """The routine's first bed (whose duck and fade an ``--ambience`` keeps), if any."""
+        return self._first_bed
+
     @property
     def lengths_settled(self) -> bool:
         """Every step's length has been measured or laid out as far as the cache allows."""
@@ -203,7 +219,7 @@ class SessionSource:
             renderer = renderer_for(
                 timeline, self._durations, sample_rate=self.sample_rate, channels=self.channels()
             )
-            return renderer.render(a_us, b_us)
+            return with_gain(renderer.render(a_us, b_us), LIVE_GAIN_DB)  # as loud as its export
 
         return render
 
@@ -270,6 +286,17 @@ class SessionSource:
             if prepared.complete:
                 prepared.forget_blocks()  # the layout is small; rendered audio is not
 
+    def _ambience(
+        self, index: int, settings: tuple[tuple[int, AmbienceSetting], ...], start: int
+    ) -> tuple[tuple[int, Ambience], ...]:
+        """The step's beds: the one in force as it begins, then its own changes (step-relative)."""
+        bed = self._beds_at_start[index]
+        out = [(0, bed)]
+        for at, setting in settings:
+            bed = bed.then(setting)
+            out.append((at - start, bed))
+        return tuple(out)
+
     def _prepare(self, prepared: PreparedStep) -> None:
         step_plan = self._plans[prepared.index]
         ops = step_plan.ops
@@ -306,9 +333,19 @@ class SessionSource:
                         ready,
                         complete,
                         tuple(p.message for p in laid.problems),
+                        self._ambience(prepared.index, laid.ambience, start),
                     )
                 )
                 publish_at = max(publish_at * 2, j + 1)
         if not ops:
             laid = layout(step_plan, self._durations, prepared.index, start)
-            prepared.publish(Progress(laid.step, laid.events, laid.spans, 0, True))
+            prepared.publish(
+                Progress(
+                    laid.step,
+                    laid.events,
+                    laid.spans,
+                    0,
+                    True,
+                    ambience=self._ambience(prepared.index, (), start),
+                )
+            )

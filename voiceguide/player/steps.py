@@ -17,6 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
+from voiceguide.routine.ambience import Ambience
 from voiceguide.routine.ops import PointInfo
 from voiceguide.timeline.model import Event, Span, Step
 from voiceguide.units import US
@@ -40,6 +41,8 @@ class Progress:
     ready_us: int  # relative to the step start: audio up to here is fully determined
     complete: bool
     problems: tuple[str, ...] = ()
+    #: The background bed: (step-relative µs, ambience in force from then), the first at 0.
+    ambience: tuple[tuple[int, Ambience], ...] = ()
 
 
 class PreparedStep:

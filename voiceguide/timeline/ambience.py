@@ -44,6 +44,26 @@ def parse_volume(value: str) -> float:
     return db
 
 
+def _check_audio(spec: str, path: Path) -> None:
+    """A file whose header libsndfile reads must read (cheap, before anything plays: the player
+    opens the bed only once the session has begun)."""
+    from voiceguide.soundinfo import sound_info
+
+    if path.suffix.lower() not in (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif"):
+        return  # decoded by ffmpeg, checked when the bed is opened
+    try:
+        frames = sound_info(path).frames
+    except Exception as exc:  # libsndfile raises assorted errors on malformed files
+        frames, reason = 0, f" ({str(exc) or type(exc).__name__})"
+    else:
+        reason = ""
+    if frames <= 0:
+        raise UsageError(
+            f"--ambience {spec}: is not usable audio{reason}; use a WAV, FLAC, OGG or MP3 file "
+            "of at least a second"
+        )
+
+
 def resolve_sound(spec: str) -> str:
     """``--ambience``'s bed: a shipped name, ``off``, or an existing file's absolute path."""
     spec = spec.strip()
@@ -53,6 +73,7 @@ def resolve_sound(spec: str) -> str:
         return spec.lower()
     path = Path(spec).expanduser()
     if path.is_file():
+        _check_audio(spec, path)
         return str(path.resolve())
     if path.suffix or "/" in spec:
         raise UsageError(f"--ambience {spec}: no such file; name a sound file or one of {', '.join(BEDS)}")

@@ -69,7 +69,7 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
 
 IN_PROCESS = """
 import sys, time
-import voiceguide.cli  # start-up and imports are not timed here
+import voiceguide.cli._main  # start-up and imports are not timed here
 from voiceguide.exporter.export import export
 start = time.perf_counter()
 export(sys.argv[1], sys.argv[2], ambience=sys.argv[3] if len(sys.argv) > 3 else None)

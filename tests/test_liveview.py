@@ -15,7 +15,7 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
-from voiceguide.cli.play import print_cautions
+from voiceguide.cli._output import print_cautions
 from voiceguide.player.view import PlayState, describe_event, next_line, render_panel, time_left
 from voiceguide.routine.ops import PointInfo
 from voiceguide.timeline.model import Event, Span, Step

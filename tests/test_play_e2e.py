@@ -434,7 +434,7 @@ def test_play_mixes_the_ambience_live_and_ducks_it_under_speech(sink: NullSink, 
     starts, ends = runs[::2], runs[1::2]
     # Words are a few windows apart: join speech separated by less than 0.4 s.
     joined: list[list[int]] = []
-    for a, b in zip(starts, ends):
+    for a, b in zip(starts, ends, strict=True):
         if joined and a - joined[-1][1] < 4:
             joined[-1][1] = b
         else:

@@ -28,6 +28,7 @@ print(json.dumps(sorted(sys.modules)))
 HEAVY = ("numpy", "soundfile", "soxr", "simpleaudio", "pyttsx3", "onnxruntime", "piper", "num2words")
 CLI = {
     "voiceguide", "voiceguide._entry", "voiceguide._helpcache", "voiceguide.cli", "voiceguide.cli._app",
+    "voiceguide.cli._main", "voiceguide.cli._output", "voiceguide.cli._plain",
     "voiceguide.cli.authoring", "voiceguide.cli.doctor", "voiceguide.cli.export", "voiceguide.cli.guide",
     "voiceguide.cli.play", "voiceguide.cli.voices", "voiceguide.cli.history", "voiceguide.errors",
     "voiceguide.exporter", "voiceguide.fileio",
@@ -56,6 +57,26 @@ def test_help_imports_only_the_command_line() -> None:
     assert ours(modules) == CLI
     assert not heavy(modules)
     assert not any(m == "yaml" or m.startswith(("rich", "yaml.")) for m in modules)
+
+
+def test_play_with_just_a_routine_runs_without_typer() -> None:
+    """`voiceguide play ROUTINE`, the commonest command, does not import typer (or click) before
+    its first word: here a routine that does not exist, which ends as typer's path would."""
+    modules = imported("play", "no-such-routine")
+    assert "voiceguide.cli._plain" in modules
+    assert not {m.split(".")[0] for m in modules} & {"typer", "click"}
+    assert "voiceguide.cli._main" not in modules
+    with_option = imported("play", "--rate", "150", "no-such-routine")
+    assert "typer" in with_option  # anything more than a routine goes through typer
+
+
+def test_play_with_just_a_routine_ends_as_the_typer_path_does() -> None:
+    for argv in (["play", "no-such-routine"], ["play", "--rate", "150", "no-such-routine"]):
+        done = subprocess.run([sys.executable, "-m", "voiceguide", *argv], capture_output=True,
+                              text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith("error: no routine named 'no-such-routine'"), done.stderr
+        assert "Traceback" not in done.stderr
 
 
 PLANNING = [("show", "box-breathing", "--estimate"), ("check", "scripts/box-breathing.yaml")]

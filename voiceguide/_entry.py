@@ -31,9 +31,15 @@ def entry() -> None:
     # classes, typing caches): collecting them over and over is wasted work, so the collector
     # waits until start-up is done and then leaves them be.
     gc.disable()
+    plain = False
     try:
         _start_opening_the_natural_voice(sys.argv[1:])
-        from voiceguide.cli import main
+        from voiceguide.cli._plain import is_plain_play
+
+        # `voiceguide play ROUTINE` and nothing more: no typer to import before the first word.
+        plain = is_plain_play(sys.argv[1:])
+        if not plain:
+            from voiceguide.cli import main
     except KeyboardInterrupt:
         if _opening is not None and _opening.is_alive():
             _exit_at_once(EXIT_INTERRUPTED)
@@ -41,7 +47,11 @@ def entry() -> None:
     finally:
         gc.freeze()
         gc.enable()
-    if help_key is None:
+    if plain:
+        from voiceguide.cli._plain import play_plain
+
+        code = play_plain(sys.argv[2])
+    elif help_key is None:
         code = main()
     else:
         from voiceguide import _helpcache

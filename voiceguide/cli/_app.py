@@ -1,16 +1,10 @@
-"""The typer application object and consoles shared by every command module."""
+"""The typer application object, and the options and consoles shared by every command module."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
-
 import typer
 
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from voiceguide.errors import Problem
+from voiceguide.cli._output import console, console_err, print_cautions, print_warnings, real_console
 
 # Help for the options several commands share, worded once.
 ROUTINE_HELP = "A routine file, or the name of a shipped or user routine (see `voiceguide list`)."
@@ -36,51 +30,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class _LazyConsole:
-    """A rich Console made on first use: commands that print plain lines (export, check, cache)
-    never pay the tens of milliseconds that importing rich costs."""
-
-    def __init__(self, **options: Any) -> None:
-        self._options = options
-        self._console: Console | None = None
-
-    def real(self) -> Console:
-        if self._console is None:
-            self._console = _console_class()(**self._options)
-        return self._console
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real(), name)
-
-
-def _console_class() -> type[Console]:
-    from rich.console import Console
-
-    from voiceguide.errors import OutputClosed
-
-    class _Console(Console):
-        def on_broken_pipe(self) -> None:
-            # `voiceguide show ... | head`: rich silences stdout and exits with 1; the reader
-            # having had enough is not a failure, so it ends like `export -o - | head` (exit 0).
-            try:
-                super().on_broken_pipe()
-            except SystemExit:
-                raise OutputClosed("the program reading the output stopped early") from None
-
-    return _Console
-
-
-# soft_wrap: long lines (file:line:col problems) stay one line, so editors and grep can parse them.
-console = cast("Console", _LazyConsole(highlight=False, soft_wrap=True))
-console_err = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
-
-
-def real_console(lazy: Console) -> Console:
-    """The Console behind one of the lazy consoles above (for code that checks its type)."""
-    target = cast(Any, lazy)
-    return target.real() if isinstance(target, _LazyConsole) else lazy
 
 
 def say(text: str) -> None:
@@ -114,13 +63,6 @@ def _main(
     lower-back-pain` or `voiceguide export lower-back-pain -o session.wav`."""
 
 
-def print_warnings(warnings: Sequence[Problem]) -> None:
-    """What loading let pass, on stderr before anything else: a typo must never change a session
-    without a word."""
-    for warning in warnings:
-        say_err(warning.format())
-
-
 # The options several commands share, declared once (sqlite-utils' shared-options habit): a
 # command writes `engine: str | None = ENGINE` and gets the same flag, metavar and help as the rest.
 ROUTINE = typer.Argument(..., help=ROUTINE_HELP, show_default=False, metavar="ROUTINE")
@@ -145,3 +87,15 @@ AMBIENCE_VOLUME = typer.Option(
     metavar="DB",
     help="The bed's level under the voice, e.g. -22dB (default -18dB; 0 dB is as loud as the voice).",
 )
+
+# Re-exported from _output (typer-free) for the command modules.
+__all__ = [
+    "app",
+    "console",
+    "console_err",
+    "print_cautions",
+    "print_warnings",
+    "real_console",
+    "say",
+    "say_err",
+]

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
 import typer
 
 from voiceguide.cli._app import (
@@ -21,29 +17,7 @@ from voiceguide.cli._app import (
     VOLUME,
     app,
     console,
-    print_warnings,
-    real_console,
 )
-
-if TYPE_CHECKING:
-    from rich.console import Console
-
-
-def print_cautions(cautions: Sequence[str], out: Console | None = None) -> None:
-    """The cautions above the panel, wrapped on words with a hanging indent at any width (the
-    app's console soft-wraps, which would let the terminal break "swelling" mid-word)."""
-    from rich.table import Table
-    from rich.text import Text
-
-    out = out if out is not None else console
-    out.print("Before you begin", style="bold yellow", soft_wrap=False)
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=3, justify="right", no_wrap=True)
-    grid.add_column(ratio=1)
-    for caution in cautions:
-        grid.add_row("•", Text(caution))
-    out.print(grid, soft_wrap=False)
-    out.print()
 
 
 @app.command()
@@ -100,9 +74,9 @@ def play(
     if preview_sound is not None:
         _preview_sound(preview_sound, routine=routine, others=(start, preview, skip_intro, resume))
         return
-    from voiceguide.player.session import play as play_routine
+    from voiceguide.cli._plain import run_play
 
-    play_routine(
+    run_play(
         routine,
         start=start,
         skip_intro=skip_intro,
@@ -117,11 +91,6 @@ def play(
         strict=strict,
         ambience=ambience,
         ambience_volume=ambience_volume,
-        # Only the live panel (stdout a terminal) draws on the console: otherwise rich's import
-        # (~15 ms) would come before the first word for nothing.
-        console=real_console(console) if sys.stdout.isatty() else None,
-        on_cautions=print_cautions,
-        on_warnings=print_warnings,
     )
 
 

@@ -452,33 +452,44 @@ def test_play_mixes_the_ambience_live_and_ducks_it_under_speech(sink: NullSink, 
     assert np.any(level[b : b + 40] > full - 1.0), "the bed should come back up between utterances"
 
 
-def test_pausing_keeps_the_bed_playing_at_full_level_and_resuming_ducks_it_first(
-    sink: NullSink, tmp_path: Path
-) -> None:
-    routine = bed_routine(tmp_path)
-    capture = tmp_path / "capture.raw"
+def play_keys_recorded(sink: NullSink, routine: Path, keys: list[tuple[float | str, bytes]]
+                      ) -> tuple[int, str, bool, np.ndarray]:
+    """``voiceguide play ROUTINE`` in a terminal, typing ``keys``; and what the sink heard."""
+    capture = routine.parent / "capture.raw"
     recorder = sink.record(capture)
     try:
         time.sleep(1.0)
         sink.warm_up()
-        # Pause 1.5 s into the long sentence, for 3 s; then resume and let it play to the end.
-        code, screen, restored = run_in_terminal(
-            sink.env, ["play", str(routine)],
-            [("spoken over the bed", b""), (1.5, b" "), (3.0, b" ")],
-        )
+        code, screen, restored = run_in_terminal(sink.env, ["play", str(routine)], keys)
         time.sleep(0.8)
     finally:
         stop_recording(recorder)
-    assert code == 0, screen
-    assert restored and "Traceback" not in screen and "PAUSED" in screen
+    return code, screen, restored, np.fromfile(capture, dtype=np.int16)
 
-    recorded = np.fromfile(capture, dtype=np.int16)
-    level, voice = bed_level_db(recorded), speech_level_db(recorded)
-    full = exported_bed_level(routine, tmp_path)
+
+def bed_never_drops_out(level: np.ndarray, full: float) -> tuple[int, int]:
+    """Where the bed is heard, checked to sound throughout: (first, last) window."""
     audible = np.nonzero(level > full - 30)[0]
     first, last = audible[0], audible[-1]
     # (The voice's own 80 Hz can cancel the tone in a single window; a gap would last longer.)
     assert longest_run(level[first + 10 : last - 10] < full - 9 - 4) < 3, "the bed dropped out"
+    return first, last
+
+
+def test_pausing_keeps_the_bed_playing_at_full_level_and_resuming_ducks_it_first(
+    sink: NullSink, tmp_path: Path
+) -> None:
+    routine = bed_routine(tmp_path)
+    # Pause 1.5 s into the long sentence, for 3 s; then resume and let it play to the end.
+    code, screen, restored, recorded = play_keys_recorded(
+        sink, routine, [("spoken over the bed", b""), (1.5, b" "), (3.0, b" ")]
+    )
+    assert code == 0, screen
+    assert restored and "Traceback" not in screen and "PAUSED" in screen
+
+    level, voice = bed_level_db(recorded), speech_level_db(recorded)
+    full = exported_bed_level(routine, tmp_path)
+    first, last = bed_never_drops_out(level, full)
     # The pause: the one silence of the voice inside the long sentence lasts about 3 s (plus the
     # moment the bed takes to come down again before the sentence starts over).
     speaking = voice > voice.max() - 25
@@ -500,3 +511,25 @@ def test_pausing_keeps_the_bed_playing_at_full_level_and_resuming_ducks_it_first
     assert np.max(level[a:b]) > full - 1.0, np.round(level[a:b] - full, 1).tolist()
     # ... and is down again when the voice comes back.
     assert level[b] < full - 6, np.round(level[b - 8 : b + 3] - full, 1).tolist()
+
+
+def test_skipping_and_going_back_keep_the_bed_and_duck_it_before_every_word(
+    sink: NullSink, tmp_path: Path
+) -> None:
+    routine = bed_routine(tmp_path)
+    # Skip ahead 1.5 s into the long sentence, then straight back to it: each jump cuts what was
+    # planned for the bed, and the voice starts again over a bed that is already down.
+    code, screen, restored, recorded = play_keys_recorded(
+        sink, routine, [("spoken over the bed", b""), (1.5, b"n"), (1.0, b"p")]
+    )
+    assert code == 0, screen
+    assert restored and "Traceback" not in screen and "skipped to step" in screen
+
+    level, voice = bed_level_db(recorded), speech_level_db(recorded)
+    full = exported_bed_level(routine, tmp_path)
+    first, _ = bed_never_drops_out(level, full)
+    speaking = voice > voice.max() - 25
+    onsets = [i for i in range(first + 5, len(voice)) if speaking[i] and not speaking[i - 3 : i].any()]
+    assert len(onsets) >= 3, onsets  # the sentence, the sentence again, "Done."
+    for i in onsets:
+        assert level[i] < full - 6, (i, np.round(level[i - 5 : i + 5] - full, 1).tolist())

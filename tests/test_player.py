@@ -347,6 +347,50 @@ def test_quit_stops_the_sound_and_plays_nothing_more() -> None:
     assert view.states[-1].status == "stopped"
 
 
+class FakeBed:
+    """An ambience bed that is always audible: what the scheduler tells it, by clock time."""
+
+    error = None
+
+    def __init__(self) -> None:
+        self.cuts: list[float] = []
+        self.heard: list[tuple[float, float]] = []
+
+    def audible_at(self, at_s: float) -> bool:
+        return True
+
+    def cut(self, at_s: float) -> None:
+        self.cuts.append(round(at_s - 100.0, 3))
+
+    def hear(self, key: object, start_s: float, end_s: float, kind: str) -> None:
+        self.heard.append((round(start_s - 100.0, 3), round(end_s - 100.0, 3)))
+
+    def change(self, at_s: float, ambience: object) -> None:
+        pass
+
+    def stop_at(self, at_s: float) -> None:
+        pass
+
+
+def test_over_a_bed_a_jump_waits_for_the_bed_to_come_down_before_the_voice() -> None:
+    """After a skip (or resume) the first word waits BED_LEAD_S, and the bed is told of it at
+    once, so that it is ducked when the word begins; on the beat nothing waits."""
+    from voiceguide.player.scheduler import BED_LEAD_S
+
+    source = FakeSource(THREE_STEPS)
+    clock = FakeClock()
+    controls = FakeControls(clock, [(101.0, Command.NEXT)])
+    output = FakeOutput(clock)
+    bed = FakeBed()
+    Player(source, output, RecordingView(), controls, clock, bed=bed).run(0)  # type: ignore[arg-type]
+    starts = heard(source, output)
+    assert starts[0] == (0.0, 0, 0.0)
+    assert starts[1] == (1.0 + BED_LEAD_S, 1, 0.0)  # the skip: after the lead-in
+    assert starts[2] == (1.0 + BED_LEAD_S + 6.5, 2, 0.0)  # on the beat again
+    assert 1.0 in bed.cuts  # what was planned past the skip is void
+    assert (1.0 + BED_LEAD_S, 2.5 + BED_LEAD_S) in bed.heard  # told before it sounds
+
+
 def test_quit_while_paused() -> None:
     source = FakeSource(THREE_STEPS)
     outcome, output, _, clock = run(source, [(1.0, Command.TOGGLE_PAUSE), (3.0, Command.QUIT)])

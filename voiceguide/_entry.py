@@ -39,7 +39,7 @@ def entry() -> None:
         # `voiceguide play ROUTINE` and nothing more: no typer to import before the first word.
         plain = is_plain_play(sys.argv[1:])
         if not plain:
-            from voiceguide.cli import main
+            from voiceguide.cli._main import main  # typer and every command, inside this guard
     except KeyboardInterrupt:
         if _opening is not None and _opening.is_alive():
             _exit_at_once(EXIT_INTERRUPTED)

@@ -412,13 +412,14 @@ class Player:
         prepared, t0 = run.prepared, run.t0
         assert t0 is not None
         now = self.clock.now()
-        run.pos = max(round((now - t0) * US), 0)
+        head = round((now - t0) * US)  # before the step's start while a lead-in runs (BED_LEAD_S)
+        run.pos = max(head, 0)
         p = prepared.progress()
         self._plan_bed(prepared, t0, run.pos, self._following is None)
         self._plan_bed_ahead(run)
-        if p.complete and run.pos + EARLY_US >= p.step.duration_us:
+        if p.complete and head + EARLY_US >= p.step.duration_us:
             return t0 + p.step.duration_us / US
-        if run.pos + EARLY_US >= run.cursor:
+        if head + EARLY_US >= run.cursor:
             got = prepared.block(run.cursor)
             if got is None:  # synthesis has not caught up: the clock waits
                 run.pos, run.t0, run.phase = run.cursor, None, Phase.WAITING

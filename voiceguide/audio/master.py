@@ -39,7 +39,7 @@ F64 = npt.NDArray[np.float64]
 
 EDGE_FADE_S = 0.1
 LIMITER_PREROLL_US = 3_000_000  # the limiter's release (150 ms) has long run out by then
-VERSION = 1  # of the beds, the mix and the meter: a change here makes old measurements stale
+VERSION = 2  # of the beds, the mix, the meter and the limiter: a change makes old measurements stale
 
 
 @dataclass(frozen=True)

@@ -146,3 +146,34 @@ def test_off_fades_the_bed_out_and_closing_fades_what_is_left() -> None:
     assert heard.max_step(now + 0.5, now + 4.5) < MAX_STEP
     end = len(heard.x) - np.argmax(heard.x[::-1] != 0)  # the last sound written
     assert (end / RATE) + heard.t0 < time.monotonic() + 0.1  # nothing left to sound after close
+
+
+@pytest.mark.slow
+def test_the_end_fades_the_bed_out_by_the_last_moment_and_closing_then_changes_nothing() -> None:
+    output = Output()
+    bed = make_bed(output)
+    now = time.monotonic()
+    slow = Ambience("tone", volume_db=VOLUME_DB, duck_db=9.0, fade_us=1_000_000)
+    bed.change(now, slow)
+    bed.stop_at(now + 3.0)  # told as soon as the last step is laid out
+    wait_until(now + 3.1)
+    bed.close()  # the session has ended: nothing left to fade
+    heard = Heard(output)
+    assert abs(heard.level_db(now + 1.3, now + 1.9) - FULL_DB) < 0.3
+    assert heard.level_db(now + 2.3, now + 2.7) < FULL_DB - 3  # fading out over the last second
+    assert heard.level_db(now + 3.0, now + 3.5) < -80  # silent from the end on
+    assert heard.max_step(now + 0.2, now + 3.5) < MAX_STEP
+
+
+@pytest.mark.slow
+def test_quitting_in_the_middle_of_a_fade_in_fades_out_without_a_click() -> None:
+    output = Output()
+    bed = make_bed(output)
+    now = time.monotonic()
+    bed.change(now + 0.5, Ambience("tone", volume_db=VOLUME_DB, duck_db=9.0, fade_us=3_000_000))
+    wait_until(now + 1.5)  # the fade-in is under way, its middle still ahead
+    bed.close()
+    closed = time.monotonic()
+    heard = Heard(output)
+    assert heard.level_db(closed + 0.7, closed + 1.5) < -80  # quiet soon after
+    assert heard.max_step(now, closed + 1.5) < MAX_STEP

@@ -43,6 +43,8 @@ def play_plain(routine: str) -> int:
         run_play(routine)
     except KeyboardInterrupt:  # the player has said where it stopped; typer ends this way too
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader of the plain log went away: typer ends with 1 then
+        return 1
     except Exception as exc:
         code = report(exc)
         if code is None:

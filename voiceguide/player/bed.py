@@ -116,6 +116,7 @@ class LiveBed:
         self._reels: list[_Reel] = []
         self._thread = threading.Thread(target=self._run, name="voiceguide-ambience", daemon=True)
         self._started = False
+        self._closing: tuple[int, int] | None = None  # (frame, length) of the closing fade
         # The first bed may take a moment to open (a generated bed's first use, a file's decoding):
         # begin now, beside the first words, so the bed is ready when it is asked for.
         opening = self.effective(first) if first is not None else None
@@ -278,13 +279,14 @@ class LiveBed:
                 floor = self._floor()
                 quiet = self._silent_from()
                 if quiet is None or quiet > floor:
-                    half = _frames(round(CLOSE_FADE_S * 1_000_000), self.rate) // 2
-                    self._changes = [(f, a) for f, a in self._changes if f <= floor]
-                    self._changes.append(
-                        (floor + half, Ambience(OFF, fade_us=round(CLOSE_FADE_S * 1_000_000)))
-                    )
-                    self._replan(floor)
-                    quiet = floor + 2 * half
+                    # A fade over whatever the plan holds from here (a crossfade or the end's
+                    # fade may be under way: the plan is left as it is, only faded).
+                    # From the block the writer rewrites from, so the fade starts where it does.
+                    block = max(1, round(BLOCK_S * self.rate))
+                    at = -(-floor // block) * block
+                    self._closing = (at, round(CLOSE_FADE_S * self.rate))
+                    self._replan(at)
+                    quiet = at + self._closing[1]
             wait = min(max(0.0, (quiet - self.playhead()) / self.rate) + 0.05, timeout_s)
             deadline, bound = self._clock() + wait, time.monotonic() + timeout_s
             while self._clock() < deadline and time.monotonic() < bound and self._thread.is_alive():
@@ -374,6 +376,10 @@ class LiveBed:
             levels[i] = gain
         att = np.interp(np.arange(n), points, levels)
         bed *= np.power(10.0, (self._gain_db - att) / 20.0).astype(np.float32)
+        closing = self._closing
+        if closing is not None and start + n > closing[0]:  # quitting: a raised-cosine fade to 0
+            x = np.clip((np.arange(start, start + n) - closing[0] + 0.5) / closing[1], 0.0, 1.0)
+            bed *= (0.5 + 0.5 * np.cos(np.pi * x)).astype(np.float32)
         for r in self._reels:
             lo, hi = max(start, r.first), min(start + n, r.last)
             if lo >= hi:
@@ -389,6 +395,8 @@ class LiveBed:
         return gain
 
     def _new_reel(self, first: int, fade_in: int) -> None:
+        if self._stop:  # closed while a bed was opening: start nothing more
+            return
         frames = round((self._length_s + REEL_MARGIN_S) * self.rate)
         reel = self._output.reel(frames, self.channels, self.rate)
         self._reels.append(_Reel(reel, first, fade_in))
@@ -396,10 +404,12 @@ class LiveBed:
     def _keep_reels(self, head: int) -> None:
         """Start reels when their first frame is due, hand over before one runs out, free what
         has been played."""
+        if not self._reels:  # closed before the first reel was made
+            return
         overlap = round(REEL_OVERLAP_S * self.rate)
         for r in self._reels:
             due = self._origin + r.first / self.rate  # frame `first` sounds then, on the clock
-            if not r.started and due - self._clock() < BLOCK_S + 0.01:
+            if not r.started and not self._stop and due - self._clock() < BLOCK_S + 0.01:
                 time.sleep(max(0.0, due - self._clock()))
                 r.started = True
                 r.reel.start()

@@ -274,7 +274,7 @@ class Player:
                 t0 + (e.end_us - start) / US,
                 e.kind,
             )
-        if last and p.complete and p.step.duration_us <= horizon:
+        if last and p.complete:  # as early as known: the end's fade (6 s by default) is long
             bed.stop_at(t0 + p.step.duration_us / US)
 
     def _plan_bed_ahead(self, run: _StepRun) -> None:

@@ -57,11 +57,34 @@ def _check_audio(spec: str, path: Path) -> None:
         frames, reason = 0, f" ({str(exc) or type(exc).__name__})"
     else:
         reason = ""
+    if frames <= 0 and reason and _ffmpeg_hears_audio(path):
+        return  # e.g. Opus in Ogg on an older libsndfile: the bed is decoded with ffmpeg then
     if frames <= 0:
         raise UsageError(
             f"--ambience {spec}: is not usable audio{reason}; use a WAV, FLAC, OGG or MP3 file "
             "of at least a second"
         )
+
+
+def _ffmpeg_hears_audio(path: Path) -> bool:
+    """Whether ffprobe (if installed) finds an audio stream in ``path``."""
+    import shutil
+    import subprocess
+
+    probe = shutil.which("ffprobe")
+    if probe is None:
+        return False
+    try:
+        found = subprocess.run(
+            [probe, "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return found.returncode == 0 and "audio" in found.stdout.split()
 
 
 def resolve_sound(spec: str) -> str:

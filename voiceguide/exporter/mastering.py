@@ -51,12 +51,9 @@ def ambience_changes(
 ) -> tuple[AmbienceChange, ...]:
     """The session's ambience with the command line's ``--ambience`` and ``--ambience-volume``
     applied (see :class:`~voiceguide.timeline.ambience.Override`)."""
-    changes = parse_override(ambience, volume).changes(timeline.ambience)
-    if volume is not None and not changes:
-        raise UsageError(
-            "--ambience-volume needs an ambience: add --ambience NAME or `ambience:` to the routine"
-        )
-    return changes
+    override = parse_override(ambience, volume)
+    override.plays(bool(timeline.ambience))  # --ambience-volume without a bed is a UsageError
+    return override.changes(timeline.ambience)
 
 
 def _track_key(changes: tuple[AmbienceChange, ...]) -> str:

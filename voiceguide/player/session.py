@@ -92,13 +92,7 @@ def play(
     routine = load_routine(ref, avoid=avoid, language=language, strict=strict)
     if on_warnings is not None and routine.warnings:
         on_warnings(routine.warnings)  # before anything is heard: a typo never changes a session silently
-    wants_bed = not override.silent and (
-        override.sound is not None or asks_for_ambience(routine.ambience, routine.steps)
-    )
-    if ambience_volume is not None and not wants_bed:
-        raise UsageError(
-            "--ambience-volume needs an ambience: add --ambience NAME or `ambience:` to the routine"
-        )
+    wants_bed = override.plays(asks_for_ambience(routine.ambience, routine.steps))
     settings = voice_settings(routine, engine=engine, voice=voice, rate=rate, volume=volume)
     if engine is None:
         _warm_engine(settings.engine)

@@ -117,6 +117,15 @@ class Override:
     def silent(self) -> bool:
         return self.sound == OFF
 
+    def plays(self, routine_has_bed: bool) -> bool:
+        """Whether the session has a bed at all; ``--ambience-volume`` with none is a mistake."""
+        plays = not self.silent and (self.sound is not None or routine_has_bed)
+        if self.volume_db is not None and not plays:
+            raise UsageError(
+                "--ambience-volume needs an ambience: add --ambience NAME or `ambience:` to the routine"
+            )
+        return plays
+
     def fixed(self, first: Ambience | None) -> Ambience | None:
         """The one bed of the whole session when ``--ambience`` names one: the routine's first
         bed's duck and fade (else the defaults), at ``--ambience-volume`` or the first's level."""

@@ -105,26 +105,54 @@ def find_bed_file(name: str, here: Path, root: Path, ctx: Ctx, path: str, mark: 
     if candidate.is_dir():
         ctx.error(mark, path, f"the ambience {name!r} is a folder", "name a sound file inside it")
         return None
-    size = candidate.stat().st_size
-    suffix = candidate.suffix.lower()
-    problem = ""
-    if size == 0:
-        problem = "is empty"
-    elif suffix not in BED_SUFFIXES:
-        problem = f"is not a sound file voiceguide knows ({suffix or 'no suffix'})"
-    elif suffix in _HEADER_READABLE:
-        try:
-            info = sound_info(candidate)
-            if info.frames <= 0:
-                problem = "has no audio in it"
-        except Exception as exc:  # libsndfile raises assorted errors on malformed files
-            problem = f"is not usable audio ({str(exc) or type(exc).__name__})"
+    problem = bed_file_problem(candidate)
     if problem:
-        ctx.error(
-            mark,
-            path,
-            f"the ambience file {display_path(candidate)} {problem}",
-            "use a WAV, FLAC, OGG or MP3 file of at least a second",
-        )
+        ctx.error(mark, path, f"the ambience file {display_path(candidate)} {problem}", BED_FILE_HINT)
         return None
     return str(candidate.resolve())
+
+
+BED_FILE_HINT = "use a WAV, FLAC, OGG or MP3 file of at least a second"
+
+
+def bed_file_problem(path: Path) -> str:
+    """What is wrong with an existing file as a bed ("is empty", ...), or "" for nothing found.
+
+    Cheap, before anything is played: the header of what libsndfile reads, the suffix of the rest
+    (ffmpeg decodes those when the bed is opened). A header libsndfile refuses is still accepted
+    when ffprobe hears audio in the file (Opus in Ogg with an older libsndfile)."""
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        return "is empty"
+    if suffix not in BED_SUFFIXES:
+        return f"is not a sound file voiceguide knows ({suffix or 'no suffix'})"
+    if suffix not in _HEADER_READABLE:
+        return ""
+    try:
+        if sound_info(path).frames <= 0:
+            return "has no audio in it"
+    except Exception as exc:  # libsndfile raises assorted errors on malformed files
+        if not _ffprobe_hears_audio(path):
+            return f"is not usable audio ({str(exc) or type(exc).__name__})"
+    return ""
+
+
+def _ffprobe_hears_audio(path: Path) -> bool:
+    """Whether ffprobe (if installed) finds an audio stream in ``path``."""
+    import shutil
+    import subprocess
+
+    probe = shutil.which("ffprobe")
+    if probe is None:
+        return False
+    try:
+        found = subprocess.run(
+            [probe, "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return found.returncode == 0 and "audio" in found.stdout.split()

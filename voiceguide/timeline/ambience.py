@@ -24,6 +24,7 @@ from voiceguide.routine.ambience import (
     OFF,
     Ambience,
 )
+from voiceguide.routine.files import BED_FILE_HINT, bed_file_problem
 from voiceguide.timeline.model import AmbienceChange
 
 LEVEL_PATTERN = re.compile(r"^\s*([+-]?(\d+(\.\d*)?|\.\d+))\s*(db|lufs|lu)?\s*$", re.IGNORECASE)
@@ -44,49 +45,6 @@ def parse_volume(value: str) -> float:
     return db
 
 
-def _check_audio(spec: str, path: Path) -> None:
-    """A file whose header libsndfile reads must read (cheap, before anything plays: the player
-    opens the bed only once the session has begun)."""
-    from voiceguide.soundinfo import sound_info
-
-    if path.suffix.lower() not in (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif"):
-        return  # decoded by ffmpeg, checked when the bed is opened
-    try:
-        frames = sound_info(path).frames
-    except Exception as exc:  # libsndfile raises assorted errors on malformed files
-        frames, reason = 0, f" ({str(exc) or type(exc).__name__})"
-    else:
-        reason = ""
-    if frames <= 0 and reason and _ffmpeg_hears_audio(path):
-        return  # e.g. Opus in Ogg on an older libsndfile: the bed is decoded with ffmpeg then
-    if frames <= 0:
-        raise UsageError(
-            f"--ambience {spec}: is not usable audio{reason}; use a WAV, FLAC, OGG or MP3 file "
-            "of at least a second"
-        )
-
-
-def _ffmpeg_hears_audio(path: Path) -> bool:
-    """Whether ffprobe (if installed) finds an audio stream in ``path``."""
-    import shutil
-    import subprocess
-
-    probe = shutil.which("ffprobe")
-    if probe is None:
-        return False
-    try:
-        found = subprocess.run(
-            [probe, "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return found.returncode == 0 and "audio" in found.stdout.split()
-
-
 def resolve_sound(spec: str) -> str:
     """``--ambience``'s bed: a shipped name, ``off``, or an existing file's absolute path."""
     spec = spec.strip()
@@ -96,7 +54,9 @@ def resolve_sound(spec: str) -> str:
         return spec.lower()
     path = Path(spec).expanduser()
     if path.is_file():
-        _check_audio(spec, path)
+        problem = bed_file_problem(path)  # what `ambience:` in a routine is checked with
+        if problem:
+            raise UsageError(f"--ambience {spec}: {problem}; {BED_FILE_HINT}")
         return str(path.resolve())
     if path.suffix or "/" in spec:
         raise UsageError(f"--ambience {spec}: no such file; name a sound file or one of {', '.join(BEDS)}")

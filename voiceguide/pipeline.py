@@ -25,6 +25,7 @@ from voiceguide.timeline.durations import Durations, EstimatedDurations
 from voiceguide.timeline.model import Timeline
 
 if TYPE_CHECKING:
+    from voiceguide.audio.beds import Bed
     from voiceguide.audio.render import Renderer
     from voiceguide.speech.measured import MeasuredDurations
 
@@ -139,6 +140,16 @@ def compile_measured(
         durations.speech_us(text)
     report("Synthesizing", len(texts), len(texts))
     return compile_routine(routine, durations, settings), durations
+
+
+def bed_opener() -> Callable[[str, int], Bed]:
+    """How every front end opens a bed (``open_bed(spec, rate)``): a shipped one generated once
+    and kept beside the speech cache (``beds/``), so export, play and previews share it."""
+    from voiceguide.audio.beds import open_bed
+    from voiceguide.speech.lengths import cache_dir
+
+    store = cache_dir() / "beds"
+    return lambda spec, rate: open_bed(spec, rate, store=store)
 
 
 def renderer_for(

@@ -84,13 +84,9 @@ def master_for(
 
     target = parse_loudness(loudness)
     changes = ambience_changes(timeline, ambience, ambience_volume)
-    from voiceguide.audio.beds import open_bed
-    from voiceguide.speech.cache import cache_dir
+    from voiceguide.pipeline import bed_opener
 
-    beds = cache_dir() / "beds"  # generated once, beside the speech cache
-    track = track_for(
-        timeline, renderer.sample_rate, changes, lambda spec, rate: open_bed(spec, rate, store=beds)
-    )
+    track = track_for(timeline, renderer.sample_rate, changes, bed_opener())
     master = Master(renderer, track, track_key=_track_key(changes) if track is not None else "")
     if target is False:
         return master

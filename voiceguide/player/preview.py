@@ -70,15 +70,15 @@ def sound_preview(name: str, seconds: float = DEFAULT_SECONDS) -> SoundPreview:
     """The samples ``preview_sound`` plays: ``seconds`` of a shipped bed (or of a sound file, as
     ``--ambience FILE`` would loop it), or a whole shipped cue sound. An unknown name raises a
     UsageError with the closest known name."""
-    from voiceguide.audio.beds import file_bed, generated_bed
+    from voiceguide.audio.beds import file_bed
 
     if not seconds > 0:
         raise UsageError("a preview needs a positive length")
     n = round(seconds * RATE)
     if name in BEDS:
-        from voiceguide.speech.lengths import cache_dir
+        from voiceguide.pipeline import bed_opener
 
-        bed = generated_bed(name, RATE, store=cache_dir() / "beds")  # the store export uses
+        bed = bed_opener()(name, RATE)  # the beds export and play use
         return SoundPreview(name, "bed", _bed_samples(bed.render(0, n), RATE), RATE)
     if name in _cue_names():
         from voiceguide.audio.dsp import with_gain

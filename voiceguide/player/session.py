@@ -155,18 +155,16 @@ def play(
 
 def _live_bed(output: AudioOutput, source: SessionSource, override: Override) -> LiveBed | None:
     """The session's ambience as a stream of its own (None: this output cannot play one)."""
-    from voiceguide.audio.beds import open_bed
     from voiceguide.audio.loudness import LIVE_GAIN_DB
+    from voiceguide.pipeline import bed_opener
     from voiceguide.player.bed import LiveBed, ReelOutput
-    from voiceguide.speech.cache import cache_dir
 
     if not isinstance(output, ReelOutput):
         return None
-    store = cache_dir() / "beds"  # the same generated beds as export's
     total_us, _ = source.total_us()
     return LiveBed(
         output,
-        lambda spec, rate: open_bed(spec, rate, store=store),
+        bed_opener(),
         sample_rate=source.sample_rate,
         channels=1,
         length_s=total_us / 1_000_000,

@@ -63,8 +63,11 @@ class Output:
         return reel
 
 
-def make_bed(output: Output, **kwargs: Any) -> LiveBed:
-    return LiveBed(output, lambda spec, rate: ToneBed(), sample_rate=RATE, channels=1, length_s=30, **kwargs)  # type: ignore[arg-type,return-value]
+def new_bed() -> tuple[Output, LiveBed, float]:
+    """A bed on a noting output, and the clock time it was made at."""
+    output = Output()
+    bed = LiveBed(output, lambda spec, rate: ToneBed(), sample_rate=RATE, channels=1, length_s=30)  # type: ignore[arg-type,return-value]
+    return output, bed, time.monotonic()
 
 
 AMBIENCE = Ambience("tone", volume_db=VOLUME_DB, duck_db=9.0, fade_us=400_000)
@@ -94,9 +97,7 @@ def wait_until(t: float) -> None:
 
 @pytest.mark.slow
 def test_the_bed_is_down_before_the_first_word_and_back_up_after_it() -> None:
-    output = Output()
-    bed = make_bed(output)
-    now = time.monotonic()
+    output, bed, now = new_bed()
     bed.change(now, AMBIENCE)
     bed.hear("sentence", now + 1.5, now + 2.5, "speech")
     bed.hear("chime", now + 4.0, now + 4.3, "sound")
@@ -115,9 +116,7 @@ def test_the_bed_is_down_before_the_first_word_and_back_up_after_it() -> None:
 
 @pytest.mark.slow
 def test_a_pause_brings_the_bed_back_up_smoothly_from_where_it_was() -> None:
-    output = Output()
-    bed = make_bed(output)
-    now = time.monotonic()
+    output, bed, now = new_bed()
     bed.change(now, AMBIENCE)
     bed.hear("long sentence", now + 1.0, now + 6.0, "speech")  # planned: down until 6 s
     wait_until(now + 2.0)
@@ -132,9 +131,7 @@ def test_a_pause_brings_the_bed_back_up_smoothly_from_where_it_was() -> None:
 
 @pytest.mark.slow
 def test_off_fades_the_bed_out_and_closing_fades_what_is_left() -> None:
-    output = Output()
-    bed = make_bed(output)
-    now = time.monotonic()
+    output, bed, now = new_bed()
     bed.change(now, AMBIENCE)
     bed.change(now + 1.5, Ambience("off", fade_us=400_000))
     bed.change(now + 2.5, AMBIENCE)
@@ -150,9 +147,7 @@ def test_off_fades_the_bed_out_and_closing_fades_what_is_left() -> None:
 
 @pytest.mark.slow
 def test_the_end_fades_the_bed_out_by_the_last_moment_and_closing_then_changes_nothing() -> None:
-    output = Output()
-    bed = make_bed(output)
-    now = time.monotonic()
+    output, bed, now = new_bed()
     slow = Ambience("tone", volume_db=VOLUME_DB, duck_db=9.0, fade_us=1_000_000)
     bed.change(now, slow)
     bed.stop_at(now + 3.0)  # told as soon as the last step is laid out
@@ -167,9 +162,7 @@ def test_the_end_fades_the_bed_out_by_the_last_moment_and_closing_then_changes_n
 
 @pytest.mark.slow
 def test_quitting_in_the_middle_of_a_fade_in_fades_out_without_a_click() -> None:
-    output = Output()
-    bed = make_bed(output)
-    now = time.monotonic()
+    output, bed, now = new_bed()
     bed.change(now + 0.5, Ambience("tone", volume_db=VOLUME_DB, duck_db=9.0, fade_us=3_000_000))
     wait_until(now + 1.5)  # the fade-in is under way, its middle still ahead
     bed.close()

@@ -11,6 +11,7 @@ pulseaudio is absent and the CI variable is not set; under CI it always runs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -169,21 +170,28 @@ def match_onsets(expected: list[float], captured: list[float]) -> list[float]:
 # ---- the test --------------------------------------------------------------------------------
 
 
-def play_recorded(sink: NullSink, routine: Path, tmp_path: Path
-                  ) -> tuple[subprocess.CompletedProcess[str], np.ndarray]:
-    """``voiceguide play ROUTINE`` without a terminal, and what the sink heard meanwhile."""
-    capture = tmp_path / "capture.raw"
+@contextlib.contextmanager
+def recording(sink: NullSink, capture: Path) -> Iterator[None]:
+    """Record the sink into ``capture`` around the block (warmed up first, with a tail after)."""
     recorder = sink.record(capture)
     try:
         time.sleep(1.0)
         sink.warm_up()
+        yield
+        time.sleep(0.8)
+    finally:
+        stop_recording(recorder)
+
+
+def play_recorded(sink: NullSink, routine: Path, tmp_path: Path
+                  ) -> tuple[subprocess.CompletedProcess[str], np.ndarray]:
+    """``voiceguide play ROUTINE`` without a terminal, and what the sink heard meanwhile."""
+    capture = tmp_path / "capture.raw"
+    with recording(sink, capture):
         played = subprocess.run(
             [sys.executable, "-m", "voiceguide", "play", str(routine)],
             env=sink.env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
         )
-        time.sleep(0.8)
-    finally:
-        stop_recording(recorder)
     return played, np.fromfile(capture, dtype=np.int16)
 
 
@@ -401,12 +409,37 @@ def exported_bed_level(routine: Path, tmp_path: Path) -> float:
     return float(np.median(level[level > level.max() - 1.0])) + LIVE_GAIN_DB
 
 
+def runs_of(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of true windows."""
+    edges = np.flatnonzero(np.diff(np.r_[0, flags.astype(int), 0]))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
 def longest_run(flags: np.ndarray) -> int:
-    run, longest = 0, 0
-    for f in flags:
-        run = run + 1 if f else 0
-        longest = max(longest, run)
-    return longest
+    return max((b - a for a, b in runs_of(flags)), default=0)
+
+
+def speaking(voice: np.ndarray) -> np.ndarray:
+    """The windows where the voice is heard (within 25 dB of its loudest)."""
+    return voice > voice.max() - 25
+
+
+def ducked_at_every_onset(level: np.ndarray, voice: np.ndarray, full: float, first: int) -> list[int]:
+    """Check that the bed is down (6 dB or more) at every utterance's first window; the onsets."""
+    said = speaking(voice)
+    onsets = [i for i in range(first + 5, len(voice)) if said[i] and not said[i - 3 : i].any()]
+    for i in onsets:
+        assert level[i] < full - 6, (i, np.round(level[i - 5 : i + 5] - full, 1).tolist())
+    return onsets
+
+
+def bed_never_drops_out(level: np.ndarray, full: float) -> tuple[int, int]:
+    """Where the bed is heard, checked to sound throughout: (first, last) window."""
+    audible = np.nonzero(level > full - 30)[0]
+    first, last = audible[0], audible[-1]
+    # (The voice's own 80 Hz can cancel the tone in a single window; a gap would last longer.)
+    assert longest_run(level[first + 10 : last - 10] < full - 9 - 4) < 3, "the bed dropped out"
+    return first, last
 
 
 def test_play_mixes_the_ambience_live_and_ducks_it_under_speech(sink: NullSink, tmp_path: Path) -> None:
@@ -418,23 +451,17 @@ def test_play_mixes_the_ambience_live_and_ducks_it_under_speech(sink: NullSink, 
     level, voice = bed_level_db(recorded), speech_level_db(recorded)
     expected = exported_bed_level(routine, tmp_path)
     print("bed level (dB):", np.round(level, 1).tolist())
-    audible = np.nonzero(level > expected - 30)[0]
-    first, last = audible[0], audible[-1]
-    assert (last - first) * 0.1 > 12, "the bed should sound through the whole session"
     full = float(np.median(level[level > level.max() - 1.0]))  # the pauses
     assert abs(full - expected) < 1.0, (full, expected)  # as loud as in the export
     # No gap anywhere from the first fade-in to the last fade-out: one continuous stream.
-    # (The voice's own 80 Hz can cancel the tone in a single window; a gap would last longer.)
-    assert longest_run(level[first + 10 : last - 10] < full - 9 - 4) < 3, "the bed dropped out"
+    first, last = bed_never_drops_out(level, full)
+    assert (last - first) * 0.1 > 12, "the bed should sound through the whole session"
     # The long sentence (the longest run of speech): held 9 dB down throughout, without pumping
     # between its words. (The voice's own 80 Hz makes single windows read a few dB off, so the
     # median and a high percentile are read.)
-    speaking = voice > voice.max() - 25
-    runs = np.flatnonzero(np.diff(np.r_[0, speaking.astype(int), 0]))
-    starts, ends = runs[::2], runs[1::2]
     # Words are a few windows apart: join speech separated by less than 0.4 s.
     joined: list[list[int]] = []
-    for a, b in zip(starts, ends, strict=True):
+    for a, b in runs_of(speaking(voice)):
         if joined and a - joined[-1][1] < 4:
             joined[-1][1] = b
         else:
@@ -444,10 +471,7 @@ def test_play_mixes_the_ambience_live_and_ducks_it_under_speech(sink: NullSink, 
     inside = level[a + 5 : b - 5] - full
     assert abs(np.median(inside) - -9.0) < 1.0, np.round(inside, 1).tolist()
     assert np.percentile(inside, 90) < -9.0 + 2.5, np.round(inside, 1).tolist()
-    onsets = [i for i in range(first + 5, len(voice)) if speaking[i] and not speaking[i - 3 : i].any()]
-    assert onsets, "no utterance found over the bed"
-    for i in onsets:
-        assert level[i] < full - 6, (i, np.round(level[i - 5 : i + 5] - full, 1).tolist())
+    assert ducked_at_every_onset(level, voice, full, first), "no utterance found over the bed"
     # After the sentence the bed is back at its full level, before "Done." ducks it again.
     assert np.any(level[b : b + 40] > full - 1.0), "the bed should come back up between utterances"
 
@@ -456,24 +480,9 @@ def play_keys_recorded(sink: NullSink, routine: Path, keys: list[tuple[float | s
                       ) -> tuple[int, str, bool, np.ndarray]:
     """``voiceguide play ROUTINE`` in a terminal, typing ``keys``; and what the sink heard."""
     capture = routine.parent / "capture.raw"
-    recorder = sink.record(capture)
-    try:
-        time.sleep(1.0)
-        sink.warm_up()
+    with recording(sink, capture):
         code, screen, restored = run_in_terminal(sink.env, ["play", str(routine)], keys)
-        time.sleep(0.8)
-    finally:
-        stop_recording(recorder)
     return code, screen, restored, np.fromfile(capture, dtype=np.int16)
-
-
-def bed_never_drops_out(level: np.ndarray, full: float) -> tuple[int, int]:
-    """Where the bed is heard, checked to sound throughout: (first, last) window."""
-    audible = np.nonzero(level > full - 30)[0]
-    first, last = audible[0], audible[-1]
-    # (The voice's own 80 Hz can cancel the tone in a single window; a gap would last longer.)
-    assert longest_run(level[first + 10 : last - 10] < full - 9 - 4) < 3, "the bed dropped out"
-    return first, last
 
 
 def test_pausing_keeps_the_bed_playing_at_full_level_and_resuming_ducks_it_first(
@@ -492,20 +501,9 @@ def test_pausing_keeps_the_bed_playing_at_full_level_and_resuming_ducks_it_first
     first, last = bed_never_drops_out(level, full)
     # The pause: the one silence of the voice inside the long sentence lasts about 3 s (plus the
     # moment the bed takes to come down again before the sentence starts over).
-    speaking = voice > voice.max() - 25
-    runs: list[tuple[int, int]] = []  # (start, end) of each silence of the voice, in windows
-    i = first
-    while i < last:
-        if not speaking[i]:
-            j = i
-            while j < last and not speaking[j]:
-                j += 1
-            runs.append((i, j))
-            i = j
-        else:
-            i += 1
-    paused = [(a, b) for a, b in runs if 28 <= b - a <= 40]
-    assert len(paused) == 1, (runs, np.round(voice, 0).tolist())
+    silences = [(first + a, first + b) for a, b in runs_of(~speaking(voice[first:last]))]
+    paused = [(a, b) for a, b in silences if 28 <= b - a <= 40]
+    assert len(paused) == 1, (silences, np.round(voice, 0).tolist())
     a, b = paused[0]
     # During the pause the bed comes back up to its full level ...
     assert np.max(level[a:b]) > full - 1.0, np.round(level[a:b] - full, 1).tolist()
@@ -528,8 +526,5 @@ def test_skipping_and_going_back_keep_the_bed_and_duck_it_before_every_word(
     level, voice = bed_level_db(recorded), speech_level_db(recorded)
     full = exported_bed_level(routine, tmp_path)
     first, _ = bed_never_drops_out(level, full)
-    speaking = voice > voice.max() - 25
-    onsets = [i for i in range(first + 5, len(voice)) if speaking[i] and not speaking[i - 3 : i].any()]
+    onsets = ducked_at_every_onset(level, voice, full, first)
     assert len(onsets) >= 3, onsets  # the sentence, the sentence again, "Done."
-    for i in onsets:
-        assert level[i] < full - 6, (i, np.round(level[i - 5 : i + 5] - full, 1).tolist())

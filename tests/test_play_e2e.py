@@ -476,29 +476,31 @@ def test_play_mixes_the_ambience_live_and_ducks_it_under_speech(sink: NullSink, 
     assert np.any(level[b : b + 40] > full - 1.0), "the bed should come back up between utterances"
 
 
-def play_keys_recorded(sink: NullSink, routine: Path, keys: list[tuple[float | str, bytes]]
-                      ) -> tuple[int, str, bool, np.ndarray]:
-    """``voiceguide play ROUTINE`` in a terminal, typing ``keys``; and what the sink heard."""
-    capture = routine.parent / "capture.raw"
+def bed_session_in_terminal(sink: NullSink, tmp_path: Path, keys: list[tuple[float | str, bytes]],
+                            shown: str) -> tuple[np.ndarray, np.ndarray, float, int, int]:
+    """Play the bed routine in a terminal, typing ``keys``: it ends well, ``shown`` is on the
+    screen and the bed never drops out. The bed's and the voice's levels, the bed's full level
+    and the first and last window it is heard in."""
+    routine = bed_routine(tmp_path)
+    capture = tmp_path / "capture.raw"
     with recording(sink, capture):
         code, screen, restored = run_in_terminal(sink.env, ["play", str(routine)], keys)
-    return code, screen, restored, np.fromfile(capture, dtype=np.int16)
+    assert code == 0, screen
+    assert restored and "Traceback" not in screen and shown in screen
+    recorded = np.fromfile(capture, dtype=np.int16)
+    level, voice = bed_level_db(recorded), speech_level_db(recorded)
+    full = exported_bed_level(routine, tmp_path)
+    first, last = bed_never_drops_out(level, full)
+    return level, voice, full, first, last
 
 
 def test_pausing_keeps_the_bed_playing_at_full_level_and_resuming_ducks_it_first(
     sink: NullSink, tmp_path: Path
 ) -> None:
-    routine = bed_routine(tmp_path)
     # Pause 1.5 s into the long sentence, for 3 s; then resume and let it play to the end.
-    code, screen, restored, recorded = play_keys_recorded(
-        sink, routine, [("spoken over the bed", b""), (1.5, b" "), (3.0, b" ")]
+    level, voice, full, first, last = bed_session_in_terminal(
+        sink, tmp_path, [("spoken over the bed", b""), (1.5, b" "), (3.0, b" ")], "PAUSED"
     )
-    assert code == 0, screen
-    assert restored and "Traceback" not in screen and "PAUSED" in screen
-
-    level, voice = bed_level_db(recorded), speech_level_db(recorded)
-    full = exported_bed_level(routine, tmp_path)
-    first, last = bed_never_drops_out(level, full)
     # The pause: the one silence of the voice inside the long sentence lasts about 3 s (plus the
     # moment the bed takes to come down again before the sentence starts over).
     silences = [(first + a, first + b) for a, b in runs_of(~speaking(voice[first:last]))]
@@ -514,17 +516,10 @@ def test_pausing_keeps_the_bed_playing_at_full_level_and_resuming_ducks_it_first
 def test_skipping_and_going_back_keep_the_bed_and_duck_it_before_every_word(
     sink: NullSink, tmp_path: Path
 ) -> None:
-    routine = bed_routine(tmp_path)
     # Skip ahead 1.5 s into the long sentence, then straight back to it: each jump cuts what was
     # planned for the bed, and the voice starts again over a bed that is already down.
-    code, screen, restored, recorded = play_keys_recorded(
-        sink, routine, [("spoken over the bed", b""), (1.5, b"n"), (1.0, b"p")]
+    level, voice, full, first, _ = bed_session_in_terminal(
+        sink, tmp_path, [("spoken over the bed", b""), (1.5, b"n"), (1.0, b"p")], "skipped to step"
     )
-    assert code == 0, screen
-    assert restored and "Traceback" not in screen and "skipped to step" in screen
-
-    level, voice = bed_level_db(recorded), speech_level_db(recorded)
-    full = exported_bed_level(routine, tmp_path)
-    first, _ = bed_never_drops_out(level, full)
     onsets = ducked_at_every_onset(level, voice, full, first)
     assert len(onsets) >= 3, onsets  # the sentence, the sentence again, "Done."

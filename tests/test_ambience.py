@@ -214,6 +214,39 @@ def test_limiter_catches_a_short_burst_inside_a_long_quiet_block(tmp_path: Path)
     assert np.array_equal(y[at + width + 4 * RATE :], x[at + width + 4 * RATE :])  # settled exactly
 
 
+def test_a_limited_stream_replays_its_log_with_the_same_samples_and_no_oversampling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the limiter found (the frames that must come down) is kept; limiting the same stream
+    again from that log gives the very same samples without oversampling anything."""
+    t = np.arange(6 * RATE) / RATE
+    x = 0.05 * np.sin(2 * np.pi * 220 * t)
+    for at in (RATE, 3 * RATE + 777):
+        x[at : at + 900] = 0.99 * np.sin(2 * np.pi * RATE / 4 * t[at : at + 900] + np.pi / 4)
+    blocks = [x[i : i + 5000] for i in range(0, x.shape[0], 5000)]
+    log = L.NeedLog()
+    first = np.concatenate(list(L.limited(blocks, RATE, gain_db=1.5, log=log)))
+    kept = log.to_bytes()
+    assert len(kept) < 64_000  # a few hundred frames, not the stream
+
+    import soxr
+
+    def no_oversampling(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a replayed limiter oversampled")
+
+    monkeypatch.setattr(soxr, "resample", no_oversampling)
+    again = np.concatenate(list(L.limited(blocks, RATE, gain_db=1.5, log=L.NeedLog.from_bytes(kept))))
+    assert again.tobytes() == first.tobytes()
+    assert np.max(np.abs(again)) < 0.99 * 10 ** (1.5 / 20)  # the peaks did come down
+
+    shorter = [b[:100] for b in blocks]  # a log from another stream is refused, not misapplied
+    with pytest.raises(ValueError, match="another stream"):
+        list(L.limited(shorter, RATE, gain_db=1.5, log=L.NeedLog.from_bytes(kept)))
+    for damaged in (b"", kept[:-7], b"\x93NUMPY" + bytes(40)):
+        with pytest.raises(ValueError):
+            L.NeedLog.from_bytes(damaged)
+
+
 def test_streaming_meter_agrees_with_pyloudnorm() -> None:
     x = np.concatenate(_session(20.0))
     meter = L.LoudnessMeter(RATE)

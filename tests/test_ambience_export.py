@@ -159,6 +159,33 @@ def test_ambience_export_is_byte_identical_and_captions_do_not_change(tmp_path: 
     assert (tmp_path / "a.vtt").read_text("utf-8") == (tmp_path / "dry.vtt").read_text("utf-8")
 
 
+@pytest.mark.parametrize("ambience", [None, "off"])
+def test_exporting_again_replays_the_limiter_and_gives_the_same_bytes(
+    tmp_path: Path, ambience: str | None
+) -> None:
+    """The first normalised export keeps where its limiter had to act; the next one (another file,
+    split files) replays that instead of oversampling again, and its audio is byte-identical; a
+    damaged record is only a miss."""
+    path = routine(tmp_path, SESSION)
+    store = Path(os.environ["VOICEGUIDE_CACHE_DIR"]) / "loudness"
+    for stored in store.glob("*.need.npy"):
+        stored.unlink()
+    export(path, tmp_path / "a.wav", ambience=ambience)
+    logs = sorted(store.glob("*.need.npy"))
+    assert len(logs) == 1
+    kept = logs[0].stat().st_mtime_ns
+    export(path, tmp_path / "b.wav", ambience=ambience)
+    assert logs[0].stat().st_mtime_ns == kept  # replayed, not recorded again
+    logs[0].write_bytes(b"not a log")
+    export(path, tmp_path / "c.wav", ambience=ambience)
+    a = (tmp_path / "a.wav").read_bytes()
+    assert a == (tmp_path / "b.wav").read_bytes() == (tmp_path / "c.wav").read_bytes()
+    export(path, split_dir=tmp_path / "parts", ambience=ambience)
+    export(path, split_dir=tmp_path / "again", ambience=ambience)
+    for part in sorted((tmp_path / "parts").glob("*.wav")):
+        assert part.read_bytes() == (tmp_path / "again" / part.name).read_bytes(), part.name
+
+
 def test_a_users_file_loops_under_the_session(tmp_path: Path) -> None:
     t = np.arange(round(2.5 * 44100)) / 44100
     tone = 0.3 * np.sin(2 * np.pi * 210 * t)

@@ -280,6 +280,72 @@ def _sliding_min(a: F64, width: int) -> F64:
     return np.asarray(np.minimum(m[: n - width + 1], m[shift : shift + n - width + 1]), dtype=np.float64)
 
 
+class NeedLog:
+    """What a limiter's detector found, call by call: the frames whose gain must drop below 1,
+    and how far. Finding them oversamples every loud stretch (most of a limiter's time); the same
+    input always gives the same log, so a stream limited once is limited again by replaying the
+    log instead, with the very same gain curve. A 20-minute session's log is a few thousand entries.
+
+    A new log records; one made from :meth:`from_bytes` replays.
+    """
+
+    DTYPE = np.dtype([("call", "<i4"), ("pos", "<i4"), ("need", "<f8")])
+
+    def __init__(self, entries: npt.NDArray[np.void] | None = None) -> None:
+        self.replaying = entries is not None
+        self._entries = entries if entries is not None else np.zeros(0, dtype=self.DTYPE)
+        self._parts: list[npt.NDArray[np.void]] = []
+        self._call = 0
+
+    def record(self, need: F64) -> None:
+        below = np.flatnonzero(need < 1.0)
+        if below.size:
+            part = np.zeros(below.size, dtype=self.DTYPE)
+            part["call"], part["pos"], part["need"] = self._call, below, need[below]
+            self._parts.append(part)
+        self._call += 1
+
+    def replay(self, n: int) -> F64:
+        """The need of the next call's ``n`` frames."""
+        calls = self._entries["call"]
+        lo, hi = np.searchsorted(calls, [self._call, self._call + 1])
+        self._call += 1
+        need = np.ones(max(n, 0))
+        mine = self._entries[lo:hi]
+        if mine.size:
+            if int(mine["pos"].max()) >= n:
+                raise ValueError("this need log was recorded from another stream")
+            need[mine["pos"]] = mine["need"]
+        return need
+
+    def to_bytes(self) -> bytes:
+        import io
+
+        out = io.BytesIO()
+        parts = self._parts if not self.replaying else [self._entries]
+        np.save(out, np.concatenate(parts) if parts else self._entries, allow_pickle=False)
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> NeedLog:
+        """A log to replay; ValueError when ``data`` is not a well-formed log."""
+        import io
+
+        try:
+            entries = np.load(io.BytesIO(data), allow_pickle=False)
+        except (EOFError, OSError, ValueError) as exc:
+            raise ValueError(f"not a need log: {exc}") from None
+        if not isinstance(entries, np.ndarray) or entries.dtype != cls.DTYPE or entries.ndim != 1:
+            raise ValueError("not a need log")
+        if entries.size and (
+            bool(np.any(np.diff(entries["call"]) < 0))
+            or int(entries["pos"].min()) < 0
+            or not bool(np.all((entries["need"] > 0) & (entries["need"] < 1)))
+        ):
+            raise ValueError("not a need log")
+        return cls(entries)
+
+
 class Limiter:
     """A true-peak limiter with lookahead: no sample, nor any peak between samples, above the ceiling.
 
@@ -310,8 +376,10 @@ class Limiter:
         lookahead_s: float = 0.005,
         release_s: float = 0.15,
         margin_db: float = 0.3,
+        log: NeedLog | None = None,
     ) -> None:
         self.rate = rate
+        self.log = log
         self.channels = channels
         self.ceiling = 10.0 ** ((ceiling_dbtp - margin_db) / 20.0)
         self.look = max(2, round(lookahead_s * rate))
@@ -422,7 +490,12 @@ class Limiter:
         ready = buf.shape[0] - c - self.look - c
         if ready <= 0:
             return np.zeros((0, self.channels))
-        need = self._need(buf, c, c + ready + self.look - 1)
+        if self.log is not None and self.log.replaying:
+            need = self.log.replay(ready + self.look - 1)
+        else:
+            need = self._need(buf, c, c + ready + self.look - 1)
+            if self.log is not None:
+                self.log.record(need)
         gain = self._gain(need, ready)
         out: F64 = buf[c : c + ready].copy()
         if gain is not None:
@@ -449,10 +522,11 @@ def limited(
     channels: int = 1,
     ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
     gain_db: float = 0.0,
+    log: NeedLog | None = None,
 ) -> Iterator[F64]:
     """The blocks times ``gain_db``, through the limiter, re-cut to the input's block sizes
-    (split files need exact frame counts)."""
-    limiter = Limiter(rate, channels, ceiling_dbtp)
+    (split files need exact frame counts). ``log`` records or replays the limiter's detector."""
+    limiter = Limiter(rate, channels, ceiling_dbtp, log=log)
     gain = 10.0 ** (gain_db / 20.0)
     sizes: deque[int] = deque()
 

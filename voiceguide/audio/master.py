@@ -19,6 +19,7 @@ import hashlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +30,7 @@ from voiceguide.audio.loudness import (
     MAX_GAIN_DB,
     LoudnessMeter,
     LoudnessReport,
+    NeedLog,
     limited,
     to_int16,
 )
@@ -40,6 +42,14 @@ F64 = npt.NDArray[np.float64]
 EDGE_FADE_S = 0.1
 LIMITER_PREROLL_US = 3_000_000  # the limiter's release (150 ms) has long run out by then
 VERSION = 2  # of the beds, the mix, the meter and the limiter: a change makes old measurements stale
+
+
+class NeedStore(Protocol):
+    """Where the limiter's findings for a stream are kept between exports (see :class:`NeedLog`)."""
+
+    def load(self, key: str) -> NeedLog | None: ...
+
+    def save(self, key: str, log: NeedLog) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -67,14 +77,17 @@ class Master:
         limit: bool = False,
         ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
         track_key: str = "",
+        needs: NeedStore | None = None,
     ) -> None:
         self.renderer = renderer
+        self.needs = needs
         self.track = track
         self.gain_db = gain_db
         self.limit = limit
         self.ceiling_dbtp = ceiling_dbtp
         self._track_key = track_key  # what the ambience is made of, for the digest
         self._follow: tuple[int, Iterator[F64], F64] | None = None  # (frame, stream, its rest)
+        self._digest: str | None = None
 
     # -- the renderer's geometry ---------------------------------------------------------------
 
@@ -136,8 +149,7 @@ class Master:
         # begins LIMITER_PREROLL_US early (and drops those frames) to meet the same state.
         pre_us = max(0, start_us - LIMITER_PREROLL_US)
         skip = self.frames_between(pre_us, start_us)
-        mixed = self._mixed(pre_us, end_us, start_us)
-        for y in limited(mixed, self.sample_rate, self.channels, self.ceiling_dbtp, self.gain_db):
+        for y in self._limited(pre_us, end_us, start_us):
             if skip:
                 drop = min(skip, y.shape[0])
                 y, skip = y[drop:], skip - drop
@@ -150,10 +162,7 @@ class Master:
         when it ended at ``a``: split files in order are cut from the very stream a single file
         is, so they join into its exact samples."""
         if a == 0 or self._follow is None:
-            limiter = limited(
-                self._mixed(0, None), self.sample_rate, self.channels, self.ceiling_dbtp, self.gain_db
-            )
-            self._follow = (0, limiter, np.zeros((0, self.channels)))
+            self._follow = (0, self._limited(0, None), np.zeros((0, self.channels)))
         _, stream, left = self._follow
         need = b - a
         while need > 0:
@@ -166,7 +175,32 @@ class Master:
             left = left[need:]
             need -= take.shape[0]
             yield to_int16(take[:, 0] if self.channels == 1 else take)
+        if b >= self.total_frames:
+            for _ in stream:  # run it to its end, where the limiter's findings are kept
+                pass
+            self._follow = None
+            return
         self._follow = (b, stream, left)
+
+    def _limited(self, start_us: int, end_us: int | None, edges_from_us: int | None = None) -> Iterator[F64]:
+        """The mix of ``[start_us, end_us)`` at the gain, through the limiter, whose findings are
+        replayed from :attr:`needs` when this very stream was limited before (same samples, same
+        gain and ceiling), and kept there once it has run to the end."""
+        mixed = self._mixed(start_us, end_us, edges_from_us)
+        if self.needs is None:
+            yield from limited(mixed, self.sample_rate, self.channels, self.ceiling_dbtp, self.gain_db)
+            return
+        a, b = self.renderer._range(start_us, end_us)
+        e = a if edges_from_us is None else self.renderer._range(edges_from_us, end_us)[0]
+        key = hashlib.blake2b(
+            f"{self.digest()}|{a}|{b}|{e}|{self.gain_db!r}|{self.ceiling_dbtp!r}".encode(), digest_size=20
+        ).hexdigest()
+        log = self.needs.load(key)
+        recording = log is None
+        log = NeedLog() if log is None else log
+        yield from limited(mixed, self.sample_rate, self.channels, self.ceiling_dbtp, self.gain_db, log)
+        if recording:
+            self.needs.save(key, log)
 
     def measure(self) -> Measured:
         """The whole session's integrated loudness and loudness range before gain (one pass)."""
@@ -184,11 +218,13 @@ class Master:
 
     def digest(self) -> str:
         """A hash of everything the mix is made of: equal digests, equal samples."""
-        h = hashlib.blake2b(digest_size=20)
-        r = self.renderer
-        h.update(f"v{VERSION}|{r.sample_rate}|{r.channels}|{r.total_frames}|{self._track_key}".encode())
-        h.update(r.content_digest().encode())
-        return h.hexdigest()
+        if self._digest is None:
+            h = hashlib.blake2b(digest_size=20)
+            r = self.renderer
+            h.update(f"v{VERSION}|{r.sample_rate}|{r.channels}|{r.total_frames}|{self._track_key}".encode())
+            h.update(r.content_digest().encode())
+            self._digest = h.hexdigest()
+        return self._digest
 
 
 def _fade_edges(bed: npt.NDArray[np.float32], pos: int, a: int, b: int, edge: int) -> None:

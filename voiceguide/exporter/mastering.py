@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voiceguide.errors import UsageError
-from voiceguide.fileio import atomic_write_text
+from voiceguide.fileio import atomic_write_bytes, atomic_write_text
 from voiceguide.routine.ambience import BEDS
 from voiceguide.timeline.ambience import LEVEL_PATTERN, parse_override
 from voiceguide.timeline.model import AmbienceChange, Timeline
 
 if TYPE_CHECKING:
-    from voiceguide.audio.loudness import LoudnessReport
+    from voiceguide.audio.loudness import LoudnessReport, NeedLog
     from voiceguide.audio.master import Master, Measured
     from voiceguide.audio.render import Renderer
 
@@ -87,7 +87,9 @@ def master_for(
     from voiceguide.pipeline import bed_opener
 
     track = track_for(timeline, renderer.sample_rate, changes, bed_opener())
-    master = Master(renderer, track, track_key=_track_key(changes) if track is not None else "")
+    master = Master(
+        renderer, track, track_key=_track_key(changes) if track is not None else "", needs=_NeedFiles()
+    )
     if target is False:
         return master
     goal = default_target(renderer.channels) if target is None else float(target)
@@ -114,6 +116,25 @@ def _write(name: str, data: dict[str, Any]) -> None:
     with contextlib.suppress(OSError, UsageError, Exception):  # a cache that cannot be written is no error
         (_store()).mkdir(parents=True, exist_ok=True)
         atomic_write_text(_store() / name, json.dumps(data))
+
+
+class _NeedFiles:
+    """The limiter's findings per stream (:class:`~voiceguide.audio.loudness.NeedLog`), beside the
+    measurements: exporting a routine again (another format, split files, a report) replays them
+    instead of oversampling the session again. A damaged or missing file is only a miss."""
+
+    def load(self, key: str) -> NeedLog | None:
+        from voiceguide.audio.loudness import NeedLog
+
+        try:
+            return NeedLog.from_bytes((_store() / f"{key}.need.npy").read_bytes())
+        except (OSError, ValueError):
+            return None
+
+    def save(self, key: str, log: NeedLog) -> None:
+        with contextlib.suppress(Exception):  # a cache that cannot be written is no error
+            _store().mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(_store() / f"{key}.need.npy", log.to_bytes())
 
 
 def _num(v: Any) -> float:

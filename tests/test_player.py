@@ -458,6 +458,50 @@ def test_a_step_starts_before_it_is_fully_prepared_and_waits_if_synthesis_lags()
     assert any(s.status == "preparing" for s in view.states)
 
 
+class DrawOrder(RecordingView):
+    """Records the clock and how many blocks had gone to the device at each update."""
+
+    def __init__(self, output: FakeOutput) -> None:
+        super().__init__()
+        self.output = output
+        self.drawn: list[tuple[float, int]] = []
+
+    def update(self, state: PlayState) -> None:
+        super().update(state)
+        self.drawn.append((round(self.output.clock.t - 100.0, 3), len(self.output.played)))
+
+
+def first_step_ready_after(seconds: float) -> tuple[FakeSource, FakeOutput, DrawOrder]:
+    source = FakeSource(THREE_STEPS)
+    full = source.prepared[0].progress()
+    source.prepared[0] = PreparedStep(full.step, source._renderer(0, 0), RATE)
+
+    def tick(t: float) -> None:
+        if t - 100.0 >= seconds:
+            source.prepared[0].publish(full)
+
+    clock = FakeClock()
+    output = FakeOutput(clock)
+    view = DrawOrder(output)
+    Player(source, output, view, FakeControls(clock, on_tick=tick), clock).run(0)
+    return source, output, view
+
+
+def test_nothing_is_drawn_before_the_first_word_unless_it_is_slow_to_come() -> None:
+    """Drawing the view (and working out the session's length) would delay the first word: while
+    the first step is being prepared nothing is drawn, unless that takes over half a second (a
+    cold start of a slow voice), so the screen is not blank for long."""
+    source, output, view = first_step_ready_after(0.05)
+    assert heard(source, output)[0][0] == pytest.approx(0.05, abs=0.011)
+    assert view.drawn[0][1] == 1  # first drawn with the first block on the device
+    assert view.states[0].status == "playing"
+
+    source, output, view = first_step_ready_after(0.8)
+    assert view.states[0].status == "preparing"
+    assert 0.5 <= view.drawn[0][0] < 0.8 and view.drawn[0][1] == 0
+    assert heard(source, output)[0][0] == pytest.approx(0.8, abs=0.011)
+
+
 # A point pressed on the left, then on the right (as the point step lays it out): step 1 starts at
 # 3 s; inside it the left side runs from 2 s ("Left side.") to the "Switch sides." cue at 14 s,
 # the right side from there to the end of its release at 27 s.
@@ -654,6 +698,36 @@ def test_ctrl_z_gives_the_shell_a_normal_terminal_and_fg_brings_the_keys_back() 
 
 
 # ---- the real source: same timeline and same samples as show/export -------------------------------
+
+
+@pytest.mark.engine
+def test_the_preparing_thread_stands_back_until_the_first_words_sound() -> None:
+    """On two cores, laying out the next steps while the first block goes to the device delays
+    the first word: the source prepares nothing more until the player has handed it over."""
+    import time
+    from pathlib import Path
+
+    from voiceguide.player.source import FIRST_WORDS_WAIT_S, SessionSource
+    from voiceguide.routine.loader import load_routine
+    from voiceguide.routine.voice import voice_settings
+
+    routine = load_routine(Path(__file__).parent / "data" / "play" / "short.yaml")
+    source = SessionSource(routine, voice_settings(routine))
+    try:
+        first = source.step(0)
+        deadline = time.monotonic() + 60
+        while first.progress().ready_us == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert first.progress().ready_us > 0
+        time.sleep(FIRST_WORDS_WAIT_S / 3)
+        assert 1 not in source._steps  # nothing else prepared yet
+        first.sounding.set()  # what the player does once the block is on the device
+        deadline = time.monotonic() + 60
+        while not (1 in source._steps and source._steps[1].progress().complete):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        source.close()
 
 
 @pytest.mark.engine

@@ -49,6 +49,9 @@ REWIND_LIMIT_US = 10 * US
 #: How often the view is refreshed and commands are looked at while nothing else is due.
 TICK_S = 0.1
 PREPARING_TICK_S = 0.01
+#: Before the session's first sound, "preparing" is not drawn for this long: laying out the view
+#: (and the session's length) would delay the first word, which is usually ready well within it.
+QUIET_START_S = 0.5
 #: A block is rendered this long before it is due, so the device gets it on the beat.
 RENDER_AHEAD_S = 1.0
 #: Waking up to this early for a block counts as on time (guards against float round-off).
@@ -95,6 +98,7 @@ class _StepRun:
     cursor: int = 0  # audio has been handed to the output up to here
     t0: float | None = None  # clock time of position 0 while PLAYING
     next_ready: bool = False  # the next step's first block has been rendered ahead
+    quiet_until: float = 0.0  # before the first sound, "preparing" is not drawn until then
 
 
 class Leave(enum.Enum):
@@ -370,7 +374,8 @@ class Player:
         self, prepared: PreparedStep, begin_at: float | None, seek: int = 0
     ) -> tuple[Leave, float]:
         """Play one step from ``seek``; returns why it ended and, for END, the clock time it ended."""
-        run = _StepRun(prepared, begin_at, pos=seek, cursor=seek)
+        quiet_until = self.clock.now() + QUIET_START_S
+        run = _StepRun(prepared, begin_at, pos=seek, cursor=seek, quiet_until=quiet_until)
         if self._paused_since is not None:  # left a paused step with n or p: the pause is over
             self._paused_s += self.clock.now() - self._paused_since
             self._paused_since = None
@@ -381,7 +386,8 @@ class Player:
                 ended_at = self._advance(run)
                 if ended_at is not None:
                     return Leave.END, ended_at
-            self.view.update(self._state(prepared, run.pos, run.phase.value))
+            if self._sounded or run.phase is not Phase.WAITING or self.clock.now() >= run.quiet_until:
+                self.view.update(self._state(prepared, run.pos, run.phase.value))
             command = self.controls.wait(self._timeout(run))
             if command is not None:
                 now = self.clock.now()
@@ -435,6 +441,7 @@ class Player:
             skip = min(prepared.frames(late), len(samples))
             self._handles = [h for h in self._handles if h.is_playing()]
             self._handles.append(self.output.play(samples[skip:], prepared.sample_rate))
+            prepared.sounding.set()
             self._sounded = True
             run.cursor = end
         elif (t0 + run.cursor / US) - now < RENDER_AHEAD_S:

@@ -177,9 +177,10 @@ def _live_bed(output: AudioOutput, source: SessionSource, override: Override) ->
 class _CautionsFirst:
     """A view that prints the cautions just before anything else it shows.
 
-    Its first update comes right after the first block went to the device, so the first word is
-    not kept waiting while they are laid out (rich's import and a table: ~40 ms, half the
-    time from a warm start to the first word); they still come before any line, note or panel.
+    Its first update comes right after the first block went to the device (the player draws
+    nothing before that unless the first step takes long to prepare), so the first word is not
+    kept waiting while they are laid out (rich's import and a table: ~40 ms, half the time from a
+    warm start to the first word); they still come before any line, note or panel.
     """
 
     def __init__(self, view: View, show: Callable[[], None]) -> None:

@@ -32,6 +32,10 @@ from voiceguide.timeline.model import Event, Step, Timeline
 
 #: Steps prepared beyond the one playing, so "next" and the step change never wait.
 LOOKAHEAD_STEPS = 3
+#: How long the preparing thread stands back once the first words are ready, until the player
+#: has handed them to the device: on two cores its layout work (a long routine's next steps and
+#: lengths, the next utterances) would otherwise hold the GIL and a core just then.
+FIRST_WORDS_WAIT_S = 0.3
 
 
 class _CachedDurations:
@@ -83,24 +87,15 @@ class SessionSource:
         self._plans: tuple[StepPlan, ...] = plan(routine)
         self._durations = durations or measured_durations(settings, dict(routine.sounds))
         self._sounds = dict(routine.sounds)
-        estimates: list[Step] = []
-        guess = EstimatedDurations(settings.rate, self._sounds)
-        t = 0
-        bed = SILENT
+        # Word-count estimates of each step, and the bed in force as each begins: laid out in
+        # order as far as asked (a two-hour routine's 150 steps take ~15 ms, not spent before the
+        # first word unless the first word needs them).
+        self._guess = EstimatedDurations(settings.rate, self._sounds)
+        self._estimates: list[Step] = []
+        self._beds_at_start: list[Ambience] = []
         self._first_bed: Ambience | None = None
-        self._beds_at_start: list[Ambience] = []  # the ambience in force as each step begins
-        for i, step_plan in enumerate(self._plans):
-            self._beds_at_start.append(bed)
-            laid_out = layout(step_plan, guess, i, t)
-            for _, setting in laid_out.ambience:
-                bed = bed.then(setting)
-                if self._first_bed is None and not bed.off:
-                    self._first_bed = bed
-            step = laid_out.step
-            estimates.append(step)
-            t = step.end_us
-        self._estimates = estimates
-        self._guess = guess
+        self._bed = SILENT
+        self._laying_out = threading.Lock()
         # Step lengths measured from the speech cache while the worker has nothing to prepare:
         # index -> (duration, exact), so the view shows the real length before the steps play.
         self._outlines: dict[int, tuple[int, bool]] = {}
@@ -110,7 +105,30 @@ class SessionSource:
         self._focus = 0
         self._wanted: set[int] = set()  # steps asked for out of order (--from after the intro)
         self._stop = False
+        self._started = False  # the session's first words have gone to the device
         self._thread: threading.Thread | None = None
+
+    def _estimate(self, index: int) -> Step:
+        """Step ``index`` laid out with estimated durations (and every step before it)."""
+        if index < len(self._estimates):
+            return self._estimates[index]
+        with self._laying_out:
+            while len(self._estimates) <= index:
+                i = len(self._estimates)
+                t = self._estimates[-1].end_us if self._estimates else 0
+                laid_out = layout(self._plans[i], self._guess, i, t)
+                self._beds_at_start.append(self._bed)
+                for _, setting in laid_out.ambience:
+                    self._bed = self._bed.then(setting)
+                    if self._first_bed is None and not self._bed.off:
+                        self._first_bed = self._bed
+                self._estimates.append(laid_out.step)
+        return self._estimates[index]
+
+    def _all_estimates(self) -> list[Step]:
+        if self._plans:
+            self._estimate(len(self._plans) - 1)
+        return self._estimates
 
     # -- StepSource ------------------------------------------------------------------------------
 
@@ -138,7 +156,7 @@ class SessionSource:
     def total_us(self) -> tuple[int, bool]:
         total = 0
         exact = True
-        for i, estimate in enumerate(self._estimates):
+        for i, estimate in enumerate(self._all_estimates()):
             prepared = self._steps.get(i)
             progress = prepared.latest() if prepared is not None else None
             if progress is not None and progress.complete:
@@ -159,11 +177,12 @@ class SessionSource:
             return progress.step, True
         if index in self._outlines:
             duration, measured = self._outlines[index]
-            return replace(self._estimates[index], duration_us=duration), measured
-        return self._estimates[index], False
+            return replace(self._estimate(index), duration_us=duration), measured
+        return self._estimate(index), False
 
     def first_ambience(self) -> Ambience | None:
         """The routine's first bed (whose duck and fade an ``--ambience`` keeps), if any."""
+        self._all_estimates()
         return self._first_bed
 
     @property
@@ -192,7 +211,7 @@ class SessionSource:
     def _start_estimate(self, index: int) -> Step:
         """Where the step sits on the session clock: right after the previous step if that one
         is laid out (so times match ``show`` and export), else where the estimate puts it."""
-        estimate = self._estimates[index]
+        estimate = self._estimate(index)
         before = self._steps.get(index - 1)
         if before is not None:
             progress = before.latest()
@@ -252,7 +271,7 @@ class SessionSource:
         try:
             duration = layout(self._plans[index], durations, index, 0).step.duration_us
         except Exception:  # the step reports its problem when it is prepared; keep the estimate
-            duration, durations.missing = self._estimates[index].duration_us, True
+            duration, durations.missing = self._estimate(index).duration_us, True
         with self._lock:
             self._outlines[index] = (duration, not durations.missing)
 
@@ -290,6 +309,7 @@ class SessionSource:
         self, index: int, settings: tuple[tuple[int, AmbienceSetting], ...], start: int
     ) -> tuple[tuple[int, Ambience], ...]:
         """The step's beds: the one in force as it begins, then its own changes (step-relative)."""
+        self._estimate(index)
         bed = self._beds_at_start[index]
         out = [(0, bed)]
         for at, setting in settings:
@@ -321,7 +341,7 @@ class SessionSource:
                     if complete
                     else replace(
                         laid.step,
-                        duration_us=max(laid.step.duration_us, self._estimates[prepared.index].duration_us),
+                        duration_us=max(laid.step.duration_us, self._estimate(prepared.index).duration_us),
                     )
                 )
                 ready = laid.step.duration_us
@@ -337,6 +357,9 @@ class SessionSource:
                     )
                 )
                 publish_at = max(publish_at * 2, j + 1)
+                if not self._started and ready > 0:  # something to play: let it start first
+                    prepared.sounding.wait(FIRST_WORDS_WAIT_S)
+                    self._started = True
         if not ops:
             laid = layout(step_plan, self._durations, prepared.index, start)
             prepared.publish(

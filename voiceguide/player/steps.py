@@ -61,6 +61,8 @@ class PreparedStep:
         self._error: BaseException | None = None
         self._memo: OrderedDict[int, tuple[int, np.ndarray]] = OrderedDict()
         self._starts: list[int] = []
+        #: Set once the player has handed a block of this step to the sound device.
+        self.sounding = threading.Event()
 
     @property
     def start_us(self) -> int:

@@ -45,7 +45,9 @@ def default_target(channels: int) -> float:
 
 def as_float(block: npt.NDArray[np.generic]) -> F64:
     """int16 (or float) samples as float64, full scale = 1.0, shape (n, channels)."""
-    x = block.astype(np.float64) / 32768.0 if block.dtype == np.int16 else block.astype(np.float64)
+    x = block.astype(np.float64)
+    if block.dtype == np.int16:
+        x /= 32768.0
     return x.reshape(x.shape[0], -1)
 
 
@@ -426,9 +428,9 @@ class Limiter:
             need[a:b] = np.minimum(1.0, self.ceiling / np.maximum(peak, 1e-12))
         return need
 
-    def _gain(self, need: F64, ready: int) -> F64 | None:
-        """The gain of the next ``ready`` frames (``need`` runs look-1 frames further); None when
-        it is exactly 1 throughout."""
+    def _gain(self, need: F64, ready: int) -> tuple[int, F64] | None:
+        """The gain of the next ``ready`` frames (``need`` runs look-1 frames further) as
+        ``(first frame, gains)``, exactly 1 outside them; None when it is 1 throughout."""
         below = np.flatnonzero(need < 1.0)
         if self._settled and below.size == 0:
             return None
@@ -447,40 +449,61 @@ class Limiter:
         s1 = min(ready, last + decay + 2 * self.look)
         if s1 <= s0:
             s1 = s0
-        gain = np.ones(ready)
-        if s1 > s0:
-            gain[s0:s1] = self._curve(need[s0 : s1 + self.look - 1], s1 - s0)
+        gain = self._curve(need[s0 : s1 + self.look - 1], s1 - s0) if s1 > s0 else np.ones(0)
         if s1 < ready or (self._atten < self.SETTLE and float(np.min(self._recent)) > 1.0 - self.SETTLE):
             self._atten = 0.0  # decayed: settle exactly (the rest of the gain is 1)
             self._recent = np.ones(self.look - 1)
             self._settled = True
-        return gain
+        return s0, gain
 
     def _curve(self, need: F64, count: int) -> F64:
-        """The gain curve of ``count`` frames from the carried state (``need`` is look-1 longer)."""
+        """The gain curve of ``count`` frames from the carried state (``need`` is look-1 longer).
+
+        Most of a curve is release tail, so its passes over every frame are done in place, in
+        one buffer (the same operations in the same order as out of place: the same bits)."""
         self._settled = False
-        m = _sliding_min(need, self.look)  # len == count
+        look = self.look
+        # The lookahead minimum: 1 wherever a window holds no need below 1, which is all but the
+        # frames just before and at the peaks.
+        m = np.ones(count)
+        below = np.flatnonzero(need < 1.0)
+        if below.size:
+            lo, hi = max(0, int(below[0]) - look + 1), min(count, int(below[-1]) + 1)
+            if hi > lo:
+                m[lo:hi] = _sliding_min(need[lo : hi + look - 1], look)
         # Release: attenuation decays by beta per frame unless the need is deeper (vectorised via
         # a running maximum in the log domain: a[n] = max_k a_m[k] * beta**(n-k)).
         # Only frames with m < 1 (and the carried state) start a new maximum, so the running
         # maximum is taken over those alone and held between them.
-        c = np.full(count, -np.inf)
         deep = np.flatnonzero(m < 1.0)
-        if deep.size:
-            c[deep] = np.log(-np.log(m[deep])) - deep * self._ln_beta
+        starts = np.log(-np.log(m[deep])) - deep * self._ln_beta
         if self._atten > 0:
-            c[0] = max(c[0], math.log(self._atten) + self._ln_beta)
-        idx = np.flatnonzero(c > -np.inf)
-        held = np.full(count, -np.inf)
-        if idx.size:
-            held[idx[0] :] = np.repeat(np.maximum.accumulate(c[idx]), np.diff(np.append(idx, count)))
-        atten = np.exp(held + np.arange(count) * self._ln_beta)
-        r = np.exp(-atten)
-        self._atten = float(atten[-1])
-        hist = np.concatenate([self._recent, r])
-        cs = np.concatenate([[0.0], np.cumsum(hist)])
-        self._recent = hist[-(self.look - 1) :]
-        return np.asarray((cs[self.look :] - cs[: -self.look]) / self.look, dtype=np.float64)
+            carried = math.log(self._atten) + self._ln_beta
+            if deep.size and deep[0] == 0:
+                starts[0] = max(starts[0], carried)
+            else:
+                deep, starts = np.append(0, deep), np.append(carried, starts)
+        # hist: the last look-1 release gains, then this curve's; the curve is worked out in place
+        hist = np.empty(look - 1 + count)
+        hist[: look - 1] = self._recent
+        a = hist[look - 1 :]
+        a.fill(-np.inf)
+        if deep.size:
+            a[deep[0] :] = np.repeat(np.maximum.accumulate(starts), np.diff(np.append(deep, count)))
+        t = np.arange(count, dtype=np.float64)
+        t *= self._ln_beta
+        a += t  # log attenuation
+        np.exp(a, out=a)  # attenuation
+        self._atten = float(a[-1])
+        np.negative(a, out=a)
+        np.exp(a, out=a)  # release gain
+        cs = np.empty(hist.shape[0] + 1)
+        cs[0] = 0.0
+        np.cumsum(hist, out=cs[1:])
+        self._recent = hist[-(look - 1) :].copy()
+        out = cs[look:] - cs[:-look]
+        out /= look
+        return out
 
     def _run(self, final: bool) -> F64:
         buf = self._buf
@@ -499,7 +522,8 @@ class Limiter:
         gain = self._gain(need, ready)
         out: F64 = buf[c : c + ready].copy()
         if gain is not None:
-            out *= gain[:, None]
+            s0, curve = gain
+            out[s0 : s0 + curve.shape[0]] *= curve[:, None]
         self._buf = buf[ready:] if not final else np.zeros((c, self.channels))
         return out
 
@@ -513,7 +537,10 @@ class Limiter:
 
 
 def to_int16(x: F64) -> Int16:
-    return np.clip(np.round(x * 32768.0), -32768, 32767).astype(np.int16)
+    y = x * 32768.0
+    np.round(y, out=y)
+    np.clip(y, -32768, 32767, out=y)
+    return y.astype(np.int16)
 
 
 def limited(
@@ -532,7 +559,8 @@ def limited(
 
     def produced() -> Iterator[F64]:
         for b in blocks:
-            x = as_float(b) * gain
+            x = as_float(b)
+            x *= gain
             sizes.append(x.shape[0])
             yield limiter.process(x)
         yield limiter.flush()

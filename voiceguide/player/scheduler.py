@@ -49,6 +49,7 @@ REWIND_LIMIT_US = 10 * US
 #: How often the view is refreshed and commands are looked at while nothing else is due.
 TICK_S = 0.1
 PREPARING_TICK_S = 0.01
+FIRST_SOUND_TICK_S = 0.003  # the first words are looked for more often: each tick adds to them
 #: Before the session's first sound, "preparing" is not drawn for this long: laying out the view
 #: (and the session's length) would delay the first word, which is usually ready well within it.
 QUIET_START_S = 0.5
@@ -459,7 +460,9 @@ class Player:
     def _timeout(self, run: _StepRun) -> float:
         """How long to wait for a key: until the next block, event or step end is due."""
         if run.phase is not Phase.PLAYING or run.t0 is None:
-            return PREPARING_TICK_S if run.phase is Phase.WAITING else TICK_S
+            if run.phase is not Phase.WAITING:
+                return TICK_S
+            return PREPARING_TICK_S if self._sounded else FIRST_SOUND_TICK_S
         now = self.clock.now()
         p = run.prepared.progress()
         due = [run.cursor]

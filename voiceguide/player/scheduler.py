@@ -51,8 +51,10 @@ TICK_S = 0.1
 PREPARING_TICK_S = 0.01
 FIRST_SOUND_TICK_S = 0.003  # the first words are looked for more often: each tick adds to them
 #: Before the session's first sound, "preparing" is not drawn for this long: laying out the view
-#: (and the session's length) would delay the first word, which is usually ready well within it.
-QUIET_START_S = 0.5
+#: (the session's length, the cautions above it: ~50 ms on two cores) would delay a first word
+#: that is ready within it (cached, or quick to synthesize). A slower one (a cold natural voice,
+#: ~0.4 s) is drawn for while it is synthesized, off the GIL, so the drawing costs it nothing.
+QUIET_START_S = 0.1
 #: A block is rendered this long before it is due, so the device gets it on the beat.
 RENDER_AHEAD_S = 1.0
 #: Waking up to this early for a block counts as on time (guards against float round-off).
@@ -99,7 +101,6 @@ class _StepRun:
     cursor: int = 0  # audio has been handed to the output up to here
     t0: float | None = None  # clock time of position 0 while PLAYING
     next_ready: bool = False  # the next step's first block has been rendered ahead
-    quiet_until: float = 0.0  # before the first sound, "preparing" is not drawn until then
 
 
 class Leave(enum.Enum):
@@ -129,6 +130,7 @@ class Player:
         self.bed = bed
         self._bed_gen = 0  # a new plan for the bed after every cut: what was heard before is void
         self._sounded = False  # the session's first block has gone to the device
+        self._quiet_until = 0.0  # clock time until which "preparing" is not drawn (see run)
         self._bed_noted = False
         self.output = output
         self.view = view
@@ -164,6 +166,7 @@ class Player:
         self._current = None
         self.resume_step, self.intro_heard, self._paused_s = start, False, 0.0
         began = self.clock.now()
+        self._quiet_until = began + QUIET_START_S  # before the first sound (see QUIET_START_S)
         if prelude == start or preview:
             prelude = None
         if prelude is not None:
@@ -375,8 +378,7 @@ class Player:
         self, prepared: PreparedStep, begin_at: float | None, seek: int = 0
     ) -> tuple[Leave, float]:
         """Play one step from ``seek``; returns why it ended and, for END, the clock time it ended."""
-        quiet_until = self.clock.now() + QUIET_START_S
-        run = _StepRun(prepared, begin_at, pos=seek, cursor=seek, quiet_until=quiet_until)
+        run = _StepRun(prepared, begin_at, pos=seek, cursor=seek)
         if self._paused_since is not None:  # left a paused step with n or p: the pause is over
             self._paused_s += self.clock.now() - self._paused_since
             self._paused_since = None
@@ -387,7 +389,7 @@ class Player:
                 ended_at = self._advance(run)
                 if ended_at is not None:
                     return Leave.END, ended_at
-            if self._sounded or run.phase is not Phase.WAITING or self.clock.now() >= run.quiet_until:
+            if self._sounded or run.phase is not Phase.WAITING or self.clock.now() >= self._quiet_until:
                 self.view.update(self._state(prepared, run.pos, run.phase.value))
             command = self.controls.wait(self._timeout(run))
             if command is not None:

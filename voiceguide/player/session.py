@@ -113,8 +113,9 @@ def play(
     live = sys.stdout.isatty() if interactive is None else interactive
     try:
         # Synthesis starts now, while the device opens and the cautions print. A session that
-        # starts later than step 0 still begins with the introduction (it speaks the cautions).
-        source.step(first if preview is not None else 0)
+        # starts later than step 0 still begins with the introduction (it speaks the cautions),
+        # unless this machine has played them to the end before.
+        source.step(first if preview is not None or prelude is None else 0)
         source.prefetch(first)
         output = open_output(str(ref))
         try:

@@ -10,6 +10,7 @@ the exported file have the same samples. It talks to the player only through
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -116,13 +117,22 @@ class SessionSource:
             while len(self._estimates) <= index:
                 i = len(self._estimates)
                 t = self._estimates[-1].end_us if self._estimates else 0
-                laid_out = layout(self._plans[i], self._guess, i, t)
+                step_plan = self._plans[i]
+                bed, first = self._bed, self._first_bed
+                try:
+                    laid_out = layout(step_plan, self._guess, i, t)
+                except Exception:  # e.g. a sound file gone unreadable: preparing the step says so
+                    step = Step(i, step_plan.title, step_plan.kind, t, 0, step_plan.point)
+                else:
+                    step = laid_out.step
+                    for _, setting in laid_out.ambience:
+                        bed = bed.then(setting)
+                        if first is None and not bed.off:
+                            first = bed
+                # Committed together (a Ctrl-C between them would misalign the lists).
                 self._beds_at_start.append(self._bed)
-                for _, setting in laid_out.ambience:
-                    self._bed = self._bed.then(setting)
-                    if self._first_bed is None and not self._bed.off:
-                        self._first_bed = self._bed
-                self._estimates.append(laid_out.step)
+                self._bed, self._first_bed = bed, first
+                self._estimates.append(step)
         return self._estimates[index]
 
     def _all_estimates(self) -> list[Step]:
@@ -317,6 +327,15 @@ class SessionSource:
             out.append((at - start, bed))
         return tuple(out)
 
+    def _stand_back(self, prepared: PreparedStep) -> None:
+        """Wait (at most FIRST_WORDS_WAIT_S) until ``prepared`` sounds, unless the player moves
+        on to another step meanwhile (``n``, or a session that begins elsewhere)."""
+        deadline = time.monotonic() + FIRST_WORDS_WAIT_S
+        while not prepared.sounding.wait(0.005):
+            if self._focus != prepared.index or self._stop or time.monotonic() >= deadline:
+                break
+        self._started = True
+
     def _prepare(self, prepared: PreparedStep) -> None:
         step_plan = self._plans[prepared.index]
         ops = step_plan.ops
@@ -358,8 +377,7 @@ class SessionSource:
                 )
                 publish_at = max(publish_at * 2, j + 1)
                 if not self._started and ready > 0:  # something to play: let it start first
-                    prepared.sounding.wait(FIRST_WORDS_WAIT_S)
-                    self._started = True
+                    self._stand_back(prepared)
         if not ops:
             laid = layout(step_plan, self._durations, prepared.index, start)
             prepared.publish(

@@ -168,10 +168,10 @@ def test_exporting_again_replays_the_limiter_and_gives_the_same_bytes(
     damaged record is only a miss."""
     path = routine(tmp_path, SESSION)
     store = Path(os.environ["VOICEGUIDE_CACHE_DIR"]) / "loudness"
-    for stored in store.glob("*.need.npy"):
+    for stored in store.glob("*.need.npz"):
         stored.unlink()
     export(path, tmp_path / "a.wav", ambience=ambience)
-    logs = sorted(store.glob("*.need.npy"))
+    logs = sorted(store.glob("*.need.npz"))
     assert len(logs) == 1
     kept = logs[0].stat().st_mtime_ns
     export(path, tmp_path / "b.wav", ambience=ambience)
@@ -180,6 +180,19 @@ def test_exporting_again_replays_the_limiter_and_gives_the_same_bytes(
     export(path, tmp_path / "c.wav", ambience=ambience)
     a = (tmp_path / "a.wav").read_bytes()
     assert a == (tmp_path / "b.wav").read_bytes() == (tmp_path / "c.wav").read_bytes()
+    # A well-formed log of another stream: worked out afresh where it does not fit, then dropped
+    # and recorded again by the next export.
+    from voiceguide.audio.loudness import NeedLog, limited
+
+    foreign = NeedLog()
+    burst = np.sin(np.arange(50_000) * 1.7)
+    list(limited([burst[i : i + 9000] for i in range(0, 50_000, 9000)], RATE, log=foreign))
+    logs[0].write_bytes(foreign.to_bytes())
+    export(path, tmp_path / "d.wav", ambience=ambience)
+    assert (tmp_path / "d.wav").read_bytes() == a
+    assert not logs[0].exists()
+    export(path, tmp_path / "e.wav", ambience=ambience)
+    assert logs[0].exists() and (tmp_path / "e.wav").read_bytes() == a
     export(path, split_dir=tmp_path / "parts", ambience=ambience)
     export(path, split_dir=tmp_path / "again", ambience=ambience)
     for part in sorted((tmp_path / "parts").glob("*.wav")):

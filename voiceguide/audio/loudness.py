@@ -288,16 +288,28 @@ class NeedLog:
     input always gives the same log, so a stream limited once is limited again by replaying the
     log instead, with the very same gain curve. A 20-minute session's log is a few thousand entries.
 
-    A new log records; one made from :meth:`from_bytes` replays.
+    A new log records; one made from :meth:`from_bytes` replays. Each call's length is kept too:
+    a call that does not match (another stream) is not replayed but worked out afresh, and the
+    log is then :attr:`spoiled`.
     """
 
     DTYPE = np.dtype([("call", "<i4"), ("pos", "<i4"), ("need", "<f8")])
 
-    def __init__(self, entries: npt.NDArray[np.void] | None = None) -> None:
+    def __init__(
+        self, entries: npt.NDArray[np.void] | None = None, sizes: npt.NDArray[np.int64] | None = None
+    ) -> None:
         self.replaying = entries is not None
+        self.spoiled = False
         self._entries = entries if entries is not None else np.zeros(0, dtype=self.DTYPE)
+        self._sizes = sizes if sizes is not None else np.zeros(0, dtype=np.int64)
         self._parts: list[npt.NDArray[np.void]] = []
+        self._lengths: list[int] = []
         self._call = 0
+
+    @property
+    def complete(self) -> bool:
+        """Replaying: every call was replayed, and nothing else was asked."""
+        return not self.spoiled and self._call == self._sizes.shape[0]
 
     def record(self, need: F64) -> None:
         below = np.flatnonzero(need < 1.0)
@@ -305,47 +317,59 @@ class NeedLog:
             part = np.zeros(below.size, dtype=self.DTYPE)
             part["call"], part["pos"], part["need"] = self._call, below, need[below]
             self._parts.append(part)
+        self._lengths.append(need.shape[0])
         self._call += 1
 
-    def replay(self, n: int) -> F64:
-        """The need of the next call's ``n`` frames."""
-        calls = self._entries["call"]
-        lo, hi = np.searchsorted(calls, [self._call, self._call + 1])
+    def replay(self, n: int) -> F64 | None:
+        """The need of the next call's ``n`` frames; None (and spoiled) when the log does not
+        fit this call."""
+        call = self._call
         self._call += 1
+        if self.spoiled or call >= self._sizes.shape[0] or int(self._sizes[call]) != n:
+            self.spoiled = True
+            return None
+        lo, hi = np.searchsorted(self._entries["call"], [call, call + 1])
         need = np.ones(max(n, 0))
         mine = self._entries[lo:hi]
         if mine.size:
-            if int(mine["pos"].max()) >= n:
-                raise ValueError("this need log was recorded from another stream")
             need[mine["pos"]] = mine["need"]
         return need
 
     def to_bytes(self) -> bytes:
         import io
 
+        if self.replaying:
+            entries, sizes = self._entries, self._sizes
+        else:
+            entries = np.concatenate(self._parts) if self._parts else self._entries
+            sizes = np.array(self._lengths, dtype=np.int64)
         out = io.BytesIO()
-        parts = self._parts if not self.replaying else [self._entries]
-        np.save(out, np.concatenate(parts) if parts else self._entries, allow_pickle=False)
+        np.savez(out, entries=entries, sizes=sizes)
         return out.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> NeedLog:
         """A log to replay; ValueError when ``data`` is not a well-formed log."""
         import io
+        import zipfile
 
         try:
-            entries = np.load(io.BytesIO(data), allow_pickle=False)
-        except (EOFError, OSError, ValueError) as exc:
+            with np.load(io.BytesIO(data), allow_pickle=False) as kept:
+                entries, sizes = kept["entries"], kept["sizes"]
+        except (EOFError, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             raise ValueError(f"not a need log: {exc}") from None
-        if not isinstance(entries, np.ndarray) or entries.dtype != cls.DTYPE or entries.ndim != 1:
+        if entries.dtype != cls.DTYPE or entries.ndim != 1 or sizes.dtype != np.int64 or sizes.ndim != 1:
             raise ValueError("not a need log")
         if entries.size and (
             bool(np.any(np.diff(entries["call"]) < 0))
+            or int(entries["call"].min()) < 0
+            or int(entries["call"].max()) >= sizes.shape[0]
             or int(entries["pos"].min()) < 0
+            or bool(np.any(entries["pos"] >= sizes[entries["call"]]))
             or not bool(np.all((entries["need"] > 0) & (entries["need"] < 1)))
         ):
             raise ValueError("not a need log")
-        return cls(entries)
+        return cls(entries, sizes)
 
 
 class Limiter:
@@ -513,11 +537,11 @@ class Limiter:
         ready = buf.shape[0] - c - self.look - c
         if ready <= 0:
             return np.zeros((0, self.channels))
-        if self.log is not None and self.log.replaying:
-            need = self.log.replay(ready + self.look - 1)
-        else:
-            need = self._need(buf, c, c + ready + self.look - 1)
-            if self.log is not None:
+        n = ready + self.look - 1
+        need = self.log.replay(n) if self.log is not None and self.log.replaying else None
+        if need is None:
+            need = self._need(buf, c, c + n)
+            if self.log is not None and not self.log.replaying:
                 self.log.record(need)
         gain = self._gain(need, ready)
         out: F64 = buf[c : c + ready].copy()

@@ -51,6 +51,8 @@ class NeedStore(Protocol):
 
     def save(self, key: str, log: NeedLog) -> None: ...
 
+    def drop(self, key: str) -> None: ...
+
 
 @dataclass(frozen=True)
 class Measured:
@@ -192,8 +194,10 @@ class Master:
             return
         a, b = self.renderer._range(start_us, end_us)
         e = a if edges_from_us is None else self.renderer._range(edges_from_us, end_us)[0]
+        blocks = self.renderer.block_frames  # where the limiter's calls fall
         key = hashlib.blake2b(
-            f"{self.digest()}|{a}|{b}|{e}|{self.gain_db!r}|{self.ceiling_dbtp!r}".encode(), digest_size=20
+            f"{self.digest()}|{a}|{b}|{e}|{blocks}|{self.gain_db!r}|{self.ceiling_dbtp!r}".encode(),
+            digest_size=20,
         ).hexdigest()
         log = self.needs.load(key)
         recording = log is None
@@ -201,6 +205,8 @@ class Master:
         yield from limited(mixed, self.sample_rate, self.channels, self.ceiling_dbtp, self.gain_db, log)
         if recording:
             self.needs.save(key, log)
+        elif not log.complete:  # it did not fit (the limiter worked those parts out): record anew
+            self.needs.drop(key)
 
     def measure(self) -> Measured:
         """The whole session's integrated loudness and loudness range before gain (one pass)."""

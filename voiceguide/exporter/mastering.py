@@ -127,14 +127,18 @@ class _NeedFiles:
         from voiceguide.audio.loudness import NeedLog
 
         try:
-            return NeedLog.from_bytes((_store() / f"{key}.need.npy").read_bytes())
+            return NeedLog.from_bytes((_store() / f"{key}.need.npz").read_bytes())
         except (OSError, ValueError):
             return None
 
     def save(self, key: str, log: NeedLog) -> None:
         with contextlib.suppress(Exception):  # a cache that cannot be written is no error
             _store().mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(_store() / f"{key}.need.npy", log.to_bytes())
+            atomic_write_bytes(_store() / f"{key}.need.npz", log.to_bytes())
+
+    def drop(self, key: str) -> None:
+        with contextlib.suppress(OSError):
+            (_store() / f"{key}.need.npz").unlink()
 
 
 def _num(v: Any) -> float:

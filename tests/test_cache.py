@@ -198,6 +198,16 @@ def test_clear_removes_the_model_copies_earlier_versions_kept(tmp_path: Path) ->
     assert not (tmp_path / "models").exists()
 
 
+def test_clear_removes_the_loudness_measurements_and_limiter_records(tmp_path: Path) -> None:
+    kept = tmp_path / "loudness"
+    kept.mkdir()
+    (kept / "0549774e.json").write_text('{"integrated": -20.2, "range": 6.7}')
+    (kept / "aa001e28.need.npz").write_bytes(b"x" * 500)
+    removed = SpeechCache(tmp_path).clear()
+    assert removed.bytes == 500 + len('{"integrated": -20.2, "range": 6.7}')
+    assert not kept.exists()
+
+
 def test_cache_commands(capsys: pytest.CaptureFixture[str]) -> None:
     cache = SpeechCache()
     cache.put(KEY, clip())

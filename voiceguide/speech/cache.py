@@ -146,10 +146,17 @@ class SpeechCache:
                 removed += 1
             freed += size
         # What is kept beside the clips: exported covers (exporter/cover.py), generated ambience
-        # beds and loudness measurements (exporter/mastering.py), the help text kept by
-        # voiceguide._helpcache (typer renders it again on the next --help), and optimised copies
-        # of the natural voice's model, which earlier builds kept here.
-        patterns = ("covers/*.png", "beds/*.npz", "loudness/*.json", "help/*.txt", "models/*.onnx")
+        # beds, loudness measurements and the limiter's records (exporter/mastering.py), the help
+        # text kept by voiceguide._helpcache (typer renders it again on the next --help), and
+        # optimised copies of the natural voice's model, which earlier builds kept here.
+        patterns = (
+            "covers/*.png",
+            "beds/*.npz",
+            "loudness/*.json",
+            "loudness/*.need.npz",
+            "help/*.txt",
+            "models/*.onnx",
+        )
         kept = [p for pattern in patterns for p in self.root.glob(pattern)] if self.root.is_dir() else []
         for p in kept:
             size = _size(p)

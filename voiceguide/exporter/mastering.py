@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voiceguide.errors import UsageError
-from voiceguide.fileio import atomic_write_bytes, atomic_write_text
+from voiceguide.fileio import atomic_write_bytes
 from voiceguide.routine.ambience import BEDS
 from voiceguide.timeline.ambience import LEVEL_PATTERN, parse_override
 from voiceguide.timeline.model import AmbienceChange, Timeline
@@ -104,18 +104,30 @@ def _store() -> Path:
     return cache_dir() / "loudness"
 
 
-def _read(name: str) -> dict[str, Any] | None:
+def _kept(name: str) -> bytes | None:
     try:
-        data = json.loads((_store() / name).read_text("utf-8"))
-    except (OSError, ValueError):
+        return (_store() / name).read_bytes()
+    except OSError:
+        return None
+
+
+def _keep(name: str, data: bytes) -> None:
+    with contextlib.suppress(Exception):  # a cache that cannot be written is no error
+        _store().mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(_store() / name, data)
+
+
+def _read(name: str) -> dict[str, Any] | None:
+    raw = _kept(name)
+    try:
+        data = json.loads(raw) if raw is not None else None
+    except ValueError:
         return None
     return data if isinstance(data, dict) else None
 
 
 def _write(name: str, data: dict[str, Any]) -> None:
-    with contextlib.suppress(OSError, UsageError, Exception):  # a cache that cannot be written is no error
-        (_store()).mkdir(parents=True, exist_ok=True)
-        atomic_write_text(_store() / name, json.dumps(data))
+    _keep(name, json.dumps(data).encode("utf-8"))
 
 
 class _NeedFiles:
@@ -126,15 +138,14 @@ class _NeedFiles:
     def load(self, key: str) -> NeedLog | None:
         from voiceguide.audio.loudness import NeedLog
 
+        raw = _kept(f"{key}.need.npz")
         try:
-            return NeedLog.from_bytes((_store() / f"{key}.need.npz").read_bytes())
-        except (OSError, ValueError):
+            return NeedLog.from_bytes(raw) if raw is not None else None
+        except ValueError:
             return None
 
     def save(self, key: str, log: NeedLog) -> None:
-        with contextlib.suppress(Exception):  # a cache that cannot be written is no error
-            _store().mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(_store() / f"{key}.need.npz", log.to_bytes())
+        _keep(f"{key}.need.npz", log.to_bytes())
 
     def drop(self, key: str) -> None:
         with contextlib.suppress(OSError):

@@ -257,6 +257,46 @@ def test_a_limited_stream_replays_its_log_with_the_same_samples_and_no_oversampl
             L.NeedLog.from_bytes(damaged)
 
 
+@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("gain_db", [0.0, 1.2, 9.0])
+def test_the_int16_limiter_gives_the_float_limiters_samples(channels: int, gain_db: float) -> None:
+    """An export without a bed is limited on its int16 samples; every frame must be what the
+    float limiter gives, through to_int16: quiet stretches (gain only), peaks and release tails,
+    samples that the gain drives past full scale, blocks of uneven sizes, and a replayed log."""
+    rng = np.random.default_rng(7)
+    t = np.arange(9 * RATE) / RATE
+    x = 0.1 * np.sin(2 * np.pi * 220 * t) + 0.01 * rng.standard_normal(t.shape[0])
+    for at in (RATE // 3, 2 * RATE + 777, 6 * RATE + 5):  # intersample overs, then full scale
+        x[at : at + 1500] = 0.99 * np.sin(2 * np.pi * RATE / 4 * t[at : at + 1500] + np.pi / 4)
+    x[4 * RATE : 4 * RATE + 400] = rng.choice([-1.0, 32767 / 32768], 400)
+    x[7 * RATE :] = 0.0  # silence after the last release
+    pcm = np.round(np.clip(x, -1, 32767 / 32768) * 32768).astype(np.int16)
+    if channels == 2:
+        pcm = np.stack([pcm, pcm[::-1]], axis=1)
+    cuts = np.cumsum(rng.integers(300, 9000, 60))
+    blocks = [b for b in np.split(pcm, cuts[cuts < pcm.shape[0]]) if b.shape[0]]
+
+    def floats() -> list[np.ndarray]:
+        return [L.to_int16(y) for y in L.limited(blocks, RATE, channels, gain_db=gain_db)]
+
+    want = floats()
+    log = L.NeedLog()
+    got = list(L.limited_pcm(blocks, RATE, channels, gain_db=gain_db, log=log))
+    assert [b.shape for b in got] == [b.reshape(b.shape[0], -1).shape for b in blocks]
+    assert np.concatenate(got).tobytes() == np.concatenate(want).tobytes()
+    assert np.concatenate(got).tobytes() != np.concatenate(blocks).tobytes()  # it did something
+    again = L.NeedLog.from_bytes(log.to_bytes())
+    replayed = list(L.limited_pcm(blocks, RATE, channels, gain_db=gain_db, log=again))
+    assert np.concatenate(replayed).tobytes() == np.concatenate(want).tobytes()
+    # every int16 value, in a slow ramp: each is rounded (or limited) as the float path does it
+    every = np.repeat(np.arange(-32768, 32768, dtype=np.int16), 3)
+    ramp = [every[i : i + 32768] for i in range(0, every.shape[0], 32768)]
+    want = [L.to_int16(y)[:, 0] for y in L.limited(ramp, RATE, gain_db=gain_db)]
+    assert np.concatenate([y[:, 0] for y in L.limited_pcm(ramp, RATE, gain_db=gain_db)]).tobytes() == (
+        np.concatenate(want).tobytes()
+    )
+
+
 def test_streaming_meter_agrees_with_pyloudnorm() -> None:
     x = np.concatenate(_session(20.0))
     meter = L.LoudnessMeter(RATE)

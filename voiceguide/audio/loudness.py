@@ -17,6 +17,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -416,6 +417,7 @@ class Limiter:
         self._atten = 0.0  # release state: natural-log attenuation of the last sample
         self._recent = np.ones(self.look - 1)  # the last look-1 release-gain values
         self._settled = True  # _atten == 0 and _recent all exactly 1
+        self._ramp_cache = np.zeros(0)
 
     def _need(self, ctx: F64, lo: int, hi: int) -> F64:
         """The gain each frame of ``ctx[lo:hi]`` needs (<= 1), from its true peak; ``ctx`` holds
@@ -487,20 +489,18 @@ class Limiter:
         one buffer (the same operations in the same order as out of place: the same bits)."""
         self._settled = False
         look = self.look
-        # The lookahead minimum: 1 wherever a window holds no need below 1, which is all but the
-        # frames just before and at the peaks.
-        m = np.ones(count)
+        # The lookahead minimum m: 1 wherever a window holds no need below 1, which is all but the
+        # frames just before and at the peaks (lo to hi), so it is only worked out there.
         below = np.flatnonzero(need < 1.0)
-        if below.size:
-            lo, hi = max(0, int(below[0]) - look + 1), min(count, int(below[-1]) + 1)
-            if hi > lo:
-                m[lo:hi] = _sliding_min(need[lo : hi + look - 1], look)
+        lo, hi = (max(0, int(below[0]) - look + 1), min(count, int(below[-1]) + 1)) if below.size else (0, 0)
+        m = _sliding_min(need[lo : hi + look - 1], look) if hi > lo else np.ones(0)
         # Release: attenuation decays by beta per frame unless the need is deeper (vectorised via
         # a running maximum in the log domain: a[n] = max_k a_m[k] * beta**(n-k)).
         # Only frames with m < 1 (and the carried state) start a new maximum, so the running
         # maximum is taken over those alone and held between them.
         deep = np.flatnonzero(m < 1.0)
-        starts = np.log(-np.log(m[deep])) - deep * self._ln_beta
+        starts = np.log(-np.log(m[deep])) - (deep + lo) * self._ln_beta
+        deep += lo
         if self._atten > 0:
             carried = math.log(self._atten) + self._ln_beta
             if deep.size and deep[0] == 0:
@@ -511,12 +511,11 @@ class Limiter:
         hist = np.empty(look - 1 + count)
         hist[: look - 1] = self._recent
         a = hist[look - 1 :]
-        a.fill(-np.inf)
+        first = int(deep[0]) if deep.size else count
+        a[:first] = -np.inf
         if deep.size:
-            a[deep[0] :] = np.repeat(np.maximum.accumulate(starts), np.diff(np.append(deep, count)))
-        t = np.arange(count, dtype=np.float64)
-        t *= self._ln_beta
-        a += t  # log attenuation
+            a[first:] = np.repeat(np.maximum.accumulate(starts), np.diff(np.append(deep, count)))
+        a += self._ramp(count)  # log attenuation
         np.exp(a, out=a)  # attenuation
         self._atten = float(a[-1])
         np.negative(a, out=a)
@@ -528,6 +527,14 @@ class Limiter:
         out = cs[look:] - cs[:-look]
         out /= look
         return out
+
+    def _ramp(self, count: int) -> F64:
+        """``arange(count) * ln(beta)``, kept between calls (each curve adds it)."""
+        if self._ramp_cache.shape[0] < count:
+            t = np.arange(max(count, 2 * self._ramp_cache.shape[0]), dtype=np.float64)
+            t *= self._ln_beta
+            self._ramp_cache = t
+        return self._ramp_cache[:count]
 
     def _run(self, final: bool) -> F64:
         buf = self._buf
@@ -560,6 +567,69 @@ class Limiter:
         return self._run(final=True)
 
 
+class PcmLimiter(Limiter):
+    """The limiter fed int16 samples and a gain: what :class:`Limiter` makes of
+    ``as_float(x) * gain``, through :func:`to_int16`, to the bit, without carrying the session
+    in floats.
+
+    Outside its gain curve the limiter only applies the gain, and there the finished sample is
+    ``rint(x * gain)``: dividing by 32768 and multiplying back are exact (powers of two), so the
+    float path rounds the very same product. Only the detector (when it is not replayed from a
+    :class:`NeedLog`) needs the floats, and it gets them.
+    """
+
+    def __init__(
+        self,
+        rate: int,
+        channels: int = 1,
+        ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
+        gain_db: float = 0.0,
+        *,
+        log: NeedLog | None = None,
+    ) -> None:
+        super().__init__(rate, channels, ceiling_dbtp, log=log)
+        self.gain = 10.0 ** (gain_db / 20.0)
+        self._pcm = np.zeros((self.CONTEXT, channels), dtype=np.int16)
+
+    def _floats(self, pcm: Int16) -> F64:
+        x = as_float(pcm)  # the floats limited() feeds Limiter
+        x *= self.gain
+        return x
+
+    def _run_pcm(self, final: bool) -> Int16:
+        pcm = self._pcm
+        if final:
+            pcm = np.concatenate([pcm, np.zeros((self.look + self.CONTEXT, self.channels), dtype=np.int16)])
+        c = self.CONTEXT
+        ready = pcm.shape[0] - c - self.look - c
+        if ready <= 0:
+            return np.zeros((0, self.channels), dtype=np.int16)
+        n = ready + self.look - 1
+        need = self.log.replay(n) if self.log is not None and self.log.replaying else None
+        if need is None:
+            need = self._need(self._floats(pcm), c, c + n)
+            if self.log is not None and not self.log.replaying:
+                self.log.record(need)
+        gain = self._gain(need, ready)
+        y = pcm[c : c + ready].astype(np.float64)
+        y *= self.gain
+        if gain is not None:
+            s0, curve = gain
+            y[s0 : s0 + curve.shape[0]] *= curve[:, None]
+        np.rint(y, out=y)
+        np.clip(y, -32768, 32767, out=y)
+        self._pcm = pcm[ready:] if not final else np.zeros((c, self.channels), dtype=np.int16)
+        return y.astype(np.int16)
+
+    def process_pcm(self, x: Int16) -> Int16:
+        """Feed int16 samples (n, channels); returns the finished int16 samples ready so far."""
+        self._pcm = np.concatenate([self._pcm, x.reshape(x.shape[0], -1)])
+        return self._run_pcm(final=False)
+
+    def flush_pcm(self) -> Int16:
+        return self._run_pcm(final=True)
+
+
 def to_int16(x: F64) -> Int16:
     y = x * 32768.0
     np.round(y, out=y)
@@ -589,9 +659,39 @@ def limited(
             yield limiter.process(x)
         yield limiter.flush()
 
-    out: deque[F64] = deque()
+    return _recut(produced(), sizes)
+
+
+def limited_pcm(
+    blocks: Iterable[Int16],
+    rate: int,
+    channels: int = 1,
+    ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
+    gain_db: float = 0.0,
+    log: NeedLog | None = None,
+) -> Iterator[Int16]:
+    """``to_int16`` of :func:`limited` for int16 blocks, the same samples (shape (n, channels)) at
+    a fraction of the cost: a mix without a bed never goes through floats at full length."""
+    limiter = PcmLimiter(rate, channels, ceiling_dbtp, gain_db, log=log)
+    sizes: deque[int] = deque()
+
+    def produced() -> Iterator[Int16]:
+        for b in blocks:
+            sizes.append(b.shape[0])
+            yield limiter.process_pcm(b)
+        yield limiter.flush_pcm()
+
+    return _recut(produced(), sizes)
+
+
+_A = TypeVar("_A", F64, Int16)
+
+
+def _recut(chunks: Iterable[_A], sizes: deque[int]) -> Iterator[_A]:
+    """``chunks`` cut again into the sizes the input came in (``sizes`` fills as they are made)."""
+    out: deque[_A] = deque()
     have = 0
-    for chunk in produced():
+    for chunk in chunks:
         out.append(chunk)
         have += chunk.shape[0]
         while sizes and have >= sizes[0]:

@@ -32,6 +32,7 @@ from voiceguide.audio.loudness import (
     LoudnessReport,
     NeedLog,
     limited,
+    limited_pcm,
     to_int16,
 )
 from voiceguide.audio.render import Renderer
@@ -88,7 +89,7 @@ class Master:
         self.limit = limit
         self.ceiling_dbtp = ceiling_dbtp
         self._track_key = track_key  # what the ambience is made of, for the digest
-        self._follow: tuple[int, Iterator[F64], F64] | None = None  # (frame, stream, its rest)
+        self._follow: tuple[int, Iterator[Block], Block] | None = None  # (frame, stream, its rest)
         self._digest: str | None = None
 
     # -- the renderer's geometry ---------------------------------------------------------------
@@ -157,14 +158,14 @@ class Master:
                 y, skip = y[drop:], skip - drop
                 if not y.shape[0]:
                     continue
-            yield to_int16(y[:, 0] if self.channels == 1 else y)
+            yield y[:, 0] if self.channels == 1 else y
 
     def _follow_on(self, a: int, b: int) -> Iterator[Block]:
         """Frames ``[a, b)`` of one whole-session limited stream, continued from the last range
         when it ended at ``a``: split files in order are cut from the very stream a single file
         is, so they join into its exact samples."""
         if a == 0 or self._follow is None:
-            self._follow = (0, self._limited(0, None), np.zeros((0, self.channels)))
+            self._follow = (0, self._limited(0, None), np.zeros((0, self.channels), dtype=np.int16))
         _, stream, left = self._follow
         need = b - a
         while need > 0:
@@ -176,7 +177,7 @@ class Master:
             take = left[:need]
             left = left[need:]
             need -= take.shape[0]
-            yield to_int16(take[:, 0] if self.channels == 1 else take)
+            yield take[:, 0] if self.channels == 1 else take
         if b >= self.total_frames:
             for _ in stream:  # run it to its end, where the limiter's findings are kept
                 pass
@@ -184,13 +185,15 @@ class Master:
             return
         self._follow = (b, stream, left)
 
-    def _limited(self, start_us: int, end_us: int | None, edges_from_us: int | None = None) -> Iterator[F64]:
-        """The mix of ``[start_us, end_us)`` at the gain, through the limiter, whose findings are
-        replayed from :attr:`needs` when this very stream was limited before (same samples, same
-        gain and ceiling), and kept there once it has run to the end."""
-        mixed = self._mixed(start_us, end_us, edges_from_us)
+    def _limited(
+        self, start_us: int, end_us: int | None, edges_from_us: int | None = None
+    ) -> Iterator[Block]:
+        """The mix of ``[start_us, end_us)`` at the gain, through the limiter, as int16 frames
+        (n, channels). The limiter's findings are replayed from :attr:`needs` when this very
+        stream was limited before (same samples, same gain and ceiling), and kept there once it
+        has run to the end."""
         if self.needs is None:
-            yield from limited(mixed, self.sample_rate, self.channels, self.ceiling_dbtp, self.gain_db)
+            yield from self._through_limiter(start_us, end_us, edges_from_us, None)
             return
         a, b = self.renderer._range(start_us, end_us)
         e = a if edges_from_us is None else self.renderer._range(edges_from_us, end_us)[0]
@@ -202,11 +205,22 @@ class Master:
         log = self.needs.load(key)
         recording = log is None
         log = NeedLog() if log is None else log
-        yield from limited(mixed, self.sample_rate, self.channels, self.ceiling_dbtp, self.gain_db, log)
+        yield from self._through_limiter(start_us, end_us, edges_from_us, log)
         if recording:
             self.needs.save(key, log)
         elif not log.complete:  # it did not fit (the limiter worked those parts out): record anew
             self.needs.drop(key)
+
+    def _through_limiter(
+        self, start_us: int, end_us: int | None, edges_from_us: int | None, log: NeedLog | None
+    ) -> Iterator[Block]:
+        mixed = self._mixed(start_us, end_us, edges_from_us)
+        args = (self.sample_rate, self.channels, self.ceiling_dbtp, self.gain_db, log)
+        if self.track is None:  # the renderer's int16 blocks: the limiter keeps them int16
+            yield from limited_pcm(mixed, *args)  # type: ignore[arg-type]
+        else:
+            for y in limited(mixed, *args):
+                yield to_int16(y)
 
     def measure(self) -> Measured:
         """The whole session's integrated loudness and loudness range before gain (one pass)."""

@@ -140,6 +140,32 @@ def test_ducking_dips_by_its_depth_is_down_before_the_word_and_holds_within_a_se
     assert np.max(np.abs(np.diff(att))) < 0.05  # smooth: no step in the gain
 
 
+def test_ducking_a_block_gives_the_envelopes_gain_to_the_bit_where_dips_overlap_or_not() -> None:
+    """Blocks are ducked from each depth's curves, worked out once; a deeper dip (speech) that
+    overlaps a shallower one (a chime) takes the deepest per frame. Either way every sample is
+    the bed times the envelope's gain (in float32), as the live player and the export expect."""
+    rng = np.random.default_rng(3)
+    ducks = [D.Duck(round(a * RATE), round(b * RATE), 9.0) for a, b in UTTERANCES]
+    ducks += [D.Duck(round(a * RATE), round(a * RATE) + 3000, 4.5) for a in (1.9, 7.0, 10.0, 18.5)]
+    env = D.DuckEnvelope(ducks, RATE)
+    bed = rng.standard_normal(20 * RATE).astype(np.float32) * np.float32(0.1)
+    ducked = bed.copy()
+    at = 0
+    for size in rng.integers(100, 40000, 200).tolist():
+        if at >= bed.shape[0]:
+            break
+        env.apply(ducked[at : at + size], at)
+        at += size
+    want = bed * env.gain(0, bed.shape[0]).astype(np.float32)
+    assert ducked.tobytes() == want.tobytes()
+    gain = env.gain(0, bed.shape[0])
+    assert gain[round(10.0 * RATE) + 100] == pytest.approx(
+        10 ** (-9 / 20)
+    )  # the chime in speech: speech's depth
+    assert gain[round(7.0 * RATE) + 100] == pytest.approx(10 ** (-4.5 / 20))  # a chime alone: its own
+    assert np.all(gain[round(13.5 * RATE) : round(15.3 * RATE)] == 1.0)  # a long pause: full level
+
+
 def test_mix_never_clips_and_keeps_the_voice() -> None:
     voice = np.linspace(25000, 32000, 1000).astype(np.int16)
     out = A.mix_under(voice, np.full(1000, 0.1, dtype=np.float32))  # sums reach 108 % of full scale
@@ -257,12 +283,14 @@ def test_a_limited_stream_replays_its_log_with_the_same_samples_and_no_oversampl
             L.NeedLog.from_bytes(damaged)
 
 
+@pytest.mark.parametrize("kind", ["int16", "float"])
 @pytest.mark.parametrize("channels", [1, 2])
 @pytest.mark.parametrize("gain_db", [0.0, 1.2, 9.0])
-def test_the_int16_limiter_gives_the_float_limiters_samples(channels: int, gain_db: float) -> None:
-    """An export without a bed is limited on its int16 samples; every frame must be what the
-    float limiter gives, through to_int16: quiet stretches (gain only), peaks and release tails,
-    samples that the gain drives past full scale, blocks of uneven sizes, and a replayed log."""
+def test_the_int16_limiter_gives_the_float_limiters_samples(kind: str, channels: int, gain_db: float) -> None:
+    """Exports are limited straight to int16 (a mix without a bed even from its int16 samples);
+    every frame must be what the float limiter gives, through to_int16: quiet stretches (gain
+    only), peaks and release tails, samples the gain drives past full scale, blocks of uneven
+    sizes, and a replayed log."""
     rng = np.random.default_rng(7)
     t = np.arange(9 * RATE) / RATE
     x = 0.1 * np.sin(2 * np.pi * 220 * t) + 0.01 * rng.standard_normal(t.shape[0])
@@ -270,31 +298,30 @@ def test_the_int16_limiter_gives_the_float_limiters_samples(channels: int, gain_
         x[at : at + 1500] = 0.99 * np.sin(2 * np.pi * RATE / 4 * t[at : at + 1500] + np.pi / 4)
     x[4 * RATE : 4 * RATE + 400] = rng.choice([-1.0, 32767 / 32768], 400)
     x[7 * RATE :] = 0.0  # silence after the last release
-    pcm = np.round(np.clip(x, -1, 32767 / 32768) * 32768).astype(np.int16)
+    sig = np.round(np.clip(x, -1, 32767 / 32768) * 32768).astype(np.int16) if kind == "int16" else x
     if channels == 2:
-        pcm = np.stack([pcm, pcm[::-1]], axis=1)
+        sig = np.stack([sig, sig[::-1]], axis=1)
     cuts = np.cumsum(rng.integers(300, 9000, 60))
-    blocks = [b for b in np.split(pcm, cuts[cuts < pcm.shape[0]]) if b.shape[0]]
+    blocks = [b for b in np.split(sig, cuts[cuts < sig.shape[0]]) if b.shape[0]]
 
-    def floats() -> list[np.ndarray]:
-        return [L.to_int16(y) for y in L.limited(blocks, RATE, channels, gain_db=gain_db)]
-
-    want = floats()
+    want = [L.to_int16(y) for y in L.limited(blocks, RATE, channels, gain_db=gain_db)]
     log = L.NeedLog()
-    got = list(L.limited_pcm(blocks, RATE, channels, gain_db=gain_db, log=log))
+    got = list(L.limited_int16(blocks, RATE, channels, gain_db=gain_db, log=log))
+    assert all(b.dtype == np.int16 for b in got)
     assert [b.shape for b in got] == [b.reshape(b.shape[0], -1).shape for b in blocks]
     assert np.concatenate(got).tobytes() == np.concatenate(want).tobytes()
-    assert np.concatenate(got).tobytes() != np.concatenate(blocks).tobytes()  # it did something
+    plain = L.to_int16(L.as_float(sig) * 10 ** (gain_db / 20))
+    assert np.concatenate(got).tobytes() != plain.tobytes()  # the limiter did something
     again = L.NeedLog.from_bytes(log.to_bytes())
-    replayed = list(L.limited_pcm(blocks, RATE, channels, gain_db=gain_db, log=again))
+    replayed = list(L.limited_int16(blocks, RATE, channels, gain_db=gain_db, log=again))
     assert np.concatenate(replayed).tobytes() == np.concatenate(want).tobytes()
-    # every int16 value, in a slow ramp: each is rounded (or limited) as the float path does it
-    every = np.repeat(np.arange(-32768, 32768, dtype=np.int16), 3)
-    ramp = [every[i : i + 32768] for i in range(0, every.shape[0], 32768)]
-    want = [L.to_int16(y)[:, 0] for y in L.limited(ramp, RATE, gain_db=gain_db)]
-    assert np.concatenate([y[:, 0] for y in L.limited_pcm(ramp, RATE, gain_db=gain_db)]).tobytes() == (
-        np.concatenate(want).tobytes()
-    )
+    assert again.complete
+    if kind == "int16":  # every int16 value in a slow ramp, rounded (or limited) as floats are
+        every = np.repeat(np.arange(-32768, 32768, dtype=np.int16), 3)
+        ramp = [every[i : i + 32768] for i in range(0, every.shape[0], 32768)]
+        want = [L.to_int16(y) for y in L.limited(ramp, RATE, gain_db=gain_db)]
+        got = list(L.limited_int16(ramp, RATE, gain_db=gain_db))
+        assert np.concatenate(got).tobytes() == np.concatenate(want).tobytes()
 
 
 def test_streaming_meter_agrees_with_pyloudnorm() -> None:

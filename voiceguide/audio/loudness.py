@@ -13,6 +13,7 @@ short lookahead, so it turns the gain down *before* a peak and lets it back up s
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -536,27 +537,51 @@ class Limiter:
             self._ramp_cache = t
         return self._ramp_cache[:count]
 
+    def _curve_of(
+        self, buf: npt.NDArray[np.generic], floats: Callable[[], F64]
+    ) -> tuple[int, tuple[int, F64] | None]:
+        """How many frames of ``buf`` (CONTEXT frames already sent, then new ones) are ready, and
+        their gain curve. ``floats`` gives ``buf`` as the detector's floats, only if it runs."""
+        c = self.CONTEXT
+        ready = buf.shape[0] - c - self.look - c
+        if ready <= 0:
+            return ready, None
+        n = ready + self.look - 1
+        need = self.log.replay(n) if self.log is not None and self.log.replaying else None
+        if need is None:
+            need = self._need(floats(), c, c + n)
+            if self.log is not None and not self.log.replaying:
+                self.log.record(need)
+        return ready, self._gain(need, ready)
+
     def _run(self, final: bool) -> F64:
         buf = self._buf
         if final:
             buf = np.concatenate([buf, np.zeros((self.look + self.CONTEXT, self.channels))])
         c = self.CONTEXT
-        ready = buf.shape[0] - c - self.look - c
+        ready, gain = self._curve_of(buf, lambda: buf)
         if ready <= 0:
             return np.zeros((0, self.channels))
-        n = ready + self.look - 1
-        need = self.log.replay(n) if self.log is not None and self.log.replaying else None
-        if need is None:
-            need = self._need(buf, c, c + n)
-            if self.log is not None and not self.log.replaying:
-                self.log.record(need)
-        gain = self._gain(need, ready)
         out: F64 = buf[c : c + ready].copy()
         if gain is not None:
             s0, curve = gain
             out[s0 : s0 + curve.shape[0]] *= curve[:, None]
         self._buf = buf[ready:] if not final else np.zeros((c, self.channels))
         return out
+
+    def _run_int16(self, final: bool) -> Int16:
+        """:meth:`_run`, then :func:`to_int16`, in one pass: scaling by 32768 before the curve
+        rather than after is exact (a power of two), so the bits are the same."""
+        buf = self._buf
+        if final:
+            buf = np.concatenate([buf, np.zeros((self.look + self.CONTEXT, self.channels))])
+        c = self.CONTEXT
+        ready, gain = self._curve_of(buf, lambda: buf)
+        if ready <= 0:
+            return np.zeros((0, self.channels), dtype=np.int16)
+        y = buf[c : c + ready] * 32768.0
+        self._buf = buf[ready:] if not final else np.zeros((c, self.channels))
+        return _finished(y, gain)
 
     def process(self, x: F64) -> F64:
         """Feed float samples (n, channels); returns the limited samples ready so far."""
@@ -565,6 +590,24 @@ class Limiter:
 
     def flush(self) -> F64:
         return self._run(final=True)
+
+    def process_int16(self, x: F64) -> Int16:
+        """:meth:`process`, returning the finished int16 samples."""
+        self._buf = np.concatenate([self._buf, x.reshape(x.shape[0], -1)])
+        return self._run_int16(final=False)
+
+    def flush_int16(self) -> Int16:
+        return self._run_int16(final=True)
+
+
+def _finished(y: F64, gain: tuple[int, F64] | None) -> Int16:
+    """Samples scaled to 16-bit full scale, times the gain curve where there is one, as int16."""
+    if gain is not None:
+        s0, curve = gain
+        y[s0 : s0 + curve.shape[0]] *= curve[:, None]
+    np.rint(y, out=y)
+    np.clip(y, -32768, 32767, out=y)
+    return y.astype(np.int16)
 
 
 class PcmLimiter(Limiter):
@@ -601,25 +644,13 @@ class PcmLimiter(Limiter):
         if final:
             pcm = np.concatenate([pcm, np.zeros((self.look + self.CONTEXT, self.channels), dtype=np.int16)])
         c = self.CONTEXT
-        ready = pcm.shape[0] - c - self.look - c
+        ready, gain = self._curve_of(pcm, lambda: self._floats(pcm))
         if ready <= 0:
             return np.zeros((0, self.channels), dtype=np.int16)
-        n = ready + self.look - 1
-        need = self.log.replay(n) if self.log is not None and self.log.replaying else None
-        if need is None:
-            need = self._need(self._floats(pcm), c, c + n)
-            if self.log is not None and not self.log.replaying:
-                self.log.record(need)
-        gain = self._gain(need, ready)
         y = pcm[c : c + ready].astype(np.float64)
         y *= self.gain
-        if gain is not None:
-            s0, curve = gain
-            y[s0 : s0 + curve.shape[0]] *= curve[:, None]
-        np.rint(y, out=y)
-        np.clip(y, -32768, 32767, out=y)
         self._pcm = pcm[ready:] if not final else np.zeros((c, self.channels), dtype=np.int16)
-        return y.astype(np.int16)
+        return _finished(y, gain)
 
     def process_pcm(self, x: Int16) -> Int16:
         """Feed int16 samples (n, channels); returns the finished int16 samples ready so far."""
@@ -662,24 +693,39 @@ def limited(
     return _recut(produced(), sizes)
 
 
-def limited_pcm(
-    blocks: Iterable[Int16],
+def limited_int16(
+    blocks: Iterable[npt.NDArray[np.generic]],
     rate: int,
     channels: int = 1,
     ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
     gain_db: float = 0.0,
     log: NeedLog | None = None,
 ) -> Iterator[Int16]:
-    """``to_int16`` of :func:`limited` for int16 blocks, the same samples (shape (n, channels)) at
-    a fraction of the cost: a mix without a bed never goes through floats at full length."""
-    limiter = PcmLimiter(rate, channels, ceiling_dbtp, gain_db, log=log)
+    """``to_int16`` of :func:`limited`, the same samples (shape (n, channels)) at a fraction of
+    the cost. int16 blocks (a mix without a bed) never go through floats at full length."""
     sizes: deque[int] = deque()
+    it = iter(blocks)
+    first = next(it, None)
+    if first is None:
+        return iter(())
+    rest = itertools.chain([first], it)
 
     def produced() -> Iterator[Int16]:
-        for b in blocks:
-            sizes.append(b.shape[0])
-            yield limiter.process_pcm(b)
-        yield limiter.flush_pcm()
+        if first.dtype == np.int16:
+            pcm = PcmLimiter(rate, channels, ceiling_dbtp, gain_db, log=log)
+            for b in rest:
+                sizes.append(b.shape[0])
+                yield pcm.process_pcm(b)  # type: ignore[arg-type]
+            yield pcm.flush_pcm()
+            return
+        limiter = Limiter(rate, channels, ceiling_dbtp, log=log)
+        gain = 10.0 ** (gain_db / 20.0)
+        for b in rest:
+            x = as_float(b)
+            x *= gain
+            sizes.append(x.shape[0])
+            yield limiter.process_int16(x)
+        yield limiter.flush_int16()
 
     return _recut(produced(), sizes)
 

@@ -31,9 +31,7 @@ from voiceguide.audio.loudness import (
     LoudnessMeter,
     LoudnessReport,
     NeedLog,
-    limited,
-    limited_pcm,
-    to_int16,
+    limited_int16,
 )
 from voiceguide.audio.render import Renderer
 
@@ -192,8 +190,9 @@ class Master:
         (n, channels). The limiter's findings are replayed from :attr:`needs` when this very
         stream was limited before (same samples, same gain and ceiling), and kept there once it
         has run to the end."""
+        mixed = self._mixed(start_us, end_us, edges_from_us)
         if self.needs is None:
-            yield from self._through_limiter(start_us, end_us, edges_from_us, None)
+            yield from limited_int16(mixed, self.sample_rate, self.channels, self.ceiling_dbtp, self.gain_db)
             return
         a, b = self.renderer._range(start_us, end_us)
         e = a if edges_from_us is None else self.renderer._range(edges_from_us, end_us)[0]
@@ -205,22 +204,11 @@ class Master:
         log = self.needs.load(key)
         recording = log is None
         log = NeedLog() if log is None else log
-        yield from self._through_limiter(start_us, end_us, edges_from_us, log)
+        yield from limited_int16(mixed, self.sample_rate, self.channels, self.ceiling_dbtp, self.gain_db, log)
         if recording:
             self.needs.save(key, log)
         elif not log.complete:  # it did not fit (the limiter worked those parts out): record anew
             self.needs.drop(key)
-
-    def _through_limiter(
-        self, start_us: int, end_us: int | None, edges_from_us: int | None, log: NeedLog | None
-    ) -> Iterator[Block]:
-        mixed = self._mixed(start_us, end_us, edges_from_us)
-        args = (self.sample_rate, self.channels, self.ceiling_dbtp, self.gain_db, log)
-        if self.track is None:  # the renderer's int16 blocks: the limiter keeps them int16
-            yield from limited_pcm(mixed, *args)  # type: ignore[arg-type]
-        else:
-            for y in limited(mixed, *args):
-                yield to_int16(y)
 
     def measure(self) -> Measured:
         """The whole session's integrated loudness and loudness range before gain (one pass)."""

@@ -83,6 +83,7 @@ class AmbienceTrack:
 
     def render(self, start: int, n: int) -> Float:
         out = np.zeros(n, dtype=np.float32)
+        alone = True  # nothing added to out yet
         for s in self.spans:
             lo, hi = max(s.start, start), min(s.end, start + n)
             if lo >= hi:
@@ -100,7 +101,11 @@ class AmbienceTrack:
                 f = np.arange(a, b, dtype=np.float64)
                 x = (f - s.start + 0.5) / s.fade_in if rising else (s.end - f - 0.5) / s.fade_out
                 part[a - lo : b - lo] *= np.sin(np.clip(x, 0.0, 1.0) * (np.pi / 2)).astype(np.float32)
-            out[lo - start : hi - start] += part
+            if alone and lo == start and hi == start + n:
+                out = part  # the only bed here: 0 + x is x (but for the sign of a zero)
+            else:
+                out[lo - start : hi - start] += part
+            alone = False
         if self.ducks is not None:
             self.ducks.apply(out, start)
         return out

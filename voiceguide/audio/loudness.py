@@ -721,8 +721,11 @@ def limited_int16(
         limiter = Limiter(rate, channels, ceiling_dbtp, log=log)
         gain = 10.0 ** (gain_db / 20.0)
         for b in rest:
-            x = as_float(b)
-            x *= gain
+            if b.dtype == np.float64:  # as_float would copy it first: the same numbers, one pass less
+                x = np.multiply(b.reshape(b.shape[0], -1), gain)
+            else:
+                x = as_float(b)
+                x *= gain
             sizes.append(x.shape[0])
             yield limiter.process_int16(x)
         yield limiter.flush_int16()

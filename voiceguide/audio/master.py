@@ -128,7 +128,8 @@ class Master:
             bed = self.track.render(pos, n)
             if edge:
                 _fade_edges(bed, pos, a, b, edge)
-            x = block.astype(np.float64) * (1.0 / 32768.0)
+            x = block.astype(np.float64)
+            x *= 1.0 / 32768.0
             x += bed if x.ndim == 1 else bed[:, None]
             yield x
             pos += n

@@ -9,7 +9,7 @@ Prints, in one run on this machine:
 - ``voiceguide export`` with an empty speech cache (cold) and a full one (warm), as a user runs
   it (a fresh process each time, start-up included);
 - the same warm export with ambience (``--ambience rain``, normalised like every export), in
-  the same run;
+  the same run, as a user runs it (the target) and in-process (what the bed itself costs);
 - peak memory (max RSS of the process) exporting a generated two-hour routine, and the same
   with ambience.
 
@@ -212,11 +212,13 @@ def main() -> None:
           "    (in-process: no start-up or imports)")
     print(f"{'voiceguide.export(), warm cache':34}{a_warm:9.2f}{a_warm / ref:13.3f}")
     print(f"{'voiceguide --help (kept help text)':34}{start:9.2f}{start / ref:13.3f}")
+    # Issue #13's "ambience adds <= 50 % to the warm export": the export a user waits for.
     print(f"{'export --ambience rain, warm':34}{amb_c:9.2f}{amb_c / ref:13.3f}"
-          f"    ({amb_c / warm:.2f} x the warm export)")
-    print(f"{'export(ambience=rain), warm':34}{amb:9.2f}{amb / ref:13.3f}"
           f"{'<= ' + str(TARGET_AMBIENCE) + 'x':>10}  "
-          f"{'ok' if amb <= TARGET_AMBIENCE * a_warm else 'MISSED'} ({amb / a_warm:.2f} x in-process warm)")
+          f"{'ok' if amb_c <= TARGET_AMBIENCE * warm else 'MISSED'} ({amb_c / warm:.2f} x the warm export)")
+    print(f"{'export(ambience=rain), warm':34}{amb:9.2f}{amb / ref:13.3f}"
+          f"    ({amb / a_warm:.2f} x in-process warm: the bed's own work, "
+          f"+{amb - a_warm:.2f} s)")
     print()
     print(f"two-hour routine ({long_s / 3600:.2f} h, {long_mb:.0f} MB WAV): "
           f"cold {long_cold_s:.1f} s, warm {long_warm_s:.1f} s, "

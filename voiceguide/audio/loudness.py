@@ -18,7 +18,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -414,7 +414,7 @@ class Limiter:
         self._ln_beta = -1.0 / max(1.0, release_s * rate)
         # CONTEXT frames of already-sent input, then the input not yet sent: one array, so a block
         # costs one concatenation.
-        self._buf = np.zeros((self.CONTEXT, channels))
+        self._buf: npt.NDArray[Any] = np.zeros((self.CONTEXT, channels))
         self._atten = 0.0  # release state: natural-log attenuation of the last sample
         self._recent = np.ones(self.look - 1)  # the last look-1 release-gain values
         self._settled = True  # _atten == 0 and _recent all exactly 1
@@ -554,34 +554,52 @@ class Limiter:
                 self.log.record(need)
         return ready, self._gain(need, ready)
 
-    def _run(self, final: bool) -> F64:
+    def _ready(self, final: bool) -> tuple[npt.NDArray[np.generic], tuple[int, F64] | None] | None:
+        """The frames ready to go out, as kept (before the gain curve), and their curve; None
+        when none are. The buffer moves on past them."""
         buf = self._buf
         if final:
-            buf = np.concatenate([buf, np.zeros((self.look + self.CONTEXT, self.channels))])
+            buf = np.concatenate([buf, np.zeros((self.look + self.CONTEXT, self.channels), dtype=buf.dtype)])
         c = self.CONTEXT
-        ready, gain = self._curve_of(buf, lambda: buf)
+        ready, gain = self._curve_of(buf, lambda: self._floats(buf))
         if ready <= 0:
+            return None
+        self._buf = buf[ready:] if not final else np.zeros((c, self.channels), dtype=buf.dtype)
+        return buf[c : c + ready], gain
+
+    def _floats(self, kept: npt.NDArray[np.generic]) -> F64:
+        """Kept frames as the detector's floats (full scale 1.0): here they are just that."""
+        return kept  # type: ignore[return-value]
+
+    def _int16_scale(self, kept: npt.NDArray[np.generic]) -> F64:
+        """Kept frames as new floats at 16-bit scale. Scaling before the gain curve rather than
+        after (as :func:`to_int16` does) is exact, a power of two: the same bits."""
+        y: F64 = np.multiply(kept, 32768.0, dtype=np.float64)
+        return y
+
+    def _run(self, final: bool) -> F64:
+        got = self._ready(final)
+        if got is None:
             return np.zeros((0, self.channels))
-        out: F64 = buf[c : c + ready].copy()
+        kept, gain = got
+        out: F64 = np.array(kept, dtype=np.float64)
         if gain is not None:
             s0, curve = gain
             out[s0 : s0 + curve.shape[0]] *= curve[:, None]
-        self._buf = buf[ready:] if not final else np.zeros((c, self.channels))
         return out
 
     def _run_int16(self, final: bool) -> Int16:
-        """:meth:`_run`, then :func:`to_int16`, in one pass: scaling by 32768 before the curve
-        rather than after is exact (a power of two), so the bits are the same."""
-        buf = self._buf
-        if final:
-            buf = np.concatenate([buf, np.zeros((self.look + self.CONTEXT, self.channels))])
-        c = self.CONTEXT
-        ready, gain = self._curve_of(buf, lambda: buf)
-        if ready <= 0:
+        got = self._ready(final)
+        if got is None:
             return np.zeros((0, self.channels), dtype=np.int16)
-        y = buf[c : c + ready] * 32768.0
-        self._buf = buf[ready:] if not final else np.zeros((c, self.channels))
-        return _finished(y, gain)
+        kept, gain = got
+        y = self._int16_scale(kept)
+        if gain is not None:
+            s0, curve = gain
+            y[s0 : s0 + curve.shape[0]] *= curve[:, None]
+        np.rint(y, out=y)
+        np.clip(y, -32768, 32767, out=y)
+        return y.astype(np.int16)
 
     def process(self, x: F64) -> F64:
         """Feed float samples (n, channels); returns the limited samples ready so far."""
@@ -591,8 +609,8 @@ class Limiter:
     def flush(self) -> F64:
         return self._run(final=True)
 
-    def process_int16(self, x: F64) -> Int16:
-        """:meth:`process`, returning the finished int16 samples."""
+    def process_int16(self, x: npt.NDArray[np.generic]) -> Int16:
+        """:meth:`process`, returning finished int16 samples: ``to_int16`` of what it would."""
         self._buf = np.concatenate([self._buf, x.reshape(x.shape[0], -1)])
         return self._run_int16(final=False)
 
@@ -600,20 +618,10 @@ class Limiter:
         return self._run_int16(final=True)
 
 
-def _finished(y: F64, gain: tuple[int, F64] | None) -> Int16:
-    """Samples scaled to 16-bit full scale, times the gain curve where there is one, as int16."""
-    if gain is not None:
-        s0, curve = gain
-        y[s0 : s0 + curve.shape[0]] *= curve[:, None]
-    np.rint(y, out=y)
-    np.clip(y, -32768, 32767, out=y)
-    return y.astype(np.int16)
-
-
 class PcmLimiter(Limiter):
     """The limiter fed int16 samples and a gain: what :class:`Limiter` makes of
     ``as_float(x) * gain``, through :func:`to_int16`, to the bit, without carrying the session
-    in floats.
+    in floats (:meth:`process_int16` only).
 
     Outside its gain curve the limiter only applies the gain, and there the finished sample is
     ``rint(x * gain)``: dividing by 32768 and multiplying back are exact (powers of two), so the
@@ -632,33 +640,20 @@ class PcmLimiter(Limiter):
     ) -> None:
         super().__init__(rate, channels, ceiling_dbtp, log=log)
         self.gain = 10.0 ** (gain_db / 20.0)
-        self._pcm = np.zeros((self.CONTEXT, channels), dtype=np.int16)
+        self._buf = np.zeros((self.CONTEXT, channels), dtype=np.int16)
 
-    def _floats(self, pcm: Int16) -> F64:
-        x = as_float(pcm)  # the floats limited() feeds Limiter
+    def _floats(self, kept: npt.NDArray[np.generic]) -> F64:
+        x = as_float(kept)  # the floats limited() feeds Limiter
         x *= self.gain
         return x
 
-    def _run_pcm(self, final: bool) -> Int16:
-        pcm = self._pcm
-        if final:
-            pcm = np.concatenate([pcm, np.zeros((self.look + self.CONTEXT, self.channels), dtype=np.int16)])
-        c = self.CONTEXT
-        ready, gain = self._curve_of(pcm, lambda: self._floats(pcm))
-        if ready <= 0:
-            return np.zeros((0, self.channels), dtype=np.int16)
-        y = pcm[c : c + ready].astype(np.float64)
+    def _int16_scale(self, kept: npt.NDArray[np.generic]) -> F64:
+        y = kept.astype(np.float64)
         y *= self.gain
-        self._pcm = pcm[ready:] if not final else np.zeros((c, self.channels), dtype=np.int16)
-        return _finished(y, gain)
+        return y
 
-    def process_pcm(self, x: Int16) -> Int16:
-        """Feed int16 samples (n, channels); returns the finished int16 samples ready so far."""
-        self._pcm = np.concatenate([self._pcm, x.reshape(x.shape[0], -1)])
-        return self._run_pcm(final=False)
-
-    def flush_pcm(self) -> Int16:
-        return self._run_pcm(final=True)
+    def process(self, x: F64) -> F64:
+        raise TypeError("a PcmLimiter gives finished int16 samples: use process_int16()")
 
 
 def to_int16(x: F64) -> Int16:
@@ -715,8 +710,8 @@ def limited_int16(
             pcm = PcmLimiter(rate, channels, ceiling_dbtp, gain_db, log=log)
             for b in rest:
                 sizes.append(b.shape[0])
-                yield pcm.process_pcm(b)  # type: ignore[arg-type]
-            yield pcm.flush_pcm()
+                yield pcm.process_int16(b)
+            yield pcm.flush_int16()
             return
         limiter = Limiter(rate, channels, ceiling_dbtp, log=log)
         gain = 10.0 ** (gain_db / 20.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tracemalloc
 from pathlib import Path
 
@@ -281,6 +282,30 @@ def test_a_limited_stream_replays_its_log_with_the_same_samples_and_no_oversampl
     for damaged in (b"", kept[:-7], b"\x93NUMPY" + bytes(40), b"PK\x03\x04" + bytes(60)):
         with pytest.raises(ValueError):
             L.NeedLog.from_bytes(damaged)
+
+
+def test_the_limiters_gain_curve_follows_its_definition_call_after_call() -> None:
+    """The vectorised curve against the limiter's definition, frame by frame: the lookahead
+    minimum of the need, an attenuation that jumps to it and decays by beta per frame, and a
+    moving average of the release gain over the lookahead, carried from call to call."""
+    rng = np.random.default_rng(11)
+    lim = L.Limiter(RATE)
+    look, beta = lim.look, math.exp(lim._ln_beta)
+    atten, recent = 0.0, [1.0] * (look - 1)
+    for _ in range(40):
+        count = int(rng.integers(1, 3000))
+        need = np.ones(count + look - 1)
+        for at in rng.integers(0, need.shape[0], int(rng.integers(0, 4))):
+            need[at : at + int(rng.integers(1, 50))] = rng.uniform(0.2, 0.999)
+        got = lim._curve(need, count)
+        want = []
+        for k in range(count):
+            m = float(np.min(need[k : k + look]))
+            atten = max(-math.log(m), atten * beta)
+            recent.append(math.exp(-atten))
+            want.append(sum(recent[-look:]) / look)
+        recent = recent[-(look - 1) :]
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", ["int16", "float"])

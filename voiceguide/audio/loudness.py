@@ -676,16 +676,7 @@ def limited(
     limiter = Limiter(rate, channels, ceiling_dbtp, log=log)
     gain = 10.0 ** (gain_db / 20.0)
     sizes: deque[int] = deque()
-
-    def produced() -> Iterator[F64]:
-        for b in blocks:
-            x = as_float(b)
-            x *= gain
-            sizes.append(x.shape[0])
-            yield limiter.process(x)
-        yield limiter.flush()
-
-    return _recut(produced(), sizes)
+    return _recut(_fed(blocks, lambda b: _at_gain(b, gain), limiter.process, limiter.flush, sizes), sizes)
 
 
 def limited_int16(
@@ -698,37 +689,47 @@ def limited_int16(
 ) -> Iterator[Int16]:
     """``to_int16`` of :func:`limited`, the same samples (shape (n, channels)) at a fraction of
     the cost. int16 blocks (a mix without a bed) never go through floats at full length."""
-    sizes: deque[int] = deque()
     it = iter(blocks)
     first = next(it, None)
     if first is None:
         return iter(())
     rest = itertools.chain([first], it)
+    sizes: deque[int] = deque()
+    if first.dtype == np.int16:
+        pcm = PcmLimiter(rate, channels, ceiling_dbtp, gain_db, log=log)
+        return _recut(_fed(rest, lambda b: b, pcm.process_int16, pcm.flush_int16, sizes), sizes)
+    limiter = Limiter(rate, channels, ceiling_dbtp, log=log)
+    gain = 10.0 ** (gain_db / 20.0)
+    chunks = _fed(rest, lambda b: _at_gain(b, gain), limiter.process_int16, limiter.flush_int16, sizes)
+    return _recut(chunks, sizes)
 
-    def produced() -> Iterator[Int16]:
-        if first.dtype == np.int16:
-            pcm = PcmLimiter(rate, channels, ceiling_dbtp, gain_db, log=log)
-            for b in rest:
-                sizes.append(b.shape[0])
-                yield pcm.process_int16(b)
-            yield pcm.flush_int16()
-            return
-        limiter = Limiter(rate, channels, ceiling_dbtp, log=log)
-        gain = 10.0 ** (gain_db / 20.0)
-        for b in rest:
-            if b.dtype == np.float64:  # as_float would copy it first: the same numbers, one pass less
-                x = np.multiply(b.reshape(b.shape[0], -1), gain)
-            else:
-                x = as_float(b)
-                x *= gain
-            sizes.append(x.shape[0])
-            yield limiter.process_int16(x)
-        yield limiter.flush_int16()
 
-    return _recut(produced(), sizes)
+def _at_gain(block: npt.NDArray[np.generic], gain: float) -> F64:
+    """``as_float(block) * gain``; a float64 block is not copied first (the same numbers)."""
+    if block.dtype == np.float64:
+        x: F64 = np.multiply(block.reshape(block.shape[0], -1), gain)
+        return x
+    x = as_float(block)
+    x *= gain
+    return x
 
 
 _A = TypeVar("_A", F64, Int16)
+
+
+def _fed(
+    blocks: Iterable[npt.NDArray[np.generic]],
+    prepare: Callable[[npt.NDArray[np.generic]], npt.NDArray[np.generic]],
+    process: Callable[[npt.NDArray[Any]], _A],
+    flush: Callable[[], _A],
+    sizes: deque[int],
+) -> Iterator[_A]:
+    """What a limiter gives for each prepared block, then its flush; each block's size is noted
+    in ``sizes`` for :func:`_recut`."""
+    for b in blocks:
+        sizes.append(b.shape[0])
+        yield process(prepare(b))
+    yield flush()
 
 
 def _recut(chunks: Iterable[_A], sizes: deque[int]) -> Iterator[_A]:

@@ -387,6 +387,13 @@ class Limiter:
     6 dB of the ceiling are oversampled (with ``CONTEXT`` frames either side), and the gain curve is
     computed only from just before the first sample that needs gain until the release has decayed
     below ``SETTLE`` (outside that the gain is exactly 1).
+
+    It applies ``gain_db`` itself, as late as it can: it keeps its input as fed (float at full
+    scale 1.0, or int16 with ``pcm``), so :meth:`process_int16` turns a frame outside the gain
+    curve into ``rint(x * gain * scale)`` at once. Scaling by 32768, or by 1/32768 and back, is
+    exact (a power of two), so that is the very number ``to_int16`` rounds on the float path:
+    both ways out give the same bits. Only the detector needs the whole buffer as floats, and
+    only when it runs (not when a :class:`NeedLog` is replayed).
     """
 
     CONTEXT = 256  # frames either side for the oversampling filter to settle
@@ -401,6 +408,8 @@ class Limiter:
         channels: int = 1,
         ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
         *,
+        gain_db: float = 0.0,
+        pcm: bool = False,
         lookahead_s: float = 0.005,
         release_s: float = 0.15,
         margin_db: float = 0.3,
@@ -408,13 +417,16 @@ class Limiter:
     ) -> None:
         self.rate = rate
         self.log = log
+        self.gain = 10.0 ** (gain_db / 20.0)
         self.channels = channels
         self.ceiling = 10.0 ** ((ceiling_dbtp - margin_db) / 20.0)
         self.look = max(2, round(lookahead_s * rate))
         self._ln_beta = -1.0 / max(1.0, release_s * rate)
-        # CONTEXT frames of already-sent input, then the input not yet sent: one array, so a block
-        # costs one concatenation.
-        self._buf: npt.NDArray[Any] = np.zeros((self.CONTEXT, channels))
+        # CONTEXT frames of already-sent input, then the input not yet sent, as fed (before the
+        # gain): one array, so a block costs one concatenation.
+        self._buf: npt.NDArray[Any] = np.zeros(
+            (self.CONTEXT, channels), dtype=np.int16 if pcm else np.float64
+        )
         self._atten = 0.0  # release state: natural-log attenuation of the last sample
         self._recent = np.ones(self.look - 1)  # the last look-1 release-gain values
         self._settled = True  # _atten == 0 and _recent all exactly 1
@@ -568,42 +580,45 @@ class Limiter:
         return buf[c : c + ready], gain
 
     def _floats(self, kept: npt.NDArray[np.generic]) -> F64:
-        """Kept frames as the detector's floats (full scale 1.0): here they are just that."""
-        return kept  # type: ignore[return-value]
+        """Kept frames at the gain, as new floats at full scale 1.0 (what the detector reads)."""
+        x = as_float(kept)
+        if self.gain != 1.0:
+            x *= self.gain
+        return x
 
     def _int16_scale(self, kept: npt.NDArray[np.generic]) -> F64:
-        """Kept frames as new floats at 16-bit scale. Scaling before the gain curve rather than
-        after (as :func:`to_int16` does) is exact, a power of two: the same bits."""
-        y: F64 = np.multiply(kept, 32768.0, dtype=np.float64)
+        """Kept frames at the gain, as new floats at 16-bit scale: one multiplication, exactly
+        ``_floats(kept) * 32768`` (see the class)."""
+        scale = self.gain if kept.dtype == np.int16 else self.gain * 32768.0
+        y: F64 = np.multiply(kept, scale, dtype=np.float64)
         return y
 
-    def _run(self, final: bool) -> F64:
+    def _run(self, final: bool, *, int16: bool = False) -> npt.NDArray[Any]:
         got = self._ready(final)
         if got is None:
-            return np.zeros((0, self.channels))
+            return np.zeros((0, self.channels), dtype=np.int16 if int16 else np.float64)
         kept, gain = got
-        out: F64 = np.array(kept, dtype=np.float64)
-        if gain is not None:
-            s0, curve = gain
-            out[s0 : s0 + curve.shape[0]] *= curve[:, None]
-        return out
-
-    def _run_int16(self, final: bool) -> Int16:
-        got = self._ready(final)
-        if got is None:
-            return np.zeros((0, self.channels), dtype=np.int16)
-        kept, gain = got
-        y = self._int16_scale(kept)
+        y = self._int16_scale(kept) if int16 else self._floats(kept)
         if gain is not None:
             s0, curve = gain
             y[s0 : s0 + curve.shape[0]] *= curve[:, None]
+        if not int16:
+            return y
         np.rint(y, out=y)
         np.clip(y, -32768, 32767, out=y)
         return y.astype(np.int16)
 
-    def process(self, x: F64) -> F64:
-        """Feed float samples (n, channels); returns the limited samples ready so far."""
-        self._buf = np.concatenate([self._buf, x.reshape(x.shape[0], -1)])
+    def _feed(self, x: npt.NDArray[np.generic]) -> None:
+        x = x.reshape(x.shape[0], -1)
+        if x.dtype != self._buf.dtype:
+            if self._buf.dtype == np.int16:
+                raise TypeError("a limiter made with pcm=True takes int16 samples")
+            x = as_float(x)
+        self._buf = np.concatenate([self._buf, x])
+
+    def process(self, x: npt.NDArray[np.generic]) -> F64:
+        """Feed samples (n, channels); returns the limited samples ready so far, as floats."""
+        self._feed(x)
         return self._run(final=False)
 
     def flush(self) -> F64:
@@ -611,49 +626,11 @@ class Limiter:
 
     def process_int16(self, x: npt.NDArray[np.generic]) -> Int16:
         """:meth:`process`, returning finished int16 samples: ``to_int16`` of what it would."""
-        self._buf = np.concatenate([self._buf, x.reshape(x.shape[0], -1)])
-        return self._run_int16(final=False)
+        self._feed(x)
+        return self._run(final=False, int16=True)
 
     def flush_int16(self) -> Int16:
-        return self._run_int16(final=True)
-
-
-class PcmLimiter(Limiter):
-    """The limiter fed int16 samples and a gain: what :class:`Limiter` makes of
-    ``as_float(x) * gain``, through :func:`to_int16`, to the bit, without carrying the session
-    in floats (:meth:`process_int16` only).
-
-    Outside its gain curve the limiter only applies the gain, and there the finished sample is
-    ``rint(x * gain)``: dividing by 32768 and multiplying back are exact (powers of two), so the
-    float path rounds the very same product. Only the detector (when it is not replayed from a
-    :class:`NeedLog`) needs the floats, and it gets them.
-    """
-
-    def __init__(
-        self,
-        rate: int,
-        channels: int = 1,
-        ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
-        gain_db: float = 0.0,
-        *,
-        log: NeedLog | None = None,
-    ) -> None:
-        super().__init__(rate, channels, ceiling_dbtp, log=log)
-        self.gain = 10.0 ** (gain_db / 20.0)
-        self._buf = np.zeros((self.CONTEXT, channels), dtype=np.int16)
-
-    def _floats(self, kept: npt.NDArray[np.generic]) -> F64:
-        x = as_float(kept)  # the floats limited() feeds Limiter
-        x *= self.gain
-        return x
-
-    def _int16_scale(self, kept: npt.NDArray[np.generic]) -> F64:
-        y = kept.astype(np.float64)
-        y *= self.gain
-        return y
-
-    def process(self, x: F64) -> F64:
-        raise TypeError("a PcmLimiter gives finished int16 samples: use process_int16()")
+        return self._run(final=True, int16=True)
 
 
 def to_int16(x: F64) -> Int16:
@@ -673,10 +650,9 @@ def limited(
 ) -> Iterator[F64]:
     """The blocks times ``gain_db``, through the limiter, re-cut to the input's block sizes
     (split files need exact frame counts). ``log`` records or replays the limiter's detector."""
-    limiter = Limiter(rate, channels, ceiling_dbtp, log=log)
-    gain = 10.0 ** (gain_db / 20.0)
+    limiter = Limiter(rate, channels, ceiling_dbtp, gain_db=gain_db, log=log)
     sizes: deque[int] = deque()
-    return _recut(_fed(blocks, lambda b: _at_gain(b, gain), limiter.process, limiter.flush, sizes), sizes)
+    return _recut(_fed(blocks, limiter.process, limiter.flush, sizes), sizes)
 
 
 def limited_int16(
@@ -693,25 +669,11 @@ def limited_int16(
     first = next(it, None)
     if first is None:
         return iter(())
-    rest = itertools.chain([first], it)
+    pcm = first.dtype == np.int16
+    limiter = Limiter(rate, channels, ceiling_dbtp, gain_db=gain_db, pcm=pcm, log=log)
     sizes: deque[int] = deque()
-    if first.dtype == np.int16:
-        pcm = PcmLimiter(rate, channels, ceiling_dbtp, gain_db, log=log)
-        return _recut(_fed(rest, lambda b: b, pcm.process_int16, pcm.flush_int16, sizes), sizes)
-    limiter = Limiter(rate, channels, ceiling_dbtp, log=log)
-    gain = 10.0 ** (gain_db / 20.0)
-    chunks = _fed(rest, lambda b: _at_gain(b, gain), limiter.process_int16, limiter.flush_int16, sizes)
+    chunks = _fed(itertools.chain([first], it), limiter.process_int16, limiter.flush_int16, sizes)
     return _recut(chunks, sizes)
-
-
-def _at_gain(block: npt.NDArray[np.generic], gain: float) -> F64:
-    """``as_float(block) * gain``; a float64 block is not copied first (the same numbers)."""
-    if block.dtype == np.float64:
-        x: F64 = np.multiply(block.reshape(block.shape[0], -1), gain)
-        return x
-    x = as_float(block)
-    x *= gain
-    return x
 
 
 _A = TypeVar("_A", F64, Int16)
@@ -719,16 +681,15 @@ _A = TypeVar("_A", F64, Int16)
 
 def _fed(
     blocks: Iterable[npt.NDArray[np.generic]],
-    prepare: Callable[[npt.NDArray[np.generic]], npt.NDArray[np.generic]],
     process: Callable[[npt.NDArray[Any]], _A],
     flush: Callable[[], _A],
     sizes: deque[int],
 ) -> Iterator[_A]:
-    """What a limiter gives for each prepared block, then its flush; each block's size is noted
-    in ``sizes`` for :func:`_recut`."""
+    """What a limiter gives for each block, then its flush; each block's size is noted in
+    ``sizes`` for :func:`_recut`."""
     for b in blocks:
         sizes.append(b.shape[0])
-        yield process(prepare(b))
+        yield process(b)
     yield flush()
 
 
@@ -770,7 +731,7 @@ def normalised(
     gain_db = 0.0 if not math.isfinite(level) else max(-MAX_GAIN_DB, min(MAX_GAIN_DB, target - level))
 
     def second() -> Iterator[Int16]:
-        for y in limited(make_blocks(), rate, channels, ceiling_dbtp, gain_db):
-            yield to_int16(y[:, 0] if channels == 1 else y)
+        for y in limited_int16(make_blocks(), rate, channels, ceiling_dbtp, gain_db):
+            yield y[:, 0] if channels == 1 else y
 
     return gain_db, second()

@@ -83,12 +83,9 @@ class DuckEnvelope:
         end = start + n
         for i in np.nonzero((self._lo < end) & (self._hi > start))[0]:
             d = self.ducks[int(i)]
-            parts = (
-                (d.start - self.attack, d.start, self._attack_curve),
-                (d.start, d.end, None),
-                (d.end, d.end + self.release, self._release_curve),
-            )
-            for lo, hi, curve in parts:
+            for (lo, hi), curve in zip(
+                self._spans(d), (self._attack_curve, None, self._release_curve), strict=True
+            ):
                 a, b = max(lo, start), min(hi, end)
                 if a >= b:
                     continue
@@ -120,15 +117,14 @@ class DuckEnvelope:
         end = start + samples.shape[0]
         for i in hits.tolist():
             d = self.ducks[i]
-            attack, flat, release = self._gains(d.depth_db)
-            for lo, hi, gains in (
-                (d.start - self.attack, d.start, attack),
-                (d.start, d.end, flat),
-                (d.end, d.end + self.release, release),
-            ):
+            for (lo, hi), gains in zip(self._spans(d), self._gains(d.depth_db), strict=True):
                 a, b = max(lo, start), min(hi, end)
                 if a < b:
                     samples[a - start : b - start] *= gains if gains.shape[0] == 1 else gains[a - lo : b - lo]
+
+    def _spans(self, d: Duck) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+        """A dip's attack, flat stretch and release, as frame ranges."""
+        return (d.start - self.attack, d.start), (d.start, d.end), (d.end, d.end + self.release)
 
     def _gains(self, depth_db: float) -> tuple[Float, Float, Float]:
         got = self._gain_cache.get(depth_db)
